@@ -1,0 +1,61 @@
+"""The one settings object. Built once (``Settings()``) and passed in; env prefix ``DOCQA_``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DOCQA_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(Path(".docqa"), description="All local state: database, vector store, caches.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/docqa.db (Postgres in production)."
+    )
+    qdrant_url: str | None = Field(
+        None, description="Qdrant server URL. Unset: the embedded Qdrant Edge store under <data_dir>/qdrant."
+    )
+    qdrant_api_key: str | None = None
+    collection: str = "docqa"
+
+    # Ingestion
+    chunk_tokens: int = Field(
+        240, description="Chunk size in the embedding model's word pieces (MiniLM reads 256, [CLS]/[SEP] included)."
+    )
+    section_title_tokens: int = Field(16, description="Longest section title carried into a chunk.")
+    max_file_mb: float = Field(100.0, description="Files larger than this get the status too-large.")
+    file_timeout_s: float = Field(600.0, description="A file whose partitioning takes longer fails.")
+    ingest_workers: int = Field(2, description="Processes that partition/OCR files while the main one embeds.")
+    default_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Groups for files no ACL rule matches. Empty: readable by nobody until set-groups.",
+    )
+    ocr_languages: str = Field("eng", description="tesseract languages, e.g. eng+fra.")
+    ocr_dpi: int = 300
+    embed_batch_size: int = 32
+
+    @field_validator("default_groups", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'docqa.db').resolve()}"
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.data_dir / "qdrant"
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
