@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 
 def _split_csv(value: object) -> object:
@@ -30,12 +30,15 @@ class Settings(BaseSettings):
 
     # Ingestion
     chunk_tokens: int = Field(
-        240, description="Chunk size in the embedding model's word pieces (MiniLM reads 256, [CLS]/[SEP] included)."
+        240,
+        description="Chunk size in the embedding model's word pieces (MiniLM reads 256 incl. [CLS]/[SEP]).",
     )
     section_title_tokens: int = Field(16, description="Longest section title carried into a chunk.")
     max_file_mb: float = Field(100.0, description="Files larger than this get the status too-large.")
     file_timeout_s: float = Field(600.0, description="A file whose partitioning takes longer fails.")
-    ingest_workers: int = Field(2, description="Processes that partition/OCR files while the main one embeds.")
+    ingest_workers: int = Field(
+        2, description="Processes that partition/OCR files while the main one embeds."
+    )
     default_groups: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Groups for files no ACL rule matches. Empty: readable by nobody until set-groups.",

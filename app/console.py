@@ -1,0 +1,39 @@
+"""What every CLI command shares: consoles, error exits, opening the services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+from app.settings import Settings
+
+out = Console()
+err = Console(stderr=True)
+
+
+def split_csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def services(settings: Settings | None = None) -> Iterator:
+    """Open the stores for one command, turning 'busy' and 'unavailable' into plain messages."""
+    from app.db import DatabaseUnavailableError
+    from app.services import Services
+    from app.store import StoreBusyError, StoreUnavailableError
+
+    svc = Services(settings or Settings())
+    try:
+        yield svc
+    except (StoreBusyError, StoreUnavailableError, DatabaseUnavailableError) as exc:
+        raise fail(str(exc), 3) from None
+    finally:
+        svc.close()

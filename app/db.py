@@ -1,0 +1,226 @@
+"""The one owner of database sessions. Everyone else calls these methods and gets detached rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.models import (
+    Base,
+    Document,
+    DocumentSet,
+    DocumentVersion,
+    Group,
+    IngestFileResult,
+    IngestRun,
+    User,
+    utcnow,
+)
+
+
+class DatabaseUnavailableError(RuntimeError):
+    pass
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        is_sqlite = url.startswith("sqlite")
+        self.engine = create_engine(url, connect_args={"timeout": 30} if is_sqlite else {})
+        if is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        try:
+            Base.metadata.create_all(self.engine)
+        except OperationalError as exc:
+            raise DatabaseUnavailableError(f"cannot open the database at {url}: {exc.orig}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as s, s.begin():
+            yield s
+
+    # -- groups and users ------------------------------------------------------------------------
+    @staticmethod
+    def _groups(s: Session, names: Sequence[str]) -> list[Group]:
+        wanted = sorted({n.strip() for n in names if n.strip()})
+        found = {g.name: g for g in s.scalars(select(Group).where(Group.name.in_(wanted)))}
+        for name in wanted:
+            if name not in found:
+                found[name] = Group(name=name)
+                s.add(found[name])
+        return [found[n] for n in wanted]
+
+    def upsert_user(self, name: str, password_hash: str, groups: Sequence[str], roles: Sequence[str]) -> User:
+        with self.session() as s:
+            user = s.scalar(select(User).where(User.name == name)) or User(name=name)
+            user.password_hash = password_hash
+            user.roles = ",".join(sorted(set(roles)))
+            user.groups = self._groups(s, groups)
+            s.add(user)
+            s.flush()
+            return user
+
+    def get_user(self, name: str) -> User | None:
+        with self.session() as s:
+            return s.scalar(select(User).where(User.name == name))
+
+    def list_users(self) -> list[User]:
+        with self.session() as s:
+            return list(s.scalars(select(User).order_by(User.name)))
+
+    # -- documents -------------------------------------------------------------------------------
+    def get_document(self, doc_id: str) -> Document | None:
+        with self.session() as s:
+            return s.scalar(select(Document).where(Document.doc_id == doc_id))
+
+    def find_document(self, set_name: str, path: str) -> Document | None:
+        with self.session() as s:
+            return s.scalar(
+                select(Document).join(DocumentSet).where(DocumentSet.name == set_name, Document.path == path)
+            )
+
+    def list_documents(self, set_name: str | None = None) -> list[Document]:
+        with self.session() as s:
+            q = select(Document).join(DocumentSet).order_by(DocumentSet.name, Document.path)
+            if set_name:
+                q = q.where(DocumentSet.name == set_name)
+            return list(s.scalars(q))
+
+    def begin_version(
+        self,
+        *,
+        set_name: str,
+        path: str,
+        doc_id: str,
+        title: str,
+        content_hash: str,
+        pipeline_sig: str,
+        size_bytes: int,
+        file_type: str,
+    ) -> int:
+        """Record a new version in state 'writing' (creating the document on first sight)."""
+        with self.session() as s:
+            doc_set = s.scalar(select(DocumentSet).where(DocumentSet.name == set_name))
+            if doc_set is None:
+                doc_set = DocumentSet(name=set_name)
+                s.add(doc_set)
+            doc = s.scalar(select(Document).where(Document.doc_id == doc_id))
+            if doc is None:
+                doc = Document(doc_id=doc_id, set=doc_set, path=path, title=title)
+                s.add(doc)
+                s.flush()
+            last = s.scalar(
+                select(func.max(DocumentVersion.version)).where(DocumentVersion.document_id == doc.id)
+            )
+            version = (last or 0) + 1
+            s.add(
+                DocumentVersion(
+                    document=doc,
+                    version=version,
+                    state="writing",
+                    content_hash=content_hash,
+                    pipeline_sig=pipeline_sig,
+                    size_bytes=size_bytes,
+                    file_type=file_type,
+                )
+            )
+            return version
+
+    def activate_version(
+        self,
+        doc_id: str,
+        version: int,
+        *,
+        groups: Sequence[str],
+        pages: int,
+        ocr_pages: int,
+        chunks: int,
+        original_path: str,
+    ) -> list[str]:
+        """Switch the document to ``version``; returns the original-file copies no longer needed."""
+        with self.session() as s:
+            doc = s.scalar(select(Document).where(Document.doc_id == doc_id))
+            if doc is None:
+                raise KeyError(doc_id)
+            stale: list[str] = []
+            for v in doc.versions:
+                if v.version == version:
+                    v.state, v.activated_at = "active", utcnow()
+                    v.pages, v.ocr_pages, v.chunks, v.original_path = pages, ocr_pages, chunks, original_path
+                elif v.state != "superseded":
+                    v.state = "superseded"
+                    if v.original_path and v.original_path != original_path:
+                        stale.append(v.original_path)
+                    v.original_path = ""
+            doc.current_version = version
+            doc.groups = self._groups(s, groups)
+            doc.updated_at = utcnow()
+            return stale
+
+    def abandon_version(self, doc_id: str, version: int) -> None:
+        """Forget a version whose writing failed; a document left with no version is removed."""
+        with self.session() as s:
+            doc = s.scalar(select(Document).where(Document.doc_id == doc_id))
+            if doc is None:
+                return
+            for v in list(doc.versions):
+                if v.version == version and v.state == "writing":
+                    doc.versions.remove(v)
+            if doc.current_version is None and not doc.versions:
+                s.delete(doc)
+
+    def set_document_groups(self, doc_id: str, groups: Sequence[str]) -> None:
+        with self.session() as s:
+            doc = s.scalar(select(Document).where(Document.doc_id == doc_id))
+            if doc is None:
+                raise KeyError(doc_id)
+            doc.groups = self._groups(s, groups)
+            doc.updated_at = utcnow()
+
+    def delete_document(self, doc_id: str) -> list[str]:
+        """Remove the document and its versions; returns the original-file copies to delete."""
+        with self.session() as s:
+            doc = s.scalar(select(Document).where(Document.doc_id == doc_id))
+            if doc is None:
+                return []
+            originals = [v.original_path for v in doc.versions if v.original_path]
+            s.delete(doc)
+            return originals
+
+    # -- ingest runs -----------------------------------------------------------------------------
+    def start_run(self, set_name: str, args: dict[str, Any]) -> int:
+        with self.session() as s:
+            run = IngestRun(set_name=set_name, args=args)
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def add_file_result(self, run_id: int, **fields: Any) -> None:
+        with self.session() as s:
+            s.add(IngestFileResult(run_id=run_id, **fields))
+
+    def finish_run(self, run_id: int, counts: dict[str, int], status: str = "done") -> None:
+        with self.session() as s:
+            run = s.get(IngestRun, run_id)
+            if run is not None:
+                run.status, run.counts, run.finished_at = status, counts, utcnow()
+
+    def get_run(self, run_id: int) -> IngestRun | None:
+        with self.session() as s:
+            return s.get(IngestRun, run_id)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.close()

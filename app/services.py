@@ -1,0 +1,42 @@
+"""Wires settings to the outside things (database, vector store, models), lazily, once per process."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from app.db import Database
+from app.embeddings import Embedder
+from app.settings import Settings
+from app.store import VectorStore, open_store
+
+
+class Services:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        settings.ensure_dirs()
+        if embedder is not None:  # share one loaded model (tests, benchmarks)
+            self.__dict__["embedder"] = embedder
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.db_url)
+
+    @cached_property
+    def store(self) -> VectorStore:
+        return open_store(self.settings)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return Embedder(batch_size=self.settings.embed_batch_size)
+
+    @cached_property
+    def ingestor(self):  # noqa: ANN201 - ingest.pipeline.Ingestor (ingest depends on app, not back)
+        from ingest.pipeline import Ingestor
+
+        return Ingestor(self.settings, self.db, self.store, self.embedder)
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+        if "db" in self.__dict__:
+            self.db.close()

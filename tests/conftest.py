@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+for _key, _value in {
+    "DO_NOT_TRACK": "1",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}.items():
+    os.environ.setdefault(_key, _value)
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def embedder():  # noqa: ANN201 - the real MiniLM model, loaded once per test session
+    from app.embeddings import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    for key in list(os.environ):
+        if key.startswith("DOCQA_"):
+            monkeypatch.delenv(key)
+    from app.settings import Settings
+
+    return Settings(data_dir=tmp_path / "state", ingest_workers=0)
+
+
+@pytest.fixture
+def svc(settings, embedder) -> Iterator:  # noqa: ANN001
+    from app.services import Services
+
+    services = Services(settings, embedder=embedder)
+    yield services
+    services.close()
