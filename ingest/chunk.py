@@ -1,0 +1,217 @@
+"""Elements -> chunks. Pure: token counting is passed in, so tests need no model.
+
+Rules (see the Foundation issue):
+- the section title is carried into every chunk (kept short), nothing else is prepended;
+- every chunk knows its first and last page; a chunk is closed at a page or section change once it
+  holds at least ``min_tokens`` (tiny fragments from noisy layouts are merged instead of orphaned);
+- a table is never split mid-row and its header row is repeated in every chunk of the table;
+- size is measured in the embedding model's word pieces and fits its window by default;
+- no empty chunks; identical chunks within a document are kept once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from ingest.elements import Element
+
+CountTokens = Callable[[str], int]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=\S)")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str  # what is embedded and shown: "<section>\n<body>"
+    kind: str  # "text" | "table"
+    page_start: int
+    page_end: int
+    section: str
+    index: int = 0
+
+
+def clean_text(text: str) -> str:
+    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def short_title(title: str, count: CountTokens, max_tokens: int) -> str:
+    """The title cut to ``max_tokens`` word pieces at a word boundary ('…' marks the cut)."""
+    title = " ".join(title.split())
+    if count(title) <= max_tokens:
+        return title
+    words = title.split(" ")
+    while len(words) > 1 and count(" ".join(words) + " …") > max_tokens:
+        words.pop()
+    return " ".join(words) + " …"
+
+
+def markdown_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ").strip() for c in cells) + " |"
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    lines = [markdown_row(header), "| " + " | ".join("---" for _ in header) + " |"]
+    lines += [markdown_row(r) for r in rows]
+    return "\n".join(lines)
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def split_words(text: str, count: CountTokens, budget: int) -> list[str]:
+    """Hard split of one over-long sentence into pieces of at most ``budget`` word pieces."""
+    pieces: list[str] = []
+    current: list[str] = []
+    for word in text.split():
+        if current and count(" ".join([*current, word])) > budget:
+            pieces.append(" ".join(current))
+            current = []
+        current.append(word)
+    if current:
+        pieces.append(" ".join(current))
+    return pieces
+
+
+class _Builder:
+    def __init__(self, count: CountTokens, max_tokens: int, title_tokens: int, min_tokens: int) -> None:
+        self.count = count
+        self.max_tokens = max_tokens
+        self.title_tokens = title_tokens
+        self.min_tokens = min_tokens
+        self.chunks: list[Chunk] = []
+        self.seen: set[str] = set()
+        self.section = ""
+        self.prefix = ""
+        self.prefix_tokens = 0
+        self.parts: list[str] = []
+        self.tokens = 0
+        self.page_start = 0
+        self.page_end = 0
+
+    # -- state -----------------------------------------------------------------------------------
+    def budget(self) -> int:
+        return max(16, self.max_tokens - self.prefix_tokens)
+
+    def set_section(self, section: str) -> None:
+        section = short_title(section, self.count, self.title_tokens) if section.strip() else ""
+        if section != self.section:
+            self.section = section
+            self.prefix = section + "\n" if section else ""
+            self.prefix_tokens = self.count(section) if section else 0
+
+    def emit(self, body: str, kind: str, page_start: int, page_end: int) -> None:
+        body = body.strip()
+        if not body:
+            return
+        text = self.prefix + body if not body.startswith(self.section + "\n") else body
+        if text in self.seen:
+            return
+        self.seen.add(text)
+        self.chunks.append(Chunk(text, kind, page_start, page_end, self.section, len(self.chunks)))
+
+    def flush(self) -> None:
+        if self.parts:
+            self.emit("\n".join(self.parts), "text", self.page_start, self.page_end)
+        self.parts, self.tokens = [], 0
+
+    def add_piece(self, text: str, tokens: int, page: int) -> None:
+        if self.parts and self.tokens + tokens > self.budget():
+            self.flush()
+        if not self.parts:
+            self.page_start = page
+        self.parts.append(text)
+        self.tokens += tokens
+        self.page_end = max(page, self.page_end) if self.parts[:-1] else page
+
+    # -- elements --------------------------------------------------------------------------------
+    def boundary(self, new_section: str | None, page: int) -> None:
+        """Close the open chunk at a section or page change, unless it is still a tiny fragment."""
+        changes_section = new_section is not None and new_section != self.section
+        changes_page = bool(self.parts) and page != self.page_end
+        if self.parts and (changes_section or changes_page) and self.tokens >= self.min_tokens:
+            self.flush()
+
+    def title(self, el: Element) -> None:
+        self.boundary(el.text, el.page)
+        if self.parts:  # a heading inside a small open chunk: keep its words in the body
+            self.add_piece(el.text, self.count(el.text), el.page)
+        self.set_section(el.text)
+
+    def text(self, el: Element) -> None:
+        if el.section and short_title(el.section, self.count, self.title_tokens) != self.section:
+            self.boundary(el.section, el.page)
+            if not self.parts:
+                self.set_section(el.section)
+        else:
+            self.boundary(None, el.page)
+        tokens = self.count(el.text)
+        if tokens <= self.budget():
+            self.add_piece(el.text, tokens, el.page)
+            return
+        for sentence in split_sentences(el.text):
+            n = self.count(sentence)
+            pieces = [sentence] if n <= self.budget() else split_words(sentence, self.count, self.budget())
+            for piece in pieces:
+                self.add_piece(piece, n if len(pieces) == 1 else self.count(piece), el.page)
+
+    def table(self, el: Element) -> None:
+        self.flush()
+        if el.section:
+            self.set_section(el.section)
+        rows = [
+            [clean_text(c or "") for c in r] for r in (el.rows or []) if any((c or "").strip() for c in r)
+        ]
+        if len(rows) < 2:  # no header + body to repeat: treat as text
+            self.text(Element(text=el.text, kind="text", page=el.page, section=el.section))
+            self.flush()
+            return
+        header, body = rows[0], rows[1:]
+        head_md = markdown_table(header, [])
+        head_tokens = self.count(head_md)
+        current: list[list[str]] = []
+        tokens = head_tokens
+        for row in body:
+            n = self.count(markdown_row(row))
+            if current and tokens + n > self.budget():
+                self.emit(markdown_table(header, current), "table", el.page, el.page)
+                current, tokens = [], head_tokens
+            current.append(row)
+            tokens += n
+        if current:
+            self.emit(markdown_table(header, current), "table", el.page, el.page)
+
+
+def chunk_elements(
+    elements: Iterable[Element],
+    count: CountTokens,
+    *,
+    max_tokens: int = 240,
+    title_tokens: int = 16,
+    min_tokens: int = 48,
+) -> list[Chunk]:
+    """Turn a document's elements (reading order) into chunks; see the module docstring."""
+    b = _Builder(count, max_tokens, title_tokens, min_tokens)
+    for el in elements:
+        el = Element(
+            text=clean_text(el.text),
+            kind=el.kind,
+            page=el.page,
+            section=el.section,
+            rows=el.rows,
+            page_label=el.page_label,
+        )
+        if not el.text and not el.rows:
+            continue
+        if el.kind == "title":
+            b.title(el)
+        elif el.kind == "table":
+            b.table(el)
+        else:
+            b.text(el)
+    b.flush()
+    return b.chunks

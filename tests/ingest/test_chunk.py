@@ -1,0 +1,109 @@
+import pytest
+
+from ingest.chunk import chunk_elements, markdown_table, short_title, split_words
+from ingest.elements import Element
+
+pytestmark = pytest.mark.unit
+
+
+def fake_count(text: str) -> int:
+    """Fake tokenizer for unit tests: one token per whitespace-separated word."""
+    return len(text.split())
+
+
+def words(n: int, stem: str = "w") -> str:
+    return " ".join(f"{stem}{i}" for i in range(n)) + "."
+
+
+def test_section_title_is_carried_into_every_chunk_of_the_section() -> None:
+    els = [Element("Parental leave", kind="title"), Element(words(50, "a")), Element(words(50, "b"))]
+    chunks = chunk_elements(els, fake_count, max_tokens=60, min_tokens=5)
+    assert len(chunks) == 2
+    assert all(c.text.startswith("Parental leave\n") for c in chunks)
+    assert all(c.section == "Parental leave" for c in chunks)
+
+
+def test_chunks_fit_the_window() -> None:
+    long_text = " ".join(f"Sentence number {i} is here." for i in range(200))
+    chunks = chunk_elements([Element("Title", kind="title"), Element(long_text)], fake_count, max_tokens=50)
+    assert len(chunks) > 10
+    assert max(fake_count(c.text) for c in chunks) <= 50
+    # nothing lost: every sentence appears in some chunk
+    joined = " ".join(c.text for c in chunks)
+    assert all(f"Sentence number {i} is here." in joined for i in range(200))
+
+
+def test_a_sentence_longer_than_the_window_is_split_by_words() -> None:
+    chunks = chunk_elements([Element(words(130))], fake_count, max_tokens=50)
+    assert len(chunks) == 3
+    assert all(fake_count(c.text) <= 50 for c in chunks)
+
+
+def test_pages_are_tracked_and_page_change_closes_a_full_chunk() -> None:
+    els = [
+        Element(words(40, "p1_"), page=1),
+        Element(words(40, "p2_"), page=2),
+        Element(words(40, "p3_"), page=3),
+    ]
+    chunks = chunk_elements(els, fake_count, max_tokens=200, min_tokens=20)
+    assert [(c.page_start, c.page_end) for c in chunks] == [(1, 1), (2, 2), (3, 3)]
+
+
+def test_tiny_fragments_merge_across_pages_with_a_page_span() -> None:
+    els = [Element("short bit", page=1), Element("another short bit", page=2)]
+    chunks = chunk_elements(els, fake_count, max_tokens=200, min_tokens=20)
+    assert len(chunks) == 1
+    assert (chunks[0].page_start, chunks[0].page_end) == (1, 2)
+
+
+def test_table_never_split_mid_row_and_header_repeated() -> None:
+    header = ["City", "Per diem (EUR)", "Hotel cap (EUR)"]
+    rows = [[f"City{i}", str(40 + i), str(120 + i)] for i in range(30)]
+    table = Element(text="", kind="table", rows=[header, *rows], page=4, section="Rates")
+    chunks = chunk_elements([table], fake_count, max_tokens=40)
+    assert len(chunks) > 3
+    assert all(c.kind == "table" for c in chunks)
+    assert all("| City | Per diem (EUR) | Hotel cap (EUR) |" in c.text for c in chunks)
+    body_rows = [
+        line for c in chunks for line in c.text.splitlines() if line.startswith("| City") and "|" in line
+    ]
+    # every data row appears exactly once, whole
+    for i in range(30):
+        assert sum(f"| City{i} | {40 + i} | {120 + i} |" == line for line in body_rows) == 1
+    assert all(c.page_start == c.page_end == 4 for c in chunks)
+
+
+def test_oversized_row_is_kept_whole() -> None:
+    header = ["k", "v"]
+    big = ["key", words(80)]
+    chunks = chunk_elements([Element("", kind="table", rows=[header, big])], fake_count, max_tokens=40)
+    assert len(chunks) == 1
+    assert words(80) in chunks[0].text
+
+
+def test_no_empty_chunks_and_duplicates_removed() -> None:
+    els = [Element("   "), Element("\n\n"), Element(words(60, "x"), page=1), Element(words(60, "x"), page=2)]
+    chunks = chunk_elements(els, fake_count, max_tokens=70, min_tokens=10)
+    assert len(chunks) == 1
+    assert all(c.text.strip() for c in chunks)
+
+
+def test_long_section_title_is_shortened() -> None:
+    title = " ".join(["Very"] * 40) + " long heading"
+    assert fake_count(short_title(title, fake_count, 8)) <= 8
+    chunks = chunk_elements([Element(title, kind="title"), Element(words(20))], fake_count, title_tokens=8)
+    assert chunks[0].section.endswith("…")
+    assert fake_count(chunks[0].section) <= 8
+
+
+def test_no_metadata_in_chunk_text() -> None:
+    chunks = chunk_elements([Element("Body text here.", section="Intro", page=3)], fake_count)
+    assert chunks[0].text == "Intro\nBody text here."
+
+
+def test_markdown_table_escapes_pipes() -> None:
+    assert markdown_table(["a|b"], [["1"]]).splitlines()[0] == "| a\\|b |"
+
+
+def test_split_words_respects_budget() -> None:
+    assert [fake_count(p) for p in split_words(words(25), fake_count, 10)] == [10, 10, 5]
