@@ -1,0 +1,190 @@
+"""`docqa ingest` and `docqa docs …`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from app.console import err, fail, out, services, split_csv
+from app.settings import Settings
+from ingest.manifest import ManifestError
+
+if TYPE_CHECKING:
+    from ingest.pipeline import FileReport, RunReport
+
+docs_app = typer.Typer(no_args_is_help=True, help="List, remove and re-permission indexed documents.")
+
+STATUS_STYLE = {
+    "indexed": "green",
+    "unchanged": "cyan",
+    "failed": "bold red",
+    "empty": "yellow",
+    "unsupported": "yellow",
+    "too-large": "yellow",
+    "removed": "magenta",
+}
+
+
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files or folders (a folder may hold an acl.yaml)."),
+    set_name: str = typer.Option("default", "--set", help="Document set the files belong to."),
+    groups: str = typer.Option(
+        "",
+        help="Comma-separated groups allowed to read ALL these files (overrides acl.yaml), e.g. hr,finance.",
+    ),
+    prune: bool = typer.Option(False, help="Remove documents of the set that are not among PATHS."),
+    workers: int | None = typer.Option(
+        None, help="Partitioning processes (default DOCQA_INGEST_WORKERS; 0 = inline)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as a JSON list."),
+) -> None:
+    """Index files into a document set.
+
+    New and changed files get a new version, unchanged ones are skipped, and every file gets a
+    status (indexed, unchanged, failed, empty, unsupported, too-large) with a reason.
+    Exits 1 only if a file failed; 3 if the stores can't be opened.
+    """
+    settings = Settings()
+    if workers is not None:
+        settings.ingest_workers = workers
+    with services(settings) as svc:
+        _ = svc.store  # open the store first: if another process holds it, say so before any work
+        progress = Progress(
+            TextColumn("[bold]ingest[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+            transient=True,
+        )
+        task = progress.add_task("", total=None)
+
+        def on_file(r: FileReport) -> None:
+            progress.update(task, advance=1, description=f"{r.status}: {r.path}"[:60])
+
+        try:
+            with progress:
+                report = svc.ingestor.ingest(
+                    paths,
+                    set_name=set_name,
+                    groups=split_csv(groups) or None,
+                    prune=prune,
+                    on_start=lambda n: progress.update(task, total=n),
+                    on_file=on_file,
+                )
+        except ManifestError as exc:
+            raise fail(f"access manifest: {exc}") from None
+    if as_json:
+        print(json.dumps([f.to_dict() for f in report.files], indent=2, ensure_ascii=False))
+    else:
+        print_report(report)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def print_report(report: RunReport) -> None:
+    table = Table("file", "status", "pages", "chunks", "s", "reason", title=f"set {report.set_name}")
+    for f in report.files:
+        style = STATUS_STYLE.get(f.status, "")
+        table.add_row(
+            f.path, f"[{style}]{f.status}[/]", str(f.pages), str(f.chunks), f"{f.seconds:.1f}", f.reason
+        )
+    out.print(table)
+    counts = ", ".join(f"{n} {s}" for s, n in report.counts.items())
+    out.print(f"{len(report.files)} files in {report.seconds:.1f} s: {counts}")
+
+
+def _resolve(svc, ref: str, set_name: str | None) -> str:  # noqa: ANN001 - app.services.Services
+    """A document reference: its doc_id, or its path within the set."""
+    if svc.db.get_document(ref):
+        return ref
+    matches = [d for d in svc.db.list_documents(set_name) if d.path == ref]
+    if len(matches) == 1:
+        return matches[0].doc_id
+    if len(matches) > 1:
+        raise fail(f"{ref!r} is in several sets ({', '.join(d.set.name for d in matches)}): pass --set")
+    raise fail(f"no document {ref!r}; see `docqa docs list`")
+
+
+@docs_app.command("list")
+def docs_list(
+    set_name: str | None = typer.Option(None, "--set", help="Only this document set."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Indexed documents with their set, groups, version, pages and chunks."""
+    with services() as svc:
+        rows = []
+        for d in svc.db.list_documents(set_name):
+            v = d.active
+            rows.append(
+                {
+                    "doc_id": d.doc_id,
+                    "set": d.set.name,
+                    "path": d.path,
+                    "groups": d.group_names,
+                    "version": d.current_version,
+                    "pages": v.pages if v else 0,
+                    "chunks": v.chunks if v else 0,
+                    "file_type": v.file_type if v else "",
+                    "last_ingested": (v.activated_at.isoformat() if v and v.activated_at else None),
+                }
+            )
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("set", "path", "groups", "v", "pages", "chunks", "doc_id")
+    for r in rows:
+        table.add_row(
+            r["set"],
+            r["path"],
+            ", ".join(r["groups"]),
+            str(r["version"]),
+            str(r["pages"]),
+            str(r["chunks"]),
+            r["doc_id"][:8],
+        )
+    out.print(table)
+    out.print(f"{len(rows)} documents")
+
+
+@docs_app.command("rm")
+def docs_rm(
+    refs: list[str] = typer.Argument(..., help="doc_id or path within the set."),
+    set_name: str | None = typer.Option(None, "--set"),
+) -> None:
+    """Delete documents everywhere: vector points, database rows and the kept original."""
+    with services() as svc:
+        for ref in refs:
+            doc_id = _resolve(svc, ref, set_name)
+            svc.ingestor.remove_document(doc_id)
+            out.print(f"removed {ref}")
+
+
+@docs_app.command("set-groups")
+def docs_set_groups(
+    ref: str = typer.Argument(..., help="doc_id or path within the set."),
+    groups: str = typer.Option(..., help="Comma-separated groups that may read the document."),
+    set_name: str | None = typer.Option(None, "--set"),
+) -> None:
+    """Change who may read a document (payloads updated in place, no re-embedding)."""
+    with services() as svc:
+        doc_id = _resolve(svc, ref, set_name)
+        svc.ingestor.set_groups(doc_id, split_csv(groups))
+        out.print(f"{ref}: groups {', '.join(split_csv(groups)) or 'none (readable by nobody)'}")
+    if not split_csv(groups):
+        err.print("note: with no groups the document is readable by nobody")

@@ -1,0 +1,74 @@
+"""Runs in worker processes: partition one file and chunk it. Never raises for bad input."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ingest.chunk import Chunk, chunk_elements
+from ingest.partition import partition_file
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    chunk_tokens: int = 240
+    section_title_tokens: int = 16
+    ocr_languages: str = "eng"
+    ocr_dpi: int = 300
+    max_bytes: int | None = None
+
+
+@dataclass
+class Prepared:
+    status: str  # ok | empty | failed | unsupported
+    reason: str = ""
+    file_type: str = ""
+    pages: int = 0
+    ocr_pages: int = 0
+    chunks: list[Chunk] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _counter():  # noqa: ANN202 - app.embeddings.TokenCounter, loaded once per process
+    from app.embeddings import TokenCounter
+
+    return TokenCounter()
+
+
+def init_worker() -> None:
+    """Process-pool initializer: one OCR thread per worker (the pool already uses every core)."""
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+
+
+def prepare_file(path: str, opts: WorkerOptions) -> Prepared:
+    try:
+        result = partition_file(
+            Path(path), ocr_languages=opts.ocr_languages, ocr_dpi=opts.ocr_dpi, max_bytes=opts.max_bytes
+        )
+    except Exception as exc:  # partition_file promises not to raise; this is the last net
+        return Prepared("failed", f"partitioning crashed: {type(exc).__name__}: {exc}")
+    prepared = Prepared(
+        status=result.status,
+        reason=result.reason,
+        file_type=result.file_type,
+        pages=result.pages,
+        ocr_pages=result.ocr_pages,
+        timings=dict(result.timings),
+    )
+    if result.status != "ok":
+        return prepared
+    t0 = time.perf_counter()
+    prepared.chunks = chunk_elements(
+        result.elements,
+        _counter(),
+        max_tokens=opts.chunk_tokens,
+        title_tokens=opts.section_title_tokens,
+    )
+    prepared.timings["chunk"] = time.perf_counter() - t0
+    if not prepared.chunks:
+        prepared.status, prepared.reason = "empty", result.reason or "no text to index"
+    return prepared

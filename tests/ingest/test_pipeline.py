@@ -1,0 +1,273 @@
+"""Ingestion end to end on real stores (Qdrant Edge, SQLite), the real model and the real partitioner."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from app.access import add_user, user_groups
+from app.retrieve import search
+from ingest.pipeline import FileReport, discover, doc_id_for, file_sha256, pipeline_signature, point_id
+
+HANDBOOK = """# Parental leave
+
+Employees receive 20 weeks of fully paid parental leave after six months of service.
+Requests go to the HR business partner at least eight weeks before the leave starts.
+"""
+
+SALARIES = "level,band_min_eur,band_max_eur\nSenior engineer,72000,91000\nStaff engineer,90000,112000\n"
+
+ACL = """default: [everyone]
+rules:
+  - match: "hr/salary-*"
+    groups: [hr]
+"""
+
+
+def make_set(root: Path) -> Path:
+    (root / "hr").mkdir(parents=True)
+    (root / "acl.yaml").write_text(ACL)
+    (root / "hr" / "handbook.md").write_text(HANDBOOK)
+    (root / "hr" / "salary-bands.csv").write_text(SALARIES)
+    (root / "it.txt").write_text(
+        "The VPN gateway is vpn.example.test and requires MFA with a hardware key.\n"
+    )
+    return root
+
+
+def by_path(files: list[FileReport]) -> dict[str, FileReport]:
+    return {f.path: f for f in files}
+
+
+def point_keys(svc) -> list[tuple[str, int, int]]:  # noqa: ANN001
+    return [
+        (p["doc_id"], p["version"], p["chunk_index"])
+        for _, p in svc.store.iter_payloads(fields=["doc_id", "version", "chunk_index"])
+    ]
+
+
+@pytest.mark.integration
+def test_ingest_applies_manifest_and_indexes_every_file(svc, tmp_path: Path) -> None:  # noqa: ANN001
+    docs = make_set(tmp_path / "set")
+    report = svc.ingestor.ingest([docs], set_name="demo")
+    files = by_path(report.files)
+    assert set(files) == {"hr/handbook.md", "hr/salary-bands.csv", "it.txt"}  # acl.yaml is not a document
+    assert all(f.status == "indexed" for f in files.values()), report.files
+    assert files["hr/salary-bands.csv"].groups == ["hr"]
+    assert files["hr/handbook.md"].groups == ["everyone"]
+    assert svc.store.count() == sum(f.chunks for f in files.values())
+    payloads = [p for _, p in svc.store.iter_payloads()]
+    assert {tuple(p["groups"]) for p in payloads if p["path"] == "hr/salary-bands.csv"} == {("hr",)}
+    table = next(p for p in payloads if p["path"] == "hr/salary-bands.csv")
+    assert table["kind"] == "table" and "Senior engineer" in table["text"] and "level" in table["text"]
+    docs_rows = svc.db.list_documents("demo")
+    assert {d.path: d.group_names for d in docs_rows}["hr/salary-bands.csv"] == ["hr"]
+    run = svc.db.get_run(report.run_id)
+    assert run.status == "done" and len(run.results) == 3
+
+
+@pytest.mark.integration
+def test_permissions_hold_in_search(svc, tmp_path: Path) -> None:  # noqa: ANN001
+    svc.ingestor.ingest([make_set(tmp_path / "set")], set_name="demo")
+    add_user(svc.db, "alice", "password-a", ["everyone", "hr"], ["employee"])
+    add_user(svc.db, "dave", "password-d", ["everyone"], ["employee"])
+    q = "salary band for a senior engineer"
+    alice = search(svc.store, svc.embedder, q, user_groups(svc.db, "alice"))
+    dave = search(svc.store, svc.embedder, q, user_groups(svc.db, "dave"))
+    assert alice[0].payload["path"] == "hr/salary-bands.csv"
+    assert dave and all(p.payload["path"] != "hr/salary-bands.csv" for p in dave)
+    assert search(svc.store, svc.embedder, q, user_groups(svc.db, "nobody")) == []
+
+
+@pytest.mark.integration
+def test_reingest_is_idempotent(svc, tmp_path: Path) -> None:  # noqa: ANN001
+    docs = make_set(tmp_path / "set")
+    first = svc.ingestor.ingest([docs], set_name="demo")
+    keys = point_keys(svc)
+    second = svc.ingestor.ingest([docs], set_name="demo")
+    assert [f.status for f in second.files] == ["unchanged"] * 3
+    assert sorted(point_keys(svc)) == sorted(keys)
+    assert not [k for k, n in Counter(point_keys(svc)).items() if n > 1]
+    assert [f.chunks for f in second.files] == [f.chunks for f in first.files]
+
+
+@pytest.mark.integration
+def test_changed_file_switches_version_cleanly(svc, tmp_path: Path) -> None:  # noqa: ANN001
+    docs = make_set(tmp_path / "set")
+    svc.ingestor.ingest([docs], set_name="demo")
+    doc = svc.db.find_document("demo", "hr/handbook.md")
+    old_original = Path(doc.active.original_path)
+    assert old_original.is_file()
+    (docs / "hr" / "handbook.md").write_text(HANDBOOK.replace("20 weeks", "26 weeks"))
+    report = by_path(svc.ingestor.ingest([docs], set_name="demo").files)
+    assert report["hr/handbook.md"].status == "indexed" and report["hr/handbook.md"].version == 2
+    assert report["it.txt"].status == "unchanged"
+    assert {v for (d, v) in svc.store.version_counts() if d == doc.doc_id} == {2}
+    texts = [p["text"] for _, p in svc.store.iter_payloads(doc_id=doc.doc_id)]
+    assert any("26 weeks" in t for t in texts) and not any("20 weeks" in t for t in texts)
+    assert not old_original.exists()
+    assert svc.db.find_document("demo", "hr/handbook.md").current_version == 2
+
+
+class FailingUpsertStore:
+    """Fault injection for tests: wraps the real store and fails upserts after writing half the points."""
+
+    def __init__(self, store) -> None:  # noqa: ANN001
+        self._store = store
+
+    def upsert(self, points) -> None:  # noqa: ANN001
+        self._store.upsert(points[: len(points) // 2 or 1])
+        raise OSError("disk full (injected)")
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._store, name)
+
+
+@pytest.mark.integration
+def test_failed_write_keeps_old_version_answerable_and_rerun_repairs(svc, tmp_path: Path) -> None:  # noqa: ANN001
+    docs = make_set(tmp_path / "set")
+    svc.ingestor.ingest([docs], set_name="demo")
+    doc = svc.db.find_document("demo", "hr/handbook.md")
+    v1_points = svc.store.count(doc_id=doc.doc_id, version=1)
+    (docs / "hr" / "handbook.md").write_text(HANDBOOK.replace("20 weeks", "26 weeks"))
+
+    real_store = svc.ingestor.store
+    svc.ingestor.store = FailingUpsertStore(real_store)
+    report = by_path(svc.ingestor.ingest([docs], set_name="demo").files)
+    svc.ingestor.store = real_store
+    assert report["hr/handbook.md"].status == "failed" and "disk full" in report["hr/handbook.md"].reason
+    assert svc.store.count(doc_id=doc.doc_id) == v1_points  # old version intact, partial new one gone
+    assert svc.db.find_document("demo", "hr/handbook.md").current_version == 1
+    hits = search(svc.store, svc.embedder, "parental leave weeks", ["everyone"])
+    assert any("20 weeks" in h.payload["text"] for h in hits)
+
+    report = by_path(svc.ingestor.ingest([docs], set_name="demo").files)
+    assert report["hr/handbook.md"].status == "indexed"
+    assert {v for (d, v) in svc.store.version_counts() if d == doc.doc_id} == {
+        report["hr/handbook.md"].version
+    }
+
+
+@pytest.mark.integration
+def test_crash_between_write_and_switch_is_repaired_by_rerun(svc, tmp_path: Path) -> None:  # noqa: ANN001
+    """A process killed after writing a new version's points but before switching leaves orphans."""
+    from app.store import Point, SparseVec
+    from ingest.pipeline import point_id
+
+    docs = make_set(tmp_path / "set")
+    svc.ingestor.ingest([docs], set_name="demo")
+    doc = svc.db.find_document("demo", "it.txt")
+    payload = {"doc_id": doc.doc_id, "version": 7, "groups": ["everyone"], "text": "orphan"}
+    orphan = Point(point_id(doc.doc_id, 7, 0), [0.1] * 384, SparseVec([1], [1.0]), payload)
+    svc.store.upsert([orphan])
+    report = by_path(svc.ingestor.ingest([docs], set_name="demo").files)
+    assert report["it.txt"].status == "unchanged"
+    assert {v for (d, v) in svc.store.version_counts() if d == doc.doc_id} == {1}
+
+
+@pytest.mark.integration
+def test_prune_removes_documents_gone_from_the_set(svc, tmp_path: Path) -> None:  # noqa: ANN001
+    docs = make_set(tmp_path / "set")
+    svc.ingestor.ingest([docs], set_name="demo")
+    doc = svc.db.find_document("demo", "it.txt")
+    original = Path(doc.active.original_path)
+    (docs / "it.txt").unlink()
+    report = by_path(svc.ingestor.ingest([docs], set_name="demo", prune=True).files)
+    assert report["it.txt"].status == "removed"
+    assert svc.store.count(doc_id=doc.doc_id) == 0
+    assert svc.db.find_document("demo", "it.txt") is None
+    assert not original.exists()
+    assert svc.store.count() == sum(f.chunks for f in report.values() if f.status != "removed")
+
+
+@pytest.mark.integration
+def test_set_groups_updates_payloads_without_reembedding(svc, tmp_path: Path) -> None:  # noqa: ANN001
+    svc.ingestor.ingest([make_set(tmp_path / "set")], set_name="demo")
+    doc = svc.db.find_document("demo", "hr/salary-bands.csv")
+    before = {i: p["text"] for i, p in svc.store.iter_payloads(doc_id=doc.doc_id)}
+    svc.ingestor.set_groups(doc.doc_id, ["finance", "hr"])
+    after = dict(svc.store.iter_payloads(doc_id=doc.doc_id))
+    assert set(after) == set(before)  # same points, same ids: nothing re-embedded
+    assert all(p["groups"] == ["finance", "hr"] for p in after.values())
+    assert svc.db.get_document(doc.doc_id).group_names == ["finance", "hr"]
+    assert (
+        search(svc.store, svc.embedder, "salary band senior engineer", ["finance"])[0].payload["doc_id"]
+        == doc.doc_id
+    )
+
+
+@pytest.mark.integration
+def test_bad_inputs_each_get_a_status_and_the_batch_goes_on(svc, tmp_path: Path) -> None:  # noqa: ANN001
+    d = tmp_path / "bad"
+    d.mkdir()
+    (d / "empty.pdf").write_bytes(b"")
+    (d / "blank.txt").write_text("   \n\t\n")
+    (d / "big.txt").write_text("word " * 300_000)
+    (d / "lies.pdf").write_text("This is plain text pretending to be a PDF. It mentions the cafeteria menu.")
+    (d / "blob.bin").write_bytes(os.urandom(4096))
+    (d / "ok.md").write_text(HANDBOOK)
+    os.mkfifo(d / "pipe.txt")
+    (d / "dangling.txt").symlink_to(d / "nowhere.txt")
+    svc.settings.max_file_mb = 1.0
+    report = svc.ingestor.ingest([d, tmp_path / "missing.pdf"], set_name="bad")
+    files = by_path(report.files)
+    status = {k: v.status for k, v in files.items()}
+    assert status["empty.pdf"] == "empty"
+    assert status["blank.txt"] == "empty"
+    assert status["big.txt"] == "too-large" and "MB limit" in files["big.txt"].reason
+    assert status["lies.pdf"] == "indexed"  # content is sniffed, not the extension
+    assert status["blob.bin"] == "unsupported"
+    assert status["ok.md"] == "indexed"
+    assert status["pipe.txt"] == "failed" and files["pipe.txt"].reason == "not a regular file"
+    assert status["dangling.txt"] == "failed"
+    assert status[str(tmp_path / "missing.pdf")] == "failed" and files[str(tmp_path / "missing.pdf")].reason
+    assert all(f.reason for f in files.values() if f.status not in ("indexed", "unchanged"))
+    assert report.failed
+
+
+@pytest.mark.integration
+def test_worker_pool_ingests_like_inline(svc, tmp_path: Path) -> None:  # noqa: ANN001
+    docs = make_set(tmp_path / "set")
+    svc.settings.ingest_workers = 2
+    report = svc.ingestor.ingest([docs], set_name="demo")
+    assert [f.status for f in report.files] == ["indexed"] * 3
+    assert report.stages.get("partition", 0) > 0 and report.stages.get("embed", 0) > 0
+
+
+@pytest.mark.unit
+def test_content_hash_identity_and_signature(tmp_path: Path) -> None:
+    from app.settings import Settings
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_bytes(b"same bytes")
+    b.write_bytes(b"same bytes")
+    assert file_sha256(a) == file_sha256(b) == hashlib.sha256(b"same bytes").hexdigest()
+    b.write_bytes(b"same bytes!")
+    assert file_sha256(a) != file_sha256(b)
+    assert doc_id_for("s", "x/a.pdf") == doc_id_for("s", "x/a.pdf") != doc_id_for("t", "x/a.pdf")
+    assert point_id("d", 1, 0) != point_id("d", 2, 0)
+    base = Settings(data_dir=tmp_path)
+    assert pipeline_signature(base) == pipeline_signature(Settings(data_dir=tmp_path / "other"))
+    assert pipeline_signature(base) != pipeline_signature(Settings(data_dir=tmp_path, chunk_tokens=128))
+
+
+@pytest.mark.unit
+def test_discover_resolves_groups_by_precedence(tmp_path: Path) -> None:
+    docs = make_set(tmp_path / "set")
+    (docs / "README.md").write_text("not a document")
+    (docs / "acl.yaml").write_text(ACL + "ignore: [README.md]\n")
+    sources, problems = discover([docs], None, ["fallback"])
+    assert problems == []
+    groups = {s.key: s.groups for s in sources}
+    assert groups == {"hr/handbook.md": ["everyone"], "hr/salary-bands.csv": ["hr"], "it.txt": ["everyone"]}
+    sources, _ = discover([docs], ["legal"], ["fallback"])
+    assert {tuple(s.groups) for s in sources} == {("legal",)}
+    (docs / "acl.yaml").unlink()
+    sources, _ = discover([docs], None, [])
+    assert all(s.groups == [] and "readable by nobody" in s.acl_note for s in sources)
+    sources, _ = discover([docs / "it.txt"], None, ["fallback"])
+    assert [(s.key, s.groups) for s in sources] == [("it.txt", ["fallback"])]
