@@ -86,9 +86,11 @@ class _Builder:
         self.chunks: list[Chunk] = []
         self.seen: set[str] = set()
         self.section = ""
-        self.prefix = ""
         self.prefix_tokens = 0
+        self.section_used = True  # has the current section's title reached a chunk yet?
+        self.section_page = 1
         self.parts: list[str] = []
+        self.chunk_section = ""  # section where the open chunk started
         self.tokens = 0
         self.page_start = 0
         self.page_end = 0
@@ -101,29 +103,40 @@ class _Builder:
         section = short_title(section, self.count, self.title_tokens) if section.strip() else ""
         if section != self.section:
             self.section = section
-            self.prefix = section + "\n" if section else ""
+            self.section_used = not section
             self.prefix_tokens = self.count(section) if section else 0
 
-    def emit(self, body: str, kind: str, page_start: int, page_end: int) -> None:
+    def emit(self, body: str, kind: str, page_start: int, page_end: int, section: str) -> None:
         body = body.strip()
         if not body:
             return
-        text = self.prefix + body if not body.startswith(self.section + "\n") else body
+        text = (
+            body
+            if not section or body == section or body.startswith(section + "\n")
+            else f"{section}\n{body}"
+        )
         if text in self.seen:
             return
         self.seen.add(text)
-        self.chunks.append(Chunk(text, kind, page_start, page_end, self.section, len(self.chunks)))
+        self.section_used = True
+        self.chunks.append(Chunk(text, kind, page_start, page_end, section, len(self.chunks)))
 
     def flush(self) -> None:
         if self.parts:
-            self.emit("\n".join(self.parts), "text", self.page_start, self.page_end)
+            self.emit("\n".join(self.parts), "text", self.page_start, self.page_end, self.chunk_section)
         self.parts, self.tokens = [], 0
+
+    def keep_orphan_title(self) -> None:
+        """A heading followed by no content (another heading, or the end) keeps its words as text."""
+        if self.section and not self.section_used and not self.parts:
+            self.add_piece(self.section, self.prefix_tokens, self.section_page)
 
     def add_piece(self, text: str, tokens: int, page: int) -> None:
         if self.parts and self.tokens + tokens > self.budget():
             self.flush()
         if not self.parts:
             self.page_start = page
+            self.chunk_section = self.section
         self.parts.append(text)
         self.tokens += tokens
         self.page_end = max(page, self.page_end) if self.parts[:-1] else page
@@ -138,9 +151,14 @@ class _Builder:
 
     def title(self, el: Element) -> None:
         self.boundary(el.text, el.page)
-        if self.parts:  # a heading inside a small open chunk: keep its words in the body
+        self.keep_orphan_title()
+        in_body = bool(self.parts)
+        if in_body:  # a heading inside a small open chunk: keep its words in the body
             self.add_piece(el.text, self.count(el.text), el.page)
         self.set_section(el.text)
+        self.section_page = el.page
+        if in_body:
+            self.section_used = True
 
     def text(self, el: Element) -> None:
         if el.section and short_title(el.section, self.count, self.title_tokens) != self.section:
@@ -178,12 +196,12 @@ class _Builder:
         for row in body:
             n = self.count(markdown_row(row))
             if current and tokens + n > self.budget():
-                self.emit(markdown_table(header, current), "table", el.page, el.page)
+                self.emit(markdown_table(header, current), "table", el.page, el.page, self.section)
                 current, tokens = [], head_tokens
             current.append(row)
             tokens += n
         if current:
-            self.emit(markdown_table(header, current), "table", el.page, el.page)
+            self.emit(markdown_table(header, current), "table", el.page, el.page, self.section)
 
 
 def chunk_elements(
@@ -213,5 +231,6 @@ def chunk_elements(
             b.table(el)
         else:
             b.text(el)
+    b.keep_orphan_title()
     b.flush()
     return b.chunks

@@ -29,15 +29,18 @@ if [ ! -x "$VENV/bin/python" ]; then
   step "creating $VENV"
   "$PY" -m venv "$VENV"
 fi
-PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
+pip_install() {
+  # This machine's pip config names local wheel folders that may not exist: hide that noise only.
+  "$VENV/bin/python" -m pip --disable-pip-version-check -q install "$@" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+}
 
 # 3. Pinned dependencies. torch first: the CPU wheel that lies on local disk (a bare torch pulls CUDA).
 lock_hash=$(sha256sum requirements/base.lock | cut -c1-16)
 if [ "$(cat "$VENV/.deps-stamp" 2>/dev/null)" != "$lock_hash" ]; then
   step "installing pinned dependencies (first time ~4 min)"
-  "${PIP[@]}" install torch==2.13.0
+  pip_install torch==2.13.0
   # --no-deps: unstructured-inference declares timm/accelerate (-> torchvision -> CUDA torch).
-  "${PIP[@]}" install --no-deps -r requirements/base.lock
+  pip_install --no-deps -r requirements/base.lock
   echo "$lock_hash" > "$VENV/.deps-stamp"
 else
   step "dependencies up to date"
@@ -47,7 +50,7 @@ fi
 proj_hash=$(sha256sum pyproject.toml | cut -c1-16)
 if [ "$(cat "$VENV/.proj-stamp" 2>/dev/null)" != "$proj_hash" ]; then
   step "installing docqa"
-  "${PIP[@]}" install --no-deps --no-build-isolation -e .
+  pip_install --no-deps --no-build-isolation -e .
   echo "$proj_hash" > "$VENV/.proj-stamp"
 else
   step "docqa installed"

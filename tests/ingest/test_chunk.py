@@ -107,3 +107,20 @@ def test_markdown_table_escapes_pipes() -> None:
 
 def test_split_words_respects_budget() -> None:
     assert [fake_count(p) for p in split_words(words(25), fake_count, 10)] == [10, 10, 5]
+
+
+def test_a_document_of_headings_only_is_not_lost() -> None:
+    chunks = chunk_elements([Element("pdf encryption test password: asdfzxcv", kind="title")], fake_count)
+    assert [c.text for c in chunks] == ["pdf encryption test password: asdfzxcv"]
+
+
+def test_consecutive_headings_keep_their_words_once() -> None:
+    els = [
+        Element("Chapter 3", kind="title", page=2),
+        Element("3.1 Leave", kind="title", page=2),
+        Element(words(10)),
+    ]
+    chunks = chunk_elements(els, fake_count, min_tokens=5)
+    assert len(chunks) == 1
+    assert chunks[0].text.count("Chapter 3") == 1 and chunks[0].text.count("3.1 Leave") == 1
+    assert chunks[0].text.startswith("Chapter 3\n") and chunks[0].page_start == 2

@@ -271,3 +271,35 @@ def test_discover_resolves_groups_by_precedence(tmp_path: Path) -> None:
     assert all(s.groups == [] and "readable by nobody" in s.acl_note for s in sources)
     sources, _ = discover([docs / "it.txt"], None, ["fallback"])
     assert [(s.key, s.groups) for s in sources] == [("it.txt", ["fallback"])]
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_whole_messy_folder_in_one_batch(svc) -> None:  # noqa: ANN001
+    """66 real-world files, broken ones included, through the worker pool: one status per file,
+    nothing stops the batch, everything that could be read is searchable."""
+    from tests.conftest import SHARED_DATA
+
+    messy = SHARED_DATA / "messy"
+    svc.settings.ingest_workers = 2
+    report = svc.ingestor.ingest([messy], set_name="messy")
+    files = by_path(report.files)
+    on_disk = {p.relative_to(messy).as_posix() for p in messy.rglob("*") if p.is_file()}
+    assert set(files) == on_disk and len(report.files) == len(on_disk)
+    for key, f in files.items():
+        if key.split("/")[0] in ("pdf", "scanned", "web", "email"):
+            assert f.status == "indexed", (key, f.status, f.reason)
+        if f.status != "indexed":
+            assert f.reason, key
+    assert files["protected/r6-user-password.pdf"].status == "failed"
+    assert "password" in files["protected/r6-user-password.pdf"].reason
+    assert files["protected/r4-owner-password.pdf"].status == "indexed"
+    assert files["broken/empty.pdf"].status == files["broken/empty.txt"].status == "empty"
+    assert files["broken/eng_spa_mult.doc"].status == "indexed"  # really a .docx
+    assert files["broken/fake-email.txt"].status == "indexed"  # really an email
+    assert all(files[f"scanned/{n}.pdf"].ocr_pages >= 1 for n in ("linn", "skew", "rotated_skew", "cardinal"))
+    indexed = [f for f in report.files if f.status == "indexed"]
+    assert len(indexed) >= 50
+    assert svc.store.count() == sum(f.chunks for f in indexed)
+    per_doc = {d for (d, _v) in svc.store.version_counts()}
+    assert per_doc == {f.doc_id for f in indexed}
