@@ -303,3 +303,27 @@ def test_whole_messy_folder_in_one_batch(svc) -> None:  # noqa: ANN001
     assert svc.store.count() == sum(f.chunks for f in indexed)
     per_doc = {d for (d, _v) in svc.store.version_counts()}
     assert per_doc == {f.doc_id for f in indexed}
+
+
+@pytest.mark.integration
+def test_two_data_dirs_never_interfere(tmp_path: Path, embedder) -> None:  # noqa: ANN001
+    from app.services import Services
+    from app.settings import Settings
+
+    a_docs, b_docs = tmp_path / "a_docs", tmp_path / "b_docs"
+    a_docs.mkdir()
+    b_docs.mkdir()
+    (a_docs / "a.txt").write_text("Alpha office is in Munich.")
+    (b_docs / "b.txt").write_text("Beta office is in Leipzig.")
+    a = Services(Settings(data_dir=tmp_path / "A", ingest_workers=0), embedder=embedder)
+    b = Services(Settings(data_dir=tmp_path / "B", ingest_workers=0), embedder=embedder)
+    try:  # both open at once: separate databases, separate embedded stores
+        a.ingestor.ingest([a_docs], set_name="s", groups=["everyone"])
+        b.ingestor.ingest([b_docs], set_name="s", groups=["everyone"])
+        assert [d.path for d in a.db.list_documents()] == ["a.txt"]
+        assert [d.path for d in b.db.list_documents()] == ["b.txt"]
+        assert {p["path"] for _, p in a.store.iter_payloads()} == {"a.txt"}
+        assert {p["path"] for _, p in b.store.iter_payloads()} == {"b.txt"}
+    finally:
+        a.close()
+        b.close()
