@@ -90,7 +90,7 @@ def users_seed(
 def ask(
     question: str,
     as_user: str = typer.Option(
-        ..., "--as", help="Answer as this user: only their groups' documents are used."
+        ..., "--user", "--as", help="Answer as this user: only their groups' documents are used."
     ),
     limit: int = typer.Option(5, help="How many passages to show."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),

@@ -15,10 +15,10 @@ $DOCQA ingest data --set demo --prune || echo "(some files failed: see the table
 cat <<'MSG'
 
 == ready. Ask as a user; you only get passages from documents that user's groups may read:
-   .venv/bin/docqa ask "How many home-office days per week are allowed?" --as dave
-   .venv/bin/docqa ask "What is the salary band for a senior engineer?" --as alice   # hr
-   .venv/bin/docqa ask "What is the salary band for a senior engineer?" --as dave    # not hr: nothing
+   .venv/bin/docqa ask "How many home-office days per week are allowed?" --user dave
+   .venv/bin/docqa ask "What is the salary band for a senior engineer?" --user alice   # hr
+   .venv/bin/docqa ask "What is the salary band for a senior engineer?" --user dave    # not hr: nothing
    .venv/bin/docqa docs list
 The web UI arrives with the UI issue; until then `docqa ask` is the way in.
 MSG
-$DOCQA ask "How many home-office days per week are allowed?" --as dave --limit 3 || true
+$DOCQA ask "How many home-office days per week are allowed?" --user dave --limit 3 || true

@@ -87,21 +87,21 @@ def test_docs_users_and_ask(tmp_path: Path, corpus: Path, monkeypatch: pytest.Mo
     assert {u["name"]: u["groups"] for u in users} == {"hannah": ["hr"], "eve": ["sales"]}
 
     hits = json.loads(
-        run(["ask", "How many days of annual leave?", "--as", "hannah", "--json"], state).stdout
+        run(["ask", "How many days of annual leave?", "--user", "hannah", "--json"], state).stdout
     )
     assert hits[0]["path"] == "leave.md" and hits[0]["citation"] == "leave.md, p. 1"
     assert (
-        json.loads(run(["ask", "How many days of annual leave?", "--as", "eve", "--json"], state).stdout)
+        json.loads(run(["ask", "How many days of annual leave?", "--user", "eve", "--json"], state).stdout)
         == []
     )
 
     assert run(["docs", "set-groups", "leave.md", "--groups", "sales"], state).exit_code == 0
-    hits = json.loads(run(["ask", "How many days of annual leave?", "--as", "eve", "--json"], state).stdout)
+    hits = json.loads(run(["ask", "How many days of annual leave?", "--user", "eve", "--json"], state).stdout)
     assert [h["path"] for h in hits] == ["leave.md"]
 
     assert run(["docs", "rm", "leave.md"], state).exit_code == 0
     assert {d["path"] for d in json.loads(run(["docs", "list", "--json"], state).stdout)} == {"bonus.txt"}
-    assert json.loads(run(["ask", "annual leave", "--as", "eve", "--json"], state).stdout) == []
+    assert json.loads(run(["ask", "annual leave", "--user", "eve", "--json"], state).stdout) == []
     res = run(["docs", "rm", "leave.md"], state)
     assert res.exit_code == 2 and "no document" in res.output
 

@@ -303,6 +303,13 @@ def test_whole_messy_folder_in_one_batch(svc) -> None:  # noqa: ANN001
     assert svc.store.count() == sum(f.chunks for f in indexed)
     per_doc = {d for (d, _v) in svc.store.version_counts()}
     assert per_doc == {f.doc_id for f in indexed}
+    # table chunks carry their header row, in every chunk of the table (WARN's table spans 14 pages;
+    # its pages 15-16 hold a different summary table)
+    warn = "pdf/WARN-Report-for-7-1-2015-to-03-25-2016.pdf"
+    for name, header_cell, last_page in [("pdf/foo.pdf", "Cycle Name", 99), (warn, "Company", 14)]:
+        payloads = [p for _, p in svc.store.iter_payloads(doc_id=files[name].doc_id) if p["kind"] == "table"]
+        headers = [p["text"].split("\n| ---")[0] for p in payloads if p["page_start"] <= last_page]
+        assert len(headers) >= 2 and all(header_cell in h for h in headers), name
 
 
 @pytest.mark.integration
