@@ -1,50 +1,138 @@
-"""Permission-filtered hybrid retrieval: dense and BM25 searches, both filtered by the reader's
-groups inside the vector store query, fused by reciprocal rank."""
+"""Permission-filtered hybrid retrieval.
+
+The reader's groups go into the vector store's query filter (never filtered afterwards); dense and
+BM25 results are fused by reciprocal rank; near-duplicate chunks are collapsed; a passage's
+neighbouring chunk is added when it continues the same section.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from app.embeddings import Embedder
 from app.store import Hit, VectorStore
+
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
 class Passage:
     id: str
-    score: float
+    score: float  # fused (RRF) score
     payload: dict
+    dense_score: float | None = None  # cosine similarity to the question, when the dense search found it
+    sparse_score: float | None = None
+    dense_rank: int | None = None
+    sparse_rank: int | None = None
+
+    @property
+    def text(self) -> str:
+        return self.payload.get("text", "")
+
+    @property
+    def doc_id(self) -> str:
+        return self.payload.get("doc_id", "")
+
+    @property
+    def pages(self) -> str:
+        p = self.payload
+        start, end = p.get("page_start", 1), p.get("page_end", p.get("page_start", 1))
+        return f"p. {start}" if start == end else f"pp. {start}–{end}"
 
     @property
     def citation(self) -> str:
-        p = self.payload
-        pages = (
-            f"p. {p['page_start']}"
-            if p["page_start"] == p["page_end"]
-            else f"pp. {p['page_start']}–{p['page_end']}"
-        )
-        return f"{p.get('title') or p.get('path')}, {pages}"
+        return f"{self.payload.get('title') or self.payload.get('path')}, {self.pages}"
 
 
-def rrf_fuse(rankings: Sequence[Sequence[Hit]], *, k: int = 60, limit: int = 10) -> list[Passage]:
+def rrf_fuse(dense: Sequence[Hit], sparse: Sequence[Hit], *, k: int = 60, limit: int = 10) -> list[Passage]:
     """Reciprocal rank fusion: score = sum over lists of 1 / (k + rank), rank starting at 1."""
     scores: dict[str, float] = {}
-    payloads: dict[str, dict] = {}
-    for hits in rankings:
+    info: dict[str, dict] = {}
+    for kind, hits in (("dense", dense), ("sparse", sparse)):
         for rank, hit in enumerate(hits, start=1):
             scores[hit.id] = scores.get(hit.id, 0.0) + 1.0 / (k + rank)
-            payloads.setdefault(hit.id, hit.payload)
+            entry = info.setdefault(hit.id, {"payload": hit.payload})
+            entry[f"{kind}_score"], entry[f"{kind}_rank"] = hit.score, rank
     order = sorted(scores, key=lambda i: (-scores[i], i))[:limit]
-    return [Passage(i, scores[i], payloads[i]) for i in order]
+    return [Passage(i, scores[i], **info[i]) for i in order]
+
+
+def words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def collapse_near_duplicates(passages: Sequence[Passage], threshold: float = 0.9) -> list[Passage]:
+    """Keep the best-ranked of chunks whose words overlap by ``threshold`` or more and that state the
+    same numbers (a page repeated across documents). Versions that differ in a figure are both kept:
+    that disagreement is what the reader must see."""
+    kept: list[tuple[Passage, set[str]]] = []
+    for p in passages:
+        w = words(p.text)
+        if all(jaccard(w, kw) < threshold or _numbers(w) != _numbers(kw) for _, kw in kept):
+            kept.append((p, w))
+    return [p for p, _ in kept]
+
+
+def _numbers(ws: set[str]) -> set[str]:
+    return {w for w in ws if any(ch.isdigit() for ch in w)}
 
 
 def search(
-    store: VectorStore, embedder: Embedder, question: str, groups: Sequence[str], *, limit: int = 5
+    store: VectorStore,
+    embedder: Embedder,
+    question: str,
+    groups: Sequence[str],
+    *,
+    limit: int = 5,
+    candidates: int = 30,
+    query_vector: np.ndarray | None = None,
 ) -> list[Passage]:
+    """The passages that best answer ``question`` among the documents ``groups`` may read."""
     if not groups or not question.strip():
         return []
+    vector = embedder.embed_query(question) if query_vector is None else query_vector
     dense, sparse = store.search_hybrid(
-        embedder.embed_query(question), embedder.sparse_query(question), groups=groups, limit=max(20, limit)
+        vector, embedder.sparse_query(question), groups=groups, limit=candidates
     )
-    return rrf_fuse([dense, sparse], limit=limit)
+    fused = collapse_near_duplicates(rrf_fuse(dense, sparse, limit=candidates))[:limit]
+    return add_neighbours(store, vector, fused, groups)
+
+
+def add_neighbours(
+    store: VectorStore, vector: np.ndarray, passages: Sequence[Passage], groups: Sequence[str], top: int = 2
+) -> list[Passage]:
+    """Extend the ``top`` passages with the next chunk of the same section (a list or a table that
+    continues). The neighbour is fetched through the same permission filter."""
+    out: list[Passage] = []
+    for i, p in enumerate(passages):
+        pl = p.payload
+        if i < top and "chunk_index" in pl and pl.get("section"):
+            nxt = store.search_dense(
+                vector,
+                groups=groups,
+                limit=1,
+                must={"doc_id": pl["doc_id"], "version": pl["version"], "chunk_index": pl["chunk_index"] + 1},
+            )
+            if (
+                nxt
+                and nxt[0].payload.get("section") == pl["section"]
+                and nxt[0].id not in {q.id for q in passages}
+            ):
+                n = nxt[0].payload
+                merged = dict(pl, text=pl["text"] + "\n" + _strip_section(n["text"], n["section"]))
+                merged["page_end"] = max(pl.get("page_end", 1), n.get("page_end", 1))
+                p = replace(p, payload=merged)
+        out.append(p)
+    return out
+
+
+def _strip_section(text: str, section: str) -> str:
+    return text[len(section) + 1 :] if section and text.startswith(section + "\n") else text

@@ -35,6 +35,21 @@ class Services:
 
         return Ingestor(self.settings, self.db, self.store, self.embedder)
 
+    @cached_property
+    def generator(self):  # noqa: ANN201 - app.llm.Generator, or None for the extractive backend
+        from app.llm import make_generator
+
+        return make_generator(self.settings)
+
+    def answerer(self, backend: str | None = None):  # noqa: ANN201 - app.answer.Answerer
+        """An answerer using the configured LLM backend, or ``backend`` ("extractive" = no LLM)."""
+        from app.answer import Answerer
+
+        if backend and backend != self.settings.llm_backend:
+            self.settings.llm_backend = backend
+            self.__dict__.pop("generator", None)
+        return Answerer(self.store, self.embedder, self.generator)
+
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()

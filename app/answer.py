@@ -1,0 +1,435 @@
+"""Question -> cited answer.
+
+retrieve (permission-filtered) -> pick the supporting sentences of the best passages within a token
+budget -> numbered sources -> LLM (or the extractive backend, also the fallback when the LLM fails)
+-> [n] markers parsed and validated -> support checked -> confidence.
+
+The pure parts (evidence selection scores, prompt building, citation parsing, refusal and conflict
+detection, extractive answers) are plain functions tested without models.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from app.confidence import Confidence, Signals, agreement, score
+from app.retrieve import Passage, search, words
+
+PROMPT_VERSION = "answer_v1"
+REFUSAL = "I couldn't find this in the documents you can access."
+MIN_SIMILARITY = 0.30  # best passage's cosine below this: the documents don't cover the question
+CLEAR_SIMILARITY = 0.45  # between the two, the evidence must also contain most of the question's words
+MIN_COVERAGE = 0.6
+UNIT_MIN_SIMILARITY = 0.25
+SUPPORT_THRESHOLD = 0.5
+
+_MARKER = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+_REFUSAL_RE = re.compile(
+    r"couldn'?t find|could not find|can(?:no|')t find|not (?:mentioned|stated|specified|provided|found)|"
+    r"(?:no|not enough) information|do(?:es)? not (?:contain|say|mention|specify)",
+    re.IGNORECASE,
+)
+_INJECTION_RE = re.compile(
+    r"ignore (?:all |any )?(?:previous|prior|above|earlier) (?:instructions|rules|prompts?)|"
+    r"disregard (?:the|all|your) (?:instructions|rules)|system prompt|you are now|act as|"
+    r"reveal (?:your|the) (?:instructions|prompt|rules)|developer mode|jailbreak",
+    re.IGNORECASE,
+)
+_STOP_WORDS = (
+    "a an the of to in on for and or is are was were be by with as at from that this these those it its "
+    "what which who whom how when where why do does did can could may might shall should will would i you "
+    "we our your my me us they them their there here than then so if not no yes any all per"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+# -- data ------------------------------------------------------------------------------------------
+@dataclass
+class Source:
+    n: int
+    passage: Passage
+    units: list[str]  # the sentences / table rows sent to the model, in document order
+    unit_scores: list[float] = field(default_factory=list)
+
+    @property
+    def snippet(self) -> str:
+        return "\n".join(self.units)
+
+
+@dataclass
+class Citation:
+    n: int
+    document: str
+    path: str
+    doc_id: str
+    version: int
+    page: int
+    page_end: int
+    snippet: str
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    backend: str
+    model: str
+    citations: list[Citation]
+    confidence: Confidence
+    sources: list[Source] = field(default_factory=list)
+    fallback_reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    injection_suspected: bool = False
+    prompt_version: str = PROMPT_VERSION
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "backend": self.backend,
+            "model": self.model,
+            "fallback_reason": self.fallback_reason,
+            "confidence": self.confidence.to_dict(),
+            "citations": [c.to_dict() for c in self.citations],
+            "notes": self.notes,
+            "injection_suspected": self.injection_suspected,
+            "prompt_version": self.prompt_version,
+            "tokens": {"prompt": self.prompt_tokens, "completion": self.completion_tokens},
+            "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
+        }
+
+
+# -- pure helpers ----------------------------------------------------------------------------------
+def content_words(text: str) -> set[str]:
+    """Lower-cased words minus stop words, cut to 6 letters ('engineer' ~ 'engineering')."""
+    return {w[:6] for w in words(text) if w not in _STOP and len(w) > 1}
+
+
+def overlap(sentence: str, evidence: str) -> float:
+    """Share of the sentence's content words found in the evidence."""
+    s = content_words(sentence)
+    return len(s & content_words(evidence)) / len(s) if s else 0.0
+
+
+def split_units(passage: Passage) -> tuple[str, list[str]]:
+    """(header, units): a table's header line(s) and rows, or a text passage's sentences/lines."""
+    text = passage.text
+    section = passage.payload.get("section", "")
+    if section and text.startswith(section + "\n"):
+        text = text[len(section) + 1 :]
+    if passage.payload.get("kind") == "table":
+        lines = text.splitlines()
+        head = [ln for ln in lines[:2] if ln.startswith("|")]
+        return "\n".join(head), [ln for ln in lines[len(head) :] if ln.strip()]
+    units: list[str] = []
+    for line in text.splitlines():
+        units += [s.strip() for s in _SENTENCE.split(line) if s.strip()]
+    return "", units
+
+
+def looks_like_injection(text: str) -> bool:
+    return bool(_INJECTION_RE.search(text))
+
+
+def parse_citations(text: str, valid: Sequence[int]) -> tuple[str, list[int]]:
+    """Normalise [n] markers; drop markers naming no given source. Returns (text, cited numbers)."""
+    allowed = set(valid)
+    cited: list[int] = []
+
+    def repl(m: re.Match[str]) -> str:
+        ns = [int(x) for x in re.split(r"[,;]", m.group(1)) if x.strip()]
+        keep = [n for n in ns if n in allowed]
+        cited.extend(n for n in keep if n not in cited)
+        return "".join(f"[{n}]" for n in keep)
+
+    out = _MARKER.sub(repl, text)
+    out = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", out)).strip()
+    return out, cited
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text.strip()) if s.strip()]
+
+
+def sentence_markers(sentence: str) -> list[int]:
+    return [int(n) for m in _MARKER.finditer(sentence) for n in re.split(r"[,;]", m.group(1)) if n.strip()]
+
+
+def is_refusal(text: str) -> bool:
+    return bool(_REFUSAL_RE.search(text)) and len(text) < 400
+
+
+def _stem(title: str) -> str:
+    base = re.sub(r"\.[a-z0-9]+$", "", title.lower())
+    base = re.sub(r"\b(?:19|20)\d\d\b|\bv(?:ersion)?[\s._-]*\d+(?:\.\d+)*\b|\d+", " ", base)
+    return " ".join(re.findall(r"[a-z]+", base))
+
+
+def _year(title: str) -> int:
+    years = [int(y) for y in re.findall(r"(?:19|20)\d\d", title)]
+    return max(years) if years else 0
+
+
+def version_conflicts(sources: Sequence[Source]) -> list[tuple[Source, Source]]:
+    """Pairs (older, newer) of sources from different documents that are versions of one document
+    (same title once years and version numbers are removed)."""
+    first: dict[str, Source] = {}  # one source per document: its best-ranked one
+    for s in sources:
+        first.setdefault(s.passage.doc_id, s)
+    docs = list(first.values())
+    pairs = []
+    for i, a in enumerate(docs):
+        for b in docs[i + 1 :]:
+            ta, tb = a.passage.payload.get("title", ""), b.passage.payload.get("title", "")
+            if _stem(ta) and _stem(ta) == _stem(tb):
+                pairs.append((a, b) if _year(ta) <= _year(tb) else (b, a))
+    return pairs
+
+
+def conflict_note(pairs: Sequence[tuple[Source, Source]]) -> str:
+    def title(s: Source) -> str:
+        return s.passage.payload.get("title", "")
+
+    parts = [
+        f"[{old.n}] ({title(old)}) and [{new.n}] ({title(new)}) are versions of the same document; "
+        f"the newer one, [{new.n}] ({title(new)}), applies"
+        for old, new in pairs
+    ]
+    return "Note: " + "; ".join(parts) + "." if parts else ""
+
+
+@lru_cache(maxsize=4)
+def load_prompt(version: str = PROMPT_VERSION) -> tuple[str, str]:
+    text = resources.files("app.prompts").joinpath(f"{version}.txt").read_text(encoding="utf-8")
+    _, system, user = re.split(r"^### (?:system|user)\n", text, flags=re.MULTILINE)
+    return system.strip(), user.strip()
+
+
+def build_messages(
+    question: str, sources: Sequence[Source], version: str = PROMPT_VERSION
+) -> list[tuple[str, str]]:
+    system, user = load_prompt(version)
+    blocks = [f"[{s.n}] {s.passage.citation}\n{s.snippet}" for s in sources]
+    return [("system", system), ("user", user.format(sources="\n\n".join(blocks), question=question.strip()))]
+
+
+def extractive_answer(sources: Sequence[Source], max_units: int = 3) -> str:
+    """The best supporting sentences (or table rows with their header), each with its citation."""
+    ranked = sorted(
+        ((sc, s.n, i) for s in sources for i, sc in enumerate(s.unit_scores)), key=lambda t: -t[0]
+    )
+    picked: list[tuple[int, int]] = []
+    for sc, n, i in ranked:
+        if len(picked) >= max_units or (picked and sc < UNIT_MIN_SIMILARITY):
+            break
+        picked.append((n, i))
+    by_n = {s.n: s for s in sources}
+    lines: list[str] = []
+    tables: dict[int, list[str]] = {}  # rows of one table go under one header
+    for n, i in picked:
+        unit = by_n[n].units[i]
+        if not unit.startswith("|"):
+            lines.append(f"{unit} [{n}]")
+            continue
+        if n not in tables:
+            header, _ = split_units(by_n[n].passage)
+            tables[n] = [header] if header else []
+            lines.append(f"\0table{n}")
+        tables[n].append(f"{unit} [{n}]")
+    return "\n".join("\n".join(tables[int(ln[6:])]) if ln.startswith("\0table") else ln for ln in lines)
+
+
+def coverage(question: str, sources: Sequence[Source]) -> float:
+    """Share of the question's content words that the best single source contains."""
+    return max((overlap(question, s.snippet + " " + s.passage.text) for s in sources), default=0.0)
+
+
+# -- the engine ------------------------------------------------------------------------------------
+class Answerer:
+    """Answers as a given reader. ``generator`` is app.llm's Generator or None (extractive)."""
+
+    def __init__(self, store, embedder, generator=None, *, context_tokens: int = 350) -> None:  # noqa: ANN001
+        self.store = store
+        self.embedder = embedder
+        self.generator = generator
+        self.context_tokens = context_tokens
+
+    def select_evidence(self, qvec: np.ndarray, passages: Sequence[Passage], top: int = 4) -> list[Source]:
+        """Per passage, the units most similar to the question, in document order, within the budget."""
+        split = [split_units(p) for p in passages[:top]]
+        flat = [(pi, ui, u) for pi, (_, units) in enumerate(split) for ui, u in enumerate(units)]
+        flat = [(pi, ui, u) for pi, ui, u in flat if not looks_like_injection(u)]
+        if not flat:
+            return []
+        vecs = self.embedder.embed_documents([u for _, _, u in flat])
+        sims = vecs @ qvec
+        counter = self.embedder.counter
+        budget = self.context_tokens
+        chosen: dict[int, list[tuple[int, str, float]]] = {}
+        for k in np.argsort(-sims):
+            pi, ui, unit = flat[k]
+            cost = counter(unit)
+            if chosen and budget - cost < 0:
+                continue
+            if chosen.get(pi) and sims[k] < UNIT_MIN_SIMILARITY:
+                continue
+            chosen.setdefault(pi, []).append((ui, unit, float(sims[k])))
+            budget -= cost
+        sources = []
+        for pi in sorted(chosen):
+            units = sorted(chosen[pi])
+            sources.append(
+                Source(len(sources) + 1, passages[pi], [u for _, u, _ in units], [s for _, _, s in units])
+            )
+        return sources
+
+    def ask(
+        self,
+        question: str,
+        groups: Sequence[str],
+        *,
+        on_token: Callable[[str], None] | None = None,
+        use_llm: bool = True,
+    ) -> Answer:
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
+        qvec = self.embedder.embed_query(question)
+        passages = search(self.store, self.embedder, question, groups, limit=6, query_vector=qvec)
+        timings["retrieve"] = time.perf_counter() - t0
+        dense = [p.dense_score or 0.0 for p in passages]
+        top = sorted(dense, reverse=True) + [0.0, 0.0]
+        dense_ids = [p.id for p in sorted(passages, key=lambda p: p.dense_rank or 99)]
+        sparse_ids = [p.id for p in sorted(passages, key=lambda p: p.sparse_rank or 99)]
+        signals = dict(
+            top_similarity=top[0], second_similarity=top[1], agreement=agreement(dense_ids, sparse_ids)
+        )
+        injection = looks_like_injection(question)
+        backend = self.generator.backend if (self.generator and use_llm) else "extractive"
+        model = self.generator.model if (self.generator and use_llm) else ""
+
+        def refusal(reason: str = "") -> Answer:
+            conf = score(Signals(**signals, refused=True), question)
+            timings["total"] = time.perf_counter() - t0
+            return Answer(question, REFUSAL, True, backend, model, [], conf, notes=[reason] if reason else [],
+                          injection_suspected=injection, timings=timings)  # fmt: skip
+
+        if not passages or top[0] < MIN_SIMILARITY:
+            return refusal()
+        t = time.perf_counter()
+        sources = self.select_evidence(qvec, passages)
+        timings["evidence"] = time.perf_counter() - t
+        if not sources or (top[0] < CLEAR_SIMILARITY and coverage(question, sources) < MIN_COVERAGE):
+            return refusal()
+
+        text, fallback_reason, gen = "", "", None
+        if self.generator and use_llm:
+            from app.llm import LLMUnavailableError
+
+            t = time.perf_counter()
+            try:
+                gen = self.generator.generate(build_messages(question, sources), on_token=on_token)
+                text = gen.text.strip()
+            except LLMUnavailableError as exc:
+                fallback_reason = str(exc)
+            timings["generate"] = time.perf_counter() - t
+        if not text:
+            backend = "extractive"
+            text = extractive_answer(sources)
+        if is_refusal(text) and not _MARKER.search(text):
+            return refusal()
+
+        text, cited = parse_citations(text, [s.n for s in sources])
+        support, text, cited = self._check_support(text, sources, cited)
+        pairs = [p for p in version_conflicts(sources) if {p[0].n, p[1].n} & set(cited)]
+        notes = []
+        if pairs:
+            notes.append(conflict_note(pairs))
+            for old, new in pairs:
+                cited += [n for n in (old.n, new.n) if n not in cited]
+        by_n = {s.n: s for s in sources}
+        citations = [self._citation(by_n[n]) for n in cited]
+        logprobs = gen.token_logprobs if gen else []
+        conf = score(
+            Signals(
+                **signals,
+                support=support,
+                mean_logprob=(sum(logprobs) / len(logprobs)) if logprobs else None,
+                fallback=bool(fallback_reason) or (backend == "extractive" and self.generator is not None),
+            ),
+            question,
+        )
+        timings["total"] = time.perf_counter() - t0
+        return Answer(
+            question,
+            text + ("\n\n" + notes[0] if notes else ""),
+            False,
+            backend,
+            model if backend != "extractive" else "",
+            citations,
+            conf,
+            sources=sources,
+            fallback_reason=fallback_reason,
+            notes=notes,
+            injection_suspected=injection,
+            prompt_tokens=gen.prompt_tokens if gen else 0,
+            completion_tokens=gen.completion_tokens if gen else 0,
+            timings=timings,
+        )
+
+    def _check_support(
+        self, text: str, sources: Sequence[Source], cited: list[int]
+    ) -> tuple[float, str, list[int]]:
+        """Share of sentences backed by a cited source; an unmarked sentence gets the source that
+        backs it best, when one does."""
+        by_n = {s.n: s for s in sources}
+        out, supported, total = [], 0, 0
+        for line in text.splitlines():
+            sentences = split_sentences(line) if not line.lstrip().startswith("|") else [line]
+            fixed = []
+            for sent in sentences:
+                body = _MARKER.sub("", sent).strip()
+                if not content_words(body):
+                    fixed.append(sent)
+                    continue
+                total += 1
+                marks = [n for n in sentence_markers(sent) if n in by_n]
+                best_n, best = max(((s.n, overlap(body, s.snippet)) for s in sources), key=lambda t: t[1])
+                if not marks and best >= SUPPORT_THRESHOLD:
+                    sent = f"{sent.rstrip()} [{best_n}]"
+                    marks = [best_n]
+                    cited.append(best_n) if best_n not in cited else None
+                if marks and max(overlap(body, by_n[n].snippet) for n in marks) >= SUPPORT_THRESHOLD:
+                    supported += 1
+                fixed.append(sent)
+            out.append(" ".join(fixed))
+        return (supported / total if total else 0.0), "\n".join(out).strip(), cited
+
+    @staticmethod
+    def _citation(source: Source) -> Citation:
+        p = source.passage.payload
+        return Citation(
+            n=source.n,
+            document=p.get("title") or p.get("path", ""),
+            path=p.get("path", ""),
+            doc_id=p.get("doc_id", ""),
+            version=int(p.get("version", 0)),
+            page=int(p.get("page_start", 1)),
+            page_end=int(p.get("page_end", p.get("page_start", 1))),
+            snippet=source.snippet,
+        )

@@ -1,0 +1,125 @@
+"""Confidence: signals we can compute offline -> a score in [0, 1] -> high / medium / low + reasons.
+
+Pure functions. The weights are a first hand-set logistic model over standardised signals; the
+evaluation suite refits them on a labelled development set (see the Evaluation issue).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+HIGH, MEDIUM = 0.70, 0.40
+
+# weights of the logistic model; signals are in [0, 1]
+WEIGHTS = {
+    "top_similarity": 4.0,  # cosine of the best passage to the question
+    "margin": 1.5,  # how much the best passage stands out from the second
+    "agreement": 1.0,  # dense and BM25 rankings agree on the best passages
+    "support": 3.0,  # share of answer sentences supported by their cited source
+    "fluency": 1.0,  # mean token probability of the generated answer
+}
+BIAS = -5.2
+
+HIGH_STAKES = {
+    "legal": r"\b(legal|lawsuit|contract|liabilit\w*|court|attorney|lawyer|gdpr|compliance|dismiss\w*)\b",
+    "medical": r"\b(medical|medicine|doctor|illness|sick|injur\w*|health|pregnan\w*|disabilit\w*)\b",
+    "safety": r"\b(safety|hazard\w*|emergency|fire|accident|danger\w*|incident)\b",
+    "pay": r"\b(salary|salaries|pay|payroll|compensation|bonus|wage\w*|band|bands)\b",
+}
+
+
+@dataclass(frozen=True)
+class Signals:
+    top_similarity: float = 0.0
+    second_similarity: float = 0.0
+    agreement: float = 0.0
+    support: float | None = None  # None: no generated sentences to check (refusal)
+    mean_logprob: float | None = None
+    refused: bool = False
+    fallback: bool = False
+
+
+@dataclass(frozen=True)
+class Confidence:
+    score: float
+    band: str  # high | medium | low
+    reasons: list[str] = field(default_factory=list)
+    suggest_expert: bool = False
+    high_stakes: list[str] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        return {
+            "high": "Well supported by the cited documents.",
+            "medium": "Partly supported: check the cited passages.",
+            "low": "Weak support: verify with the sources or ask an expert.",
+        }[self.band]
+
+    def to_dict(self) -> dict:
+        return {
+            "score": round(self.score, 3),
+            "band": self.band,
+            "message": self.message,
+            "reasons": self.reasons,
+            "suggest_expert": self.suggest_expert,
+            "high_stakes": self.high_stakes,
+        }
+
+
+def high_stakes_topics(question: str) -> list[str]:
+    q = question.lower()
+    return [topic for topic, pattern in HIGH_STAKES.items() if re.search(pattern, q)]
+
+
+def agreement(dense_ids: Sequence[str], sparse_ids: Sequence[str], k: int = 5) -> float:
+    """Overlap of the two rankings' top-k (1.0 = same passages)."""
+    a, b = set(dense_ids[:k]), set(sparse_ids[:k])
+    return len(a & b) / k if a or b else 0.0
+
+
+def _scale(x: float, lo: float, hi: float) -> float:
+    return min(1.0, max(0.0, (x - lo) / (hi - lo)))
+
+
+def features(s: Signals) -> dict[str, float]:
+    return {
+        # MiniLM cosines: ~0.2 unrelated, ~0.5 on-topic, ~0.7 near-verbatim
+        "top_similarity": _scale(s.top_similarity, 0.2, 0.7),
+        "margin": _scale(s.top_similarity - s.second_similarity, 0.0, 0.15),
+        "agreement": s.agreement,
+        "support": 0.5 if s.support is None else s.support,
+        "fluency": 0.5 if s.mean_logprob is None else math.exp(max(-5.0, min(0.0, s.mean_logprob))),
+    }
+
+
+def score(s: Signals, question: str = "") -> Confidence:
+    f = features(s)
+    z = BIAS + sum(WEIGHTS[k] * v for k, v in f.items())
+    value = 1.0 / (1.0 + math.exp(-z))
+    reasons: list[str] = []
+    if s.refused:
+        value = min(value, 0.35)
+        reasons.append("no passage you can access answers this question")
+    if s.fallback:
+        value = min(value, 0.6)
+        reasons.append("the language model was unavailable: sentences quoted from the sources")
+    if f["top_similarity"] >= 0.6:
+        reasons.append(f"a passage closely matches the question (similarity {s.top_similarity:.2f})")
+    elif not s.refused:
+        reasons.append(
+            f"the best passage only loosely matches the question (similarity {s.top_similarity:.2f})"
+        )
+    if s.support is not None:
+        reasons.append(f"{s.support:.0%} of the answer's sentences are backed by the passage they cite")
+    if s.agreement >= 0.6:
+        reasons.append("keyword and meaning search agree on the sources")
+    elif s.agreement <= 0.2 and not s.refused:
+        reasons.append("keyword and meaning search found different sources")
+    band = "high" if value >= HIGH else "medium" if value >= MEDIUM else "low"
+    stakes = high_stakes_topics(question)
+    if stakes:
+        reasons.append(f"high-stakes topic ({', '.join(stakes)}): an expert can confirm")
+    return Confidence(value, band, reasons, suggest_expert=band == "low" or bool(stakes), high_stakes=stakes)
