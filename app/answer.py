@@ -264,13 +264,13 @@ def coverage(question: str, sources: Sequence[Source]) -> float:
 class Answerer:
     """Answers as a given reader. ``generator`` is app.llm's Generator or None (extractive)."""
 
-    def __init__(self, store, embedder, generator=None, *, context_tokens: int = 350) -> None:  # noqa: ANN001
+    def __init__(self, store, embedder, generator=None, *, context_tokens: int = 250) -> None:  # noqa: ANN001
         self.store = store
         self.embedder = embedder
         self.generator = generator
         self.context_tokens = context_tokens
 
-    def select_evidence(self, qvec: np.ndarray, passages: Sequence[Passage], top: int = 4) -> list[Source]:
+    def select_evidence(self, qvec: np.ndarray, passages: Sequence[Passage], top: int = 3) -> list[Source]:
         """Per passage, the units most similar to the question, in document order, within the budget."""
         split = [split_units(p) for p in passages[:top]]
         flat = [(pi, ui, u) for pi, (_, units) in enumerate(split) for ui, u in enumerate(units)]

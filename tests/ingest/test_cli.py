@@ -86,22 +86,24 @@ def test_docs_users_and_ask(tmp_path: Path, corpus: Path, monkeypatch: pytest.Mo
     users = json.loads(run(["users", "list", "--json"], state).stdout)
     assert {u["name"]: u["groups"] for u in users} == {"hannah": ["hr"], "eve": ["sales"]}
 
-    hits = json.loads(
-        run(["ask", "How many days of annual leave?", "--user", "hannah", "--json"], state).stdout
-    )
-    assert hits[0]["path"] == "leave.md" and hits[0]["citation"] == "leave.md, p. 1"
-    assert (
-        json.loads(run(["ask", "How many days of annual leave?", "--user", "eve", "--json"], state).stdout)
-        == []
-    )
+    def ask(user: str, question: str = "How many days of annual leave?") -> dict:
+        res = run(["ask", question, "--user", user, "--backend", "extractive", "--json"], state)
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout)
+
+    ans = ask("hannah")
+    assert not ans["refused"] and "28 days" in ans["answer"] and ans["backend"] == "extractive"
+    assert ans["citations"][0]["path"] == "leave.md" and ans["citations"][0]["page"] == 1
+    assert {"score", "band", "reasons"} <= set(ans["confidence"])
+    denied = ask("eve")
+    assert denied["refused"] and denied["citations"] == [] and "28" not in denied["answer"]
 
     assert run(["docs", "set-groups", "leave.md", "--groups", "sales"], state).exit_code == 0
-    hits = json.loads(run(["ask", "How many days of annual leave?", "--user", "eve", "--json"], state).stdout)
-    assert [h["path"] for h in hits] == ["leave.md"]
+    assert [c["path"] for c in ask("eve")["citations"]] == ["leave.md"]
 
     assert run(["docs", "rm", "leave.md"], state).exit_code == 0
     assert {d["path"] for d in json.loads(run(["docs", "list", "--json"], state).stdout)} == {"bonus.txt"}
-    assert json.loads(run(["ask", "annual leave", "--user", "eve", "--json"], state).stdout) == []
+    assert ask("eve")["refused"]
     res = run(["docs", "rm", "leave.md"], state)
     assert res.exit_code == 2 and "no document" in res.output
 
