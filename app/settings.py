@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -47,6 +47,29 @@ class Settings(BaseSettings):
     ocr_dpi: int = 300
     embed_batch_size: int = 32
 
+    # Language model
+    llm_backend: Literal["local", "openai", "extractive"] = Field(
+        "local",
+        description="local: llama.cpp + packaged GGUF; openai: an OpenAI-compatible server; extractive.",
+    )
+    llm_model: str = Field(
+        "qwen2.5-coder-1.5b",
+        description="Local model: qwen2.5-coder-1.5b, qwen2.5-coder-0.5b, or a path to a .gguf file.",
+    )
+    llm_model_dir: Path | None = Field(None, description="Where GGUFs are joined. Unset: <data_dir>/models.")
+    llm_threads: int = Field(2, description="llama.cpp threads (prompt processing and generation).")
+    llm_context_tokens: int = Field(4096, description="llama.cpp context window (prompt + answer).")
+    llm_max_tokens: int = Field(300, description="Longest generated answer, in tokens.")
+    llm_timeout_s: float = Field(90.0, description="One generation attempt taking longer is aborted.")
+    llm_retries: int = Field(2, description="Retries after a failed attempt (backoff 0.5 s, 1 s, 2 s, ...).")
+    openai_base_url: str | None = Field(
+        None, description="OpenAI-compatible API base, e.g. http://host:8000/v1."
+    )
+    openai_api_key: SecretStr | None = None
+    openai_model: str | None = None
+    llm_price_in_per_1k: float = Field(0.0, description="Price per 1,000 prompt tokens (for cost in logs).")
+    llm_price_out_per_1k: float = Field(0.0, description="Price per 1,000 generated tokens.")
+
     @field_validator("default_groups", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
@@ -59,6 +82,10 @@ class Settings(BaseSettings):
     @property
     def qdrant_path(self) -> Path:
         return self.data_dir / "qdrant"
+
+    @property
+    def llm_models_dir(self) -> Path:
+        return self.llm_model_dir or self.data_dir / "models"
 
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

