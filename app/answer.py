@@ -264,11 +264,14 @@ def coverage(question: str, sources: Sequence[Source]) -> float:
 class Answerer:
     """Answers as a given reader. ``generator`` is app.llm's Generator or None (extractive)."""
 
-    def __init__(self, store, embedder, generator=None, *, context_tokens: int = 250) -> None:  # noqa: ANN001
+    def __init__(  # noqa: ANN001
+        self, store, embedder, generator=None, *, context_tokens: int = 250, unavailable_reason: str = ""
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.generator = generator
         self.context_tokens = context_tokens
+        self.unavailable_reason = unavailable_reason  # why the configured LLM could not even start
 
     def select_evidence(self, qvec: np.ndarray, passages: Sequence[Passage], top: int = 3) -> list[Source]:
         """Per passage, the units most similar to the question, in document order, within the budget."""
@@ -337,7 +340,7 @@ class Answerer:
         if not sources or (top[0] < CLEAR_SIMILARITY and coverage(question, sources) < MIN_COVERAGE):
             return refusal()
 
-        text, fallback_reason, gen = "", "", None
+        text, fallback_reason, gen = "", self.unavailable_reason, None
         if self.generator and use_llm:
             from app.llm import LLMUnavailableError
 
@@ -370,7 +373,7 @@ class Answerer:
                 **signals,
                 support=support,
                 mean_logprob=(sum(logprobs) / len(logprobs)) if logprobs else None,
-                fallback=bool(fallback_reason) or (backend == "extractive" and self.generator is not None),
+                fallback=bool(fallback_reason),
             ),
             question,
         )

@@ -275,3 +275,15 @@ def test_disagreeing_versions_are_both_cited_and_the_newer_preferred(engine) -> 
     paths = {c.path for c in ans.citations}
     assert {"remote-work-policy-2023.md", "remote-work-policy-2025.md"} <= paths
     assert ans.notes and "newer" in ans.notes[0] and "2025" in ans.notes[0].split("newer")[1]
+
+
+@pytest.mark.integration
+def test_a_model_that_cannot_start_still_gets_a_labelled_answer(engine, tmp_path) -> None:  # noqa: ANN001
+    from app.services import Services
+
+    svc = Services(
+        engine.settings.model_copy(update={"llm_backend": "local", "llm_model": str(tmp_path / "x.gguf")})
+    )
+    svc.__dict__.update(store=engine.store, embedder=engine.embedder, db=engine.db)
+    ans = svc.answerer().ask("How many vacation days do I get?", ["everyone"])
+    assert ans.backend == "extractive" and ans.fallback_reason and "30 vacation days" in ans.answer
