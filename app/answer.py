@@ -273,13 +273,23 @@ class Answerer:
         self.context_tokens = context_tokens
         self.unavailable_reason = unavailable_reason  # why the configured LLM could not even start
 
-    def select_evidence(self, qvec: np.ndarray, passages: Sequence[Passage], top: int = 3) -> list[Source]:
-        """Per passage, the units most similar to the question, in document order, within the budget."""
+    def select_evidence(
+        self,
+        qvec: np.ndarray,
+        passages: Sequence[Passage],
+        top: int = 3,
+        question: str = "",
+        max_embed: int = 24,
+    ) -> list[Source]:
+        """Per passage, the units most similar to the question, in document order, within the budget.
+        Only the ``max_embed`` units sharing most words with the question are embedded (latency)."""
         split = [split_units(p) for p in passages[:top]]
         flat = [(pi, ui, u) for pi, (_, units) in enumerate(split) for ui, u in enumerate(units)]
         flat = [(pi, ui, u) for pi, ui, u in flat if not looks_like_injection(u)]
         if not flat:
             return []
+        if question and len(flat) > max_embed:
+            flat = sorted(flat, key=lambda t: (-overlap(question, t[2]), t[0], t[1]))[:max_embed]
         vecs = self.embedder.embed_documents([u for _, _, u in flat])
         sims = vecs @ qvec
         counter = self.embedder.counter
@@ -335,7 +345,7 @@ class Answerer:
         if not passages or top[0] < MIN_SIMILARITY:
             return refusal()
         t = time.perf_counter()
-        sources = self.select_evidence(qvec, passages)
+        sources = self.select_evidence(qvec, passages, question=question)
         timings["evidence"] = time.perf_counter() - t
         if not sources or (top[0] < CLEAR_SIMILARITY and coverage(question, sources) < MIN_COVERAGE):
             return refusal()
