@@ -20,7 +20,7 @@ from importlib import resources
 import numpy as np
 
 from app.confidence import Confidence, Signals, agreement, score
-from app.retrieve import Passage, search, words
+from app.retrieve import Passage, search, standalone_query, words
 
 PROMPT_VERSION = "answer_v1"
 REFUSAL = "I couldn't find this in the documents you can access."
@@ -93,6 +93,7 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     injection_suspected: bool = False
     prompt_version: str = PROMPT_VERSION
+    rewritten_query: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0
     timings: dict[str, float] = field(default_factory=dict)
@@ -110,6 +111,7 @@ class Answer:
             "notes": self.notes,
             "injection_suspected": self.injection_suspected,
             "prompt_version": self.prompt_version,
+            "rewritten_query": self.rewritten_query,
             "tokens": {"prompt": self.prompt_tokens, "completion": self.completion_tokens},
             "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
         }
@@ -319,11 +321,15 @@ class Answerer:
         *,
         on_token: Callable[[str], None] | None = None,
         use_llm: bool = True,
+        history: Sequence[str] = (),
     ) -> Answer:
+        """Answer ``question`` from what ``groups`` may read; ``history`` holds the conversation's
+        earlier questions, used to make a follow-up standalone for retrieval."""
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
-        qvec = self.embedder.embed_query(question)
-        passages = search(self.store, self.embedder, question, groups, limit=6, query_vector=qvec)
+        query = standalone_query(question, history)
+        qvec = self.embedder.embed_query(query)
+        passages = search(self.store, self.embedder, query, groups, limit=6, query_vector=qvec)
         timings["retrieve"] = time.perf_counter() - t0
         dense = [p.dense_score or 0.0 for p in passages]
         top = sorted(dense, reverse=True) + [0.0, 0.0]
@@ -340,7 +346,8 @@ class Answerer:
             conf = score(Signals(**signals, refused=True), question)
             timings["total"] = time.perf_counter() - t0
             return Answer(question, REFUSAL, True, backend, model, [], conf, notes=[reason] if reason else [],
-                          injection_suspected=injection, timings=timings)  # fmt: skip
+                          injection_suspected=injection, timings=timings,
+                          rewritten_query=query if query != question else "")  # fmt: skip
 
         if not passages or top[0] < MIN_SIMILARITY:
             return refusal()
@@ -400,6 +407,7 @@ class Answerer:
             fallback_reason=fallback_reason,
             notes=notes,
             injection_suspected=injection,
+            rewritten_query=query if query != question else "",
             prompt_tokens=gen.prompt_tokens if gen else 0,
             completion_tokens=gen.completion_tokens if gen else 0,
             timings=timings,

@@ -136,3 +136,31 @@ def add_neighbours(
 
 def _strip_section(text: str, section: str) -> str:
     return text[len(section) + 1 :] if section and text.startswith(section + "\n") else text
+
+
+_FOLLOW_UP = re.compile(
+    r"^(?:and|what about|how about|also|same for|what if)\b|\b(?:it|its|that|this|they|them|those|these)\b",
+    re.IGNORECASE,
+)
+
+
+_QUESTION_WORDS_TEXT = "what which where when whom whose does have many much with from that this there about"
+_QUESTION_WORDS = frozenset(_QUESTION_WORDS_TEXT.split())
+
+
+def standalone_query(question: str, history: Sequence[str], max_words: int = 8) -> str:
+    """Rewrite a follow-up ("And in Leipzig?") into a standalone search query by carrying over the
+    previous question's key words. Questions that stand on their own are returned unchanged."""
+    if not history:
+        return question
+    q_words = words(question)
+    looks_dependent = len(q_words) <= 4 or bool(_FOLLOW_UP.search(question.strip()))
+    if not looks_dependent:
+        return question
+    previous = history[-1]
+    carried = [
+        w
+        for w in _WORD.findall(previous)
+        if len(w) > 3 and w.lower() not in q_words and w.lower() not in _QUESTION_WORDS
+    ][:max_words]
+    return f"{question.strip()} ({' '.join(carried)})" if carried else question

@@ -287,3 +287,23 @@ def test_a_model_that_cannot_start_still_gets_a_labelled_answer(engine, tmp_path
     svc.__dict__.update(store=engine.store, embedder=engine.embedder, db=engine.db)
     ans = svc.answerer().ask("How many vacation days do I get?", ["everyone"])
     assert ans.backend == "extractive" and ans.fallback_reason and "30 vacation days" in ans.answer
+
+
+@pytest.mark.unit
+def test_follow_up_questions_become_standalone_queries() -> None:
+    from app.retrieve import standalone_query
+
+    history = ["What is the canteen lunch subsidy in Munich?"]
+    assert standalone_query("And in Leipzig?", history) == "And in Leipzig? (canteen lunch subsidy Munich)"
+    assert standalone_query("How many vacation days do I get?", history) == "How many vacation days do I get?"
+    assert standalone_query("And in Leipzig?", []) == "And in Leipzig?"
+
+
+@pytest.mark.integration
+def test_follow_up_uses_the_conversation(engine) -> None:  # noqa: ANN001
+    answerer = Answerer(engine.store, engine.embedder)
+    alone = answerer.ask("And the closing time?", ["everyone"])
+    follow = answerer.ask("And the closing time?", ["everyone"], history=["When does the canteen open?"])
+    assert follow.rewritten_query and "canteen" in follow.rewritten_query
+    assert "14:00" in follow.answer and follow.citations[0].path == "public/canteen.txt"
+    assert alone.refused or "14:00" not in alone.answer
