@@ -94,6 +94,8 @@ class Answer:
     injection_suspected: bool = False
     prompt_version: str = PROMPT_VERSION
     rewritten_query: str = ""
+    retrieved: list[Passage] = field(default_factory=list)  # every passage the search returned
+    cache_hit: bool = False
     prompt_tokens: int = 0
     completion_tokens: int = 0
     timings: dict[str, float] = field(default_factory=dict)
@@ -346,7 +348,7 @@ class Answerer:
             conf = score(Signals(**signals, refused=True), question)
             timings["total"] = time.perf_counter() - t0
             return Answer(question, REFUSAL, True, backend, model, [], conf, notes=[reason] if reason else [],
-                          injection_suspected=injection, timings=timings,
+                          injection_suspected=injection, timings=timings, retrieved=list(passages),
                           rewritten_query=query if query != question else "")  # fmt: skip
 
         if not passages or top[0] < MIN_SIMILARITY:
@@ -408,6 +410,7 @@ class Answerer:
             notes=notes,
             injection_suspected=injection,
             rewritten_query=query if query != question else "",
+            retrieved=list(passages),
             prompt_tokens=gen.prompt_tokens if gen else 0,
             completion_tokens=gen.completion_tokens if gen else 0,
             timings=timings,

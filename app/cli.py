@@ -114,9 +114,19 @@ def ask(
                 streamed.append(token)
                 err.print(token, end="", style="dim", highlight=False, markup=False)
 
-        result = answerer.ask(question, user_groups(svc.db, user), on_token=on_token)
+        groups = user_groups(svc.db, user)
+        result = answerer.ask(question, groups, on_token=on_token)
+        log_warning = ""
+        try:
+            from app.querylog import log_answer
+
+            log_answer(svc.db, user, groups, result, settings=svc.settings)
+        except Exception as exc:  # noqa: BLE001 - logging must never break the answer
+            log_warning = f"warning: the question was not logged: {type(exc).__name__}: {exc}"[:300]
     if streamed:
         err.print()
+    if log_warning:
+        err.print(log_warning, style="yellow", markup=False, highlight=False)
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return

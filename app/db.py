@@ -18,6 +18,7 @@ from app.models import (
     Group,
     IngestFileResult,
     IngestRun,
+    QueryLog,
     User,
     utcnow,
 )
@@ -217,6 +218,22 @@ class Database:
     def get_run(self, run_id: int) -> IngestRun | None:
         with self.session() as s:
             return s.get(IngestRun, run_id)
+
+    # -- query logs ------------------------------------------------------------------------------
+    def add_query_log(self, **fields: Any) -> int:
+        with self.session() as s:
+            row = QueryLog(**fields)
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def list_query_logs(self, user: str | None = None, limit: int = 100) -> list[QueryLog]:
+        """The newest logs first, optionally only one user's."""
+        with self.session() as s:
+            q = select(QueryLog).order_by(QueryLog.created_at.desc(), QueryLog.id.desc()).limit(limit)
+            if user is not None:
+                q = q.where(QueryLog.user == user)
+            return list(s.scalars(q))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -154,3 +155,32 @@ class IngestFileResult(Base):
     chunks: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     run: Mapped[IngestRun] = relationship(back_populates="results")
+
+
+class QueryLog(Base):
+    """One question asked and how it was answered. Question and answer are stored redacted by default."""
+
+    __tablename__ = "query_logs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user: Mapped[str] = mapped_column(String(100), index=True)
+    groups: Mapped[list] = mapped_column(JSON, default=list)
+    question: Mapped[str] = mapped_column(Text)
+    rewritten_query: Mapped[str | None] = mapped_column(Text, nullable=True)
+    retrieved: Mapped[list] = mapped_column(JSON, default=list)  # [{id, doc_id, version, score, ...}]
+    cited: Mapped[list] = mapped_column(JSON, default=list)  # [{n, doc_id, version, page}]
+    prompt_version: Mapped[str] = mapped_column(String(50), default="")
+    backend: Mapped[str] = mapped_column(String(20), default="")
+    model: Mapped[str] = mapped_column(String(200), default="")
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_ms: Mapped[dict] = mapped_column(JSON, default=dict)  # per stage
+    total_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    cache_hit: Mapped[bool] = mapped_column(Boolean, default=False)
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    band: Mapped[str] = mapped_column(String(10), default="")
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)
+    fallback_reason: Mapped[str] = mapped_column(Text, default="")
+    injection_suspected: Mapped[bool] = mapped_column(Boolean, default=False)
+    answer: Mapped[str] = mapped_column(Text, default="")
