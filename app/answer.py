@@ -269,8 +269,16 @@ class Answerer:
     """Answers as a given reader. ``generator`` is app.llm's Generator or None (extractive)."""
 
     def __init__(  # noqa: ANN001
-        self, store, embedder, generator=None, *, context_tokens: int = 250, unavailable_reason: str = ""
+        self,
+        store,
+        embedder,
+        generator=None,
+        *,
+        context_tokens: int = 250,
+        unavailable_reason: str = "",
+        cache=None,
     ) -> None:
+        self.cache = cache  # app.cache.AnswerCache or None
         self.store = store
         self.embedder = embedder
         self.generator = generator
@@ -331,6 +339,27 @@ class Answerer:
         timings: dict[str, float] = {}
         query = standalone_query(question, history)
         qvec = self.embedder.embed_query(query)
+        if self.cache is not None and not history:
+            hit = self.cache.lookup(question, qvec, groups)
+            if hit is not None:
+                hit.timings = {"cache": time.perf_counter() - t0, "total": time.perf_counter() - t0}
+                return hit
+        result = self._answer(question, query, qvec, groups, t0, timings, on_token, use_llm)
+        if self.cache is not None and not history:
+            self.cache.store(result, qvec, groups)
+        return result
+
+    def _answer(
+        self,
+        question: str,
+        query: str,
+        qvec: np.ndarray,
+        groups: Sequence[str],
+        t0: float,
+        timings: dict[str, float],
+        on_token: Callable[[str], None] | None,
+        use_llm: bool,
+    ) -> Answer:
         passages = search(self.store, self.embedder, query, groups, limit=6, query_vector=qvec)
         timings["retrieve"] = time.perf_counter() - t0
         dense = [p.dense_score or 0.0 for p in passages]

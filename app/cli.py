@@ -142,6 +142,8 @@ def print_answer(result) -> None:  # noqa: ANN001 - app.answer.Answer
     }[result.backend]
     if result.fallback_reason:
         label += f" — the language model failed: {result.fallback_reason}"
+    if result.cache_hit:
+        label += " — from the answer cache (its sources are unchanged)"
     out.print()
     out.print(result.answer, highlight=False, markup=False)
     out.print(f"[dim]{label}[/]", highlight=False)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import (
     Base,
+    CachedAnswer,
     Document,
     DocumentSet,
     DocumentVersion,
@@ -218,6 +219,31 @@ class Database:
     def get_run(self, run_id: int) -> IngestRun | None:
         with self.session() as s:
             return s.get(IngestRun, run_id)
+
+    # -- answer cache ----------------------------------------------------------------------------
+    def cache_entries(self, fingerprint: str, limit: int = 500) -> list[CachedAnswer]:
+        with self.session() as s:
+            q = select(CachedAnswer).where(CachedAnswer.fingerprint == fingerprint)
+            return list(s.scalars(q.order_by(CachedAnswer.id.desc()).limit(limit)))
+
+    def add_cache_entry(self, **fields: Any) -> int:
+        with self.session() as s:
+            row = CachedAnswer(**fields)
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def touch_cache_entry(self, entry_id: int) -> None:
+        with self.session() as s:
+            row = s.get(CachedAnswer, entry_id)
+            if row is not None:
+                row.hits += 1
+
+    def drop_cache_entry(self, entry_id: int) -> None:
+        with self.session() as s:
+            row = s.get(CachedAnswer, entry_id)
+            if row is not None:
+                s.delete(row)
 
     # -- query logs ------------------------------------------------------------------------------
     def add_query_log(self, **fields: Any) -> int:

@@ -184,3 +184,18 @@ class QueryLog(Base):
     fallback_reason: Mapped[str] = mapped_column(Text, default="")
     injection_suspected: Mapped[bool] = mapped_column(Boolean, default=False)
     answer: Mapped[str] = mapped_column(Text, default="")
+
+
+class CachedAnswer(Base):
+    """An answer kept for readers with the same groups (``fingerprint``); served again only while
+    every document it cites is still readable by the asker and still at the cited version."""
+
+    __tablename__ = "answer_cache"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    question: Mapped[str] = mapped_column(Text)  # normalised
+    vector: Mapped[list] = mapped_column(JSON)  # the question's embedding
+    answer: Mapped[dict] = mapped_column(JSON)  # Answer.to_dict()
+    cited: Mapped[list] = mapped_column(JSON, default=list)  # [{doc_id, version}]
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -44,15 +44,17 @@ class Services:
     def answerer(self, backend: str | None = None):  # noqa: ANN201 - app.answer.Answerer
         """An answerer using the configured LLM backend, or ``backend`` ("extractive" = no LLM)."""
         from app.answer import Answerer
+        from app.cache import AnswerCache
         from app.llm import LLMUnavailableError
 
         if backend and backend != self.settings.llm_backend:
             self.settings.llm_backend = backend
             self.__dict__.pop("generator", None)
+        cache = AnswerCache(self.db) if self.settings.answer_cache else None
         try:
-            return Answerer(self.store, self.embedder, self.generator)
+            return Answerer(self.store, self.embedder, self.generator, cache=cache)
         except LLMUnavailableError as exc:  # e.g. the local model is not installed: answer without it
-            return Answerer(self.store, self.embedder, None, unavailable_reason=str(exc))
+            return Answerer(self.store, self.embedder, None, unavailable_reason=str(exc), cache=cache)
 
     def close(self) -> None:
         if "store" in self.__dict__:

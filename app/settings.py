@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     ocr_languages: str = Field("eng", description="tesseract languages, e.g. eng+fra.")
     ocr_dpi: int = 300
     embed_batch_size: int = 32
+    answer_cache: bool = Field(
+        True, description="Serve a checked cached answer to the same or a very similar question."
+    )
 
     # Language model
     llm_backend: Literal["local", "openai", "extractive"] = Field(
