@@ -46,3 +46,50 @@ def bench_ingest_cmd(
         t.add_row(f"stage {stage}", f"{result['stage_seconds'][stage]:.1f} s ({share:.0%})")
     t.add_row("statuses", ", ".join(f"{n} {s}" for s, n in result["statuses"].items()))
     out.print(t)
+
+
+def _sizes(value: str) -> list[int]:
+    try:
+        return [int(v.replace("_", "")) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"--sizes wants comma-separated integers, got {value!r}") from None
+
+
+@bench_app.command("query")
+def bench_query_cmd(
+    path: Path = typer.Argument(
+        Path("data"), help="Folder ingested (into a temporary data dir) for the data/ row."
+    ),
+    sizes: str = typer.Option("10000,100000", help="Synthetic corpus sizes in chunks, comma-separated."),
+    llm: bool | None = typer.Option(
+        None, "--llm/--no-llm", help="Time the local LLM (default: if it is installed)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Filtered retrieval p50/p95 and recall@10 at the data/ size and on synthetic corpora; answer latency."""
+    import sys
+
+    from eval.bench import bench_query
+
+    def progress(msg: str) -> None:
+        print(f"[bench query] {msg}", file=sys.stderr, flush=True)
+
+    result = bench_query(Settings(), data_path=path, sizes=_sizes(sizes), llm=llm, progress=progress)
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    t = Table(
+        "chunks", "filtered", "mode", "p50 ms", "p95 ms", "recall@10", "index", title="docqa bench query"
+    )
+    for r in result["retrieval"]:
+        recall = "-" if r["recall_at_10"] is None else f"{r['recall_at_10']:.3f}"
+        t.add_row(str(r["chunks"]), str(r["filtered"]), r["mode"], f"{r['p50_ms']:.2f}", f"{r['p95_ms']:.2f}",
+                  recall, r["index"])  # fmt: skip
+    out.print(t)
+    a = Table("backend", "p50 ms", "p95 ms", "ttft p50 ms", title="answer latency")
+    for backend, v in result["answer"].items():
+        ttft = "-" if v["ttft_p50_ms"] is None else f"{v['ttft_p50_ms']:.0f}"
+        a.add_row(backend, f"{v['p50_ms']:.0f}", f"{v['p95_ms']:.0f}", ttft)
+    out.print(a)
+    for note in result["notes"]:
+        out.print(f"note: {note}")
