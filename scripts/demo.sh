@@ -14,11 +14,11 @@ $DOCQA ingest data --set demo --prune || echo "(some files failed: see the table
 
 cat <<'MSG'
 
-== ready. Ask as a user; you only get passages from documents that user's groups may read:
+== ready. Ask as a user; answers come only from documents that user's groups may read:
    .venv/bin/docqa ask "How many home-office days per week are allowed?" --user dave
    .venv/bin/docqa ask "What is the salary band for a senior engineer?" --user alice   # hr
    .venv/bin/docqa ask "What is the salary band for a senior engineer?" --user dave    # not hr: refused
    .venv/bin/docqa docs list
 The web UI arrives with the UI issue; until then `docqa ask` is the way in.
 MSG
-$DOCQA ask "How many home-office days per week are allowed?" --user dave --limit 3 || true
+$DOCQA ask "How many home-office days per week are allowed?" --user dave || true
