@@ -29,6 +29,7 @@ CLEAR_SIMILARITY = 0.45  # between the two, the evidence must also contain most 
 MIN_COVERAGE = 0.6
 UNIT_MIN_SIMILARITY = 0.25
 SUPPORT_THRESHOLD = 0.5
+LEXICAL_WEIGHT = 0.25  # evidence score = cosine + LEXICAL_WEIGHT * share of the question's words in the unit
 
 _MARKER = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
@@ -301,9 +302,14 @@ class Answerer:
         if not flat:
             return []
         if question and len(flat) > max_embed:
-            flat = sorted(flat, key=lambda t: (-overlap(question, t[2]), t[0], t[1]))[:max_embed]
+            flat = sorted(flat, key=lambda t: (-overlap(question, f"{split[t[0]][0]} {t[2]}"), t[0], t[1]))
+            flat = flat[:max_embed]
         vecs = self.embedder.embed_documents([u for _, _, u in flat])
         sims = vecs @ qvec
+        if question:  # rows of one table embed alike: the question's own words break the tie
+            sims = sims + LEXICAL_WEIGHT * np.array(
+                [overlap(question, u) for _, _, u in flat], dtype=np.float32
+            )
         counter = self.embedder.counter
         budget = self.context_tokens
         chosen: dict[int, list[tuple[int, str, float]]] = {}
@@ -453,6 +459,9 @@ class Answerer:
         by_n = {s.n: s for s in sources}
         out, supported, total = [], 0, 0
         for line in text.splitlines():
+            if line.lstrip().startswith("|") and not _MARKER.search(line):  # a table's header or rule
+                out.append(line)
+                continue
             sentences = split_sentences(line) if not line.lstrip().startswith("|") else [line]
             fixed = []
             for sent in sentences:

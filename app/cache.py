@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from app.answer import Answer, Citation
+from app.answer import PROMPT_VERSION, Answer, Citation
 from app.confidence import Confidence
 from app.db import Database
 
@@ -23,7 +23,9 @@ SIMILAR = 0.95
 
 
 def fingerprint(groups: Sequence[str]) -> str:
-    return hashlib.sha256("\x00".join(sorted(set(groups))).encode()).hexdigest()
+    """The readers' groups and the prompt version: a new prompt starts a fresh cache."""
+    key = "\x00".join([PROMPT_VERSION, *sorted(set(groups))])
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def normalise(question: str) -> str:

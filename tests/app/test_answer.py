@@ -307,3 +307,13 @@ def test_follow_up_uses_the_conversation(engine) -> None:  # noqa: ANN001
     assert follow.rewritten_query and "canteen" in follow.rewritten_query
     assert "14:00" in follow.answer and follow.citations[0].path == "public/canteen.txt"
     assert alone.refused or "14:00" not in alone.answer
+
+
+@pytest.mark.unit
+def test_table_header_lines_get_no_citation_and_rows_keep_theirs() -> None:
+    table = passage("| City | Hotel cap |\n| --- | --- |\n| Zurich | 230 |", kind="table")
+    src = Source(1, table, ["| Zurich | 230 |"], [0.6])
+    text = "| City | Hotel cap |\n| --- | --- |\n| Zurich | 230 | [1]"
+    support, checked, cited = Answerer(None, None)._check_support(text, [src], [1])
+    assert checked.splitlines() == ["| City | Hotel cap |", "| --- | --- |", "| Zurich | 230 | [1]"]
+    assert cited == [1] and support == 1.0
