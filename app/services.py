@@ -14,6 +14,7 @@ class Services:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         settings.ensure_dirs()
+        self._generators: dict = {}
         if embedder is not None:  # share one loaded model (tests, benchmarks)
             self.__dict__["embedder"] = embedder
 
@@ -35,11 +36,17 @@ class Services:
 
         return Ingestor(self.settings, self.db, self.store, self.embedder)
 
-    @cached_property
-    def generator(self):  # noqa: ANN201 - app.llm.Generator, or None for the extractive backend
+    def generator(self, backend: str | None = None):  # noqa: ANN201 - app.llm.Generator or None
+        """The LLM for ``backend`` (default: settings), built once per backend and kept loaded;
+        None for "extractive". Raises app.llm.LLMUnavailableError when it cannot start."""
         from app.llm import make_generator
 
-        return make_generator(self.settings)
+        backend = backend or self.settings.llm_backend
+        if backend not in self._generators:
+            self._generators[backend] = make_generator(
+                self.settings.model_copy(update={"llm_backend": backend})
+            )
+        return self._generators[backend]
 
     def answerer(self, backend: str | None = None):  # noqa: ANN201 - app.answer.Answerer
         """An answerer using the configured LLM backend, or ``backend`` ("extractive" = no LLM)."""
@@ -47,16 +54,16 @@ class Services:
         from app.cache import AnswerCache
         from app.llm import LLMUnavailableError
 
-        if backend and backend != self.settings.llm_backend:
-            self.settings.llm_backend = backend
-            self.__dict__.pop("generator", None)
         cache = AnswerCache(self.db) if self.settings.answer_cache else None
         try:
-            return Answerer(self.store, self.embedder, self.generator, cache=cache)
+            return Answerer(self.store, self.embedder, self.generator(backend), cache=cache)
         except LLMUnavailableError as exc:  # e.g. the local model is not installed: answer without it
             return Answerer(self.store, self.embedder, None, unavailable_reason=str(exc), cache=cache)
 
     def close(self) -> None:
+        for gen in self._generators.values():
+            if gen is not None:
+                gen.close()
         if "store" in self.__dict__:
             self.store.close()
         if "db" in self.__dict__:

@@ -49,13 +49,17 @@ def short_title(title: str, count: CountTokens, max_tokens: int) -> str:
     return " ".join(words) + " …"
 
 
-def markdown_row(cells: Sequence[str]) -> str:
-    return "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ").strip() for c in cells) + " |"
+def markdown_row(cells: Sequence[str], width: int = 0) -> str:
+    cells = [c.replace("|", "\\|").replace("\n", " ").strip() for c in cells]
+    return "| " + " | ".join(cells + [""] * (width - len(cells))) + " |"
 
 
-def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    lines = [markdown_row(header), "| " + " | ".join("---" for _ in header) + " |"]
-    lines += [markdown_row(r) for r in rows]
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]], width: int = 0) -> str:
+    """A GitHub markdown table; rows shorter than ``width`` (or the header) are padded."""
+    rows = list(rows)
+    width = max([width, len(header), *(len(r) for r in rows)])
+    lines = [markdown_row(header, width), "| " + " | ".join("---" for _ in range(width)) + " |"]
+    lines += [markdown_row(r, width) for r in rows]
     return "\n".join(lines)
 
 
@@ -189,19 +193,20 @@ class _Builder:
             self.flush()
             return
         header, body = rows[0], rows[1:]
-        head_md = markdown_table(header, [])
+        width = max(len(r) for r in rows)
+        head_md = markdown_table(header, [], width)
         head_tokens = self.count(head_md)
         current: list[list[str]] = []
         tokens = head_tokens
         for row in body:
-            n = self.count(markdown_row(row))
+            n = self.count(markdown_row(row, width))
             if current and tokens + n > self.budget():
-                self.emit(markdown_table(header, current), "table", el.page, el.page, self.section)
+                self.emit(markdown_table(header, current, width), "table", el.page, el.page, self.section)
                 current, tokens = [], head_tokens
             current.append(row)
             tokens += n
         if current:
-            self.emit(markdown_table(header, current), "table", el.page, el.page, self.section)
+            self.emit(markdown_table(header, current, width), "table", el.page, el.page, self.section)
 
 
 def chunk_elements(

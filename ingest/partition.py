@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingest.chunk import markdown_table
 from ingest.elements import Element, ElementKind, PartitionResult, PartitionStatus
 
 # Pages whose text layer has fewer meaningful characters than this are OCRed.
@@ -266,16 +267,8 @@ def normalise_rows(rows: Iterable[Sequence[object]]) -> list[list[str]]:
 
 
 def rows_to_markdown(rows: Sequence[Sequence[str]]) -> str:
-    """Render rows (first row = header) as a GitHub markdown table."""
-    if not rows:
-        return ""
-    width = max(len(r) for r in rows)
-
-    def line(row: Sequence[str]) -> str:
-        cells = [c.replace("|", "\\|") for c in row] + [""] * (width - len(row))
-        return "| " + " | ".join(cells) + " |"
-
-    return "\n".join([line(rows[0]), "| " + " | ".join(["---"] * width) + " |", *(line(r) for r in rows[1:])])
+    """Render rows (first row = header) as a GitHub markdown table (the chunker's renderer)."""
+    return markdown_table(rows[0], rows[1:]) if rows else ""
 
 
 _NUMERICISH = re.compile(r"^[\s\d.,:;/%$€£¥+\-−–()#*]*\d[\s\d.,:;/%$€£¥+\-−–()#*]*$")

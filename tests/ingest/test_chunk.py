@@ -124,3 +124,14 @@ def test_consecutive_headings_keep_their_words_once() -> None:
     assert len(chunks) == 1
     assert chunks[0].text.count("Chapter 3") == 1 and chunks[0].text.count("3.1 Leave") == 1
     assert chunks[0].text.startswith("Chapter 3\n") and chunks[0].page_start == 2
+
+
+def test_ragged_table_rows_are_padded_to_the_same_columns() -> None:
+    rows = [["City", "Cap"], ["Zurich", "230", "note"], ["Paris"]]
+    (chunk,) = chunk_elements([Element("", kind="table", rows=rows)], fake_count)
+    assert chunk.text.splitlines() == [
+        "| City | Cap |  |",
+        "| --- | --- | --- |",
+        "| Zurich | 230 | note |",
+        "| Paris |  |  |",
+    ]
