@@ -148,6 +148,22 @@ def split_units(passage: Passage) -> tuple[str, list[str]]:
     return "", units
 
 
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def keyed_row(header: str, row: str) -> str:
+    """A table row as "column: value; ..." so that an embedding sees which value is which
+    ("| SEV1 | … | 5 minutes |" under "Acknowledge within" reads as "Acknowledge within: 5 minutes")."""
+    if not header or not row.lstrip().startswith("|"):
+        return row
+    names = _cells(header.splitlines()[0])
+    values = _cells(row)
+    if len(names) != len(values):
+        return row
+    return "; ".join(f"{k}: {v}" for k, v in zip(names, values, strict=True) if v)
+
+
 def looks_like_injection(text: str) -> bool:
     return bool(_INJECTION_RE.search(text))
 
@@ -304,12 +320,11 @@ class Answerer:
         if question and len(flat) > max_embed:
             flat = sorted(flat, key=lambda t: (-overlap(question, f"{split[t[0]][0]} {t[2]}"), t[0], t[1]))
             flat = flat[:max_embed]
-        vecs = self.embedder.embed_documents([u for _, _, u in flat])
-        sims = vecs @ qvec
+        # a table row is scored with its column names: alone, "| SEV1 | … | 5 minutes |" says little
+        scored = [keyed_row(split[pi][0], u) for pi, _, u in flat]
+        sims = self.embedder.embed_documents(scored) @ qvec
         if question:  # rows of one table embed alike: the question's own words break the tie
-            sims = sims + LEXICAL_WEIGHT * np.array(
-                [overlap(question, u) for _, _, u in flat], dtype=np.float32
-            )
+            sims = sims + LEXICAL_WEIGHT * np.array([overlap(question, u) for u in scored], dtype=np.float32)
         counter = self.embedder.counter
         budget = self.context_tokens
         chosen: dict[int, list[tuple[int, str, float]]] = {}
@@ -391,7 +406,8 @@ class Answerer:
         t = time.perf_counter()
         sources = self.select_evidence(qvec, passages, question=question)
         timings["evidence"] = time.perf_counter() - t
-        if not sources or (top[0] < CLEAR_SIMILARITY and coverage(question, sources) < MIN_COVERAGE):
+        signals["coverage"] = coverage(question, sources) if sources else 0.0
+        if not sources or (top[0] < CLEAR_SIMILARITY and signals["coverage"] < MIN_COVERAGE):
             return refusal()
 
         text, fallback_reason, gen = "", self.unavailable_reason, None

@@ -1,27 +1,39 @@
 """Confidence: signals we can compute offline -> a score in [0, 1] -> high / medium / low + reasons.
 
-Pure functions. The weights are a first hand-set logistic model over standardised signals; the
-evaluation suite refits them on a labelled development set (see the Evaluation issue).
+Pure functions. The score is a logistic model over signals scaled to [0, 1]; its weights live in
+``confidence_weights.json`` next to this module, fitted on a labelled development set by
+``docqa eval calibrate`` (which records what they were fitted on and the out-of-fold AUROC).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 HIGH, MEDIUM = 0.70, 0.40
 
-# weights of the logistic model; signals are in [0, 1]
-WEIGHTS = {
-    "top_similarity": 4.0,  # cosine of the best passage to the question
-    "margin": 1.5,  # how much the best passage stands out from the second
-    "agreement": 1.0,  # dense and BM25 rankings agree on the best passages
-    "support": 3.0,  # share of answer sentences supported by their cited source
-    "fluency": 1.0,  # mean token probability of the generated answer
+WEIGHTS_FILE = Path(__file__).with_name("confidence_weights.json")
+FEATURES = {
+    "top_similarity": "cosine of the best passage to the question",
+    "margin": "how much the best passage stands out from the second",
+    "agreement": "dense and BM25 rankings agree on the best passages",
+    "coverage": "share of the question's content words found in the best source",
+    "support": "share of answer sentences supported by their cited source",
+    "fluency": "mean token probability of the generated answer",
 }
-BIAS = -5.2
+
+
+def load_weights(path: Path = WEIGHTS_FILE) -> tuple[dict[str, float], float]:
+    data = json.loads(path.read_text())
+    weights = {k: float(data["weights"].get(k, 0.0)) for k in FEATURES}
+    return weights, float(data["bias"])
+
+
+WEIGHTS, BIAS = load_weights()
 
 HIGH_STAKES = {
     "legal": r"\b(legal|lawsuit|contract|liabilit\w*|court|attorney|lawyer|gdpr|compliance|dismiss\w*)\b",
@@ -36,6 +48,7 @@ class Signals:
     top_similarity: float = 0.0
     second_similarity: float = 0.0
     agreement: float = 0.0
+    coverage: float = 0.0
     support: float | None = None  # None: no generated sentences to check (refusal)
     mean_logprob: float | None = None
     refused: bool = False
@@ -49,6 +62,7 @@ class Confidence:
     reasons: list[str] = field(default_factory=list)
     suggest_expert: bool = False
     high_stakes: list[str] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)  # the scaled signals the score came from
 
     @property
     def message(self) -> str:
@@ -66,6 +80,7 @@ class Confidence:
             "reasons": self.reasons,
             "suggest_expert": self.suggest_expert,
             "high_stakes": self.high_stakes,
+            "features": {k: round(v, 4) for k, v in self.features.items()},
         }
 
 
@@ -90,14 +105,18 @@ def features(s: Signals) -> dict[str, float]:
         "top_similarity": _scale(s.top_similarity, 0.2, 0.7),
         "margin": _scale(s.top_similarity - s.second_similarity, 0.0, 0.15),
         "agreement": s.agreement,
+        "coverage": s.coverage,
         "support": 0.5 if s.support is None else s.support,
         "fluency": 0.5 if s.mean_logprob is None else math.exp(max(-5.0, min(0.0, s.mean_logprob))),
     }
 
 
-def score(s: Signals, question: str = "") -> Confidence:
+def score(
+    s: Signals, question: str = "", weights: dict[str, float] | None = None, bias: float | None = None
+) -> Confidence:
     f = features(s)
-    z = BIAS + sum(WEIGHTS[k] * v for k, v in f.items())
+    weights = WEIGHTS if weights is None else weights
+    z = (BIAS if bias is None else bias) + sum(weights.get(k, 0.0) * v for k, v in f.items())
     value = 1.0 / (1.0 + math.exp(-z))
     reasons: list[str] = []
     if s.refused:
@@ -122,4 +141,6 @@ def score(s: Signals, question: str = "") -> Confidence:
     stakes = high_stakes_topics(question)
     if stakes:
         reasons.append(f"high-stakes topic ({', '.join(stakes)}): an expert can confirm")
-    return Confidence(value, band, reasons, suggest_expert=band == "low" or bool(stakes), high_stakes=stakes)
+    return Confidence(
+        value, band, reasons, suggest_expert=band == "low" or bool(stakes), high_stakes=stakes, features=f
+    )

@@ -15,6 +15,7 @@ from app.answer import (
     build_messages,
     extractive_answer,
     is_refusal,
+    keyed_row,
     looks_like_injection,
     parse_citations,
     split_units,
@@ -317,3 +318,11 @@ def test_table_header_lines_get_no_citation_and_rows_keep_theirs() -> None:
     support, checked, cited = Answerer(None, None)._check_support(text, [src], [1])
     assert checked.splitlines() == ["| City | Hotel cap |", "| --- | --- |", "| Zurich | 230 | [1]"]
     assert cited == [1] and support == 1.0
+
+
+@pytest.mark.unit
+def test_table_rows_are_scored_with_their_column_names() -> None:
+    header = "| Severity | Acknowledge within |\n| --- | --- |"
+    assert keyed_row(header, "| SEV1 | 5 minutes |") == "Severity: SEV1; Acknowledge within: 5 minutes"
+    assert keyed_row(header, "| ragged | row | extra |") == "| ragged | row | extra |"
+    assert keyed_row("", "A plain sentence.") == "A plain sentence."

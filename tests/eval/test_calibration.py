@@ -1,0 +1,73 @@
+import pytest
+
+from eval.calibration import (
+    auroc,
+    band_table,
+    expected_calibration_error,
+    fit_logistic,
+    reliability_table,
+    summarise,
+)
+
+pytestmark = pytest.mark.unit
+
+
+def test_auroc_known_values() -> None:
+    assert auroc([0.9, 0.8, 0.2, 0.1], [True, True, False, False]) == 1.0
+    assert auroc([0.1, 0.2, 0.8, 0.9], [True, True, False, False]) == 0.0
+    # one inversion among 2x2 pairs -> 3/4
+    assert auroc([0.9, 0.3, 0.5, 0.1], [True, True, False, False]) == 0.75
+    # all tied -> chance
+    assert auroc([0.5] * 4, [True, False, True, False]) == 0.5
+
+
+def test_auroc_undefined_with_one_class() -> None:
+    assert auroc([0.2, 0.9], [True, True]) is None
+
+
+def test_reliability_table_and_ece() -> None:
+    scores = [0.95, 0.95, 0.15, 0.15]
+    labels = [True, False, False, False]
+    table = reliability_table(scores, labels, bins=5)
+    assert [(b.count, b.accuracy) for b in table] == [(2, 0.0), (2, 0.5)]
+    # |0 - 0.15| * 0.5 + |0.5 - 0.95| * 0.5
+    assert expected_calibration_error(scores, labels, bins=5) == pytest.approx(0.3)
+    assert expected_calibration_error([1.0, 0.0], [True, False]) == 0.0
+
+
+def test_band_table() -> None:
+    t = band_table(["high", "high", "low"], [True, False, False])
+    assert t["high"] == {"count": 2, "accuracy": 0.5}
+    assert t["medium"]["count"] == 0
+
+
+def test_fit_learns_the_informative_feature_and_reports_out_of_fold_scores() -> None:
+    rows = [{"useful": i / 40, "noise": (i * 7 % 11) / 11} for i in range(40)]
+    labels = [r["useful"] > 0.5 for r in rows]
+    fit = fit_logistic(rows, labels, l2=0.1)
+    assert all(w >= 0 for w in fit.weights.values())
+    assert fit.weights["useful"] > 2 * abs(fit.weights["noise"])
+    assert len(fit.cv_scores) == 40
+    assert auroc(fit.cv_scores, labels) > 0.9
+
+
+def test_fit_needs_both_classes() -> None:
+    with pytest.raises(ValueError, match="both"):
+        fit_logistic([{"a": 1.0}, {"a": 0.5}], [True, True])
+
+
+def test_fit_never_lets_a_signal_lower_the_confidence() -> None:
+    rows = [{"anti": i / 20} for i in range(20)]
+    labels = [r["anti"] < 0.5 for r in rows]  # higher value, less often correct
+    assert fit_logistic(rows, labels).weights["anti"] == 0.0
+
+
+def test_summarise_reports_current_and_out_of_fold_fit() -> None:
+    feats = [{"s": i / 20} for i in range(20)]
+    labels = [f["s"] >= 0.5 for f in feats]
+    current = [0.5] * 20  # an uninformative confidence
+    report = summarise(feats, labels, current, ["medium"] * 20)
+    assert report["answers"] == 20 and report["correct"] == 10
+    assert report["current"]["auroc"] == 0.5
+    assert report["fitted"]["cv_auroc"] > 0.9
+    assert report["fitted"]["weights"]["s"] > 0
