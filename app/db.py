@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import (
@@ -16,6 +17,8 @@ from app.models import (
     Document,
     DocumentSet,
     DocumentVersion,
+    Escalation,
+    Feedback,
     Group,
     IngestFileResult,
     IngestRun,
@@ -260,6 +263,110 @@ class Database:
             if user is not None:
                 q = q.where(QueryLog.user == user)
             return list(s.scalars(q))
+
+    def get_query_log(self, log_id: int) -> QueryLog | None:
+        with self.session() as s:
+            return s.get(QueryLog, log_id)
+
+    def get_documents(self, doc_ids: Sequence[str]) -> list[Document]:
+        """The documents among ``doc_ids`` that exist (unknown ids are left out)."""
+        if not doc_ids:
+            return []
+        with self.session() as s:
+            return list(s.scalars(select(Document).where(Document.doc_id.in_(sorted(set(doc_ids))))))
+
+    # -- feedback --------------------------------------------------------------------------------
+    def get_feedback(self, query_log_id: int, user: str) -> Feedback | None:
+        with self.session() as s:
+            q = select(Feedback).where(Feedback.query_log_id == query_log_id, Feedback.user == user)
+            return s.scalar(q)
+
+    def upsert_feedback(self, query_log_id: int, user: str, **fields: Any) -> Feedback:
+        """Create or update the one feedback row of ``user`` on a query log."""
+        for attempt in range(2):
+            try:
+                with self.session() as s:
+                    row = s.scalar(
+                        select(Feedback).where(Feedback.query_log_id == query_log_id, Feedback.user == user)
+                    )
+                    if row is None:
+                        row = Feedback(query_log_id=query_log_id, user=user)
+                        s.add(row)
+                    for key, value in fields.items():
+                        setattr(row, key, value)
+                    s.flush()
+                return row
+            except IntegrityError:  # a concurrent first feedback won the insert: update that one
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def feedback_counts(self, since: datetime | None = None) -> list[tuple[str, str | None, int]]:
+        """(thumb, reason, count) over feedback given (or last changed) at or after ``since``."""
+        with self.session() as s:
+            q = select(Feedback.thumb, Feedback.reason, func.count())
+            q = q.group_by(Feedback.thumb, Feedback.reason)
+            if since is not None:
+                q = q.where(Feedback.updated_at >= since)
+            return [(thumb, reason, n) for thumb, reason, n in s.execute(q)]
+
+    # -- escalations -----------------------------------------------------------------------------
+    def add_escalation(self, **fields: Any) -> Escalation:
+        with self.session() as s:
+            row = Escalation(**fields)
+            s.add(row)
+            s.flush()
+            return row
+
+    def get_escalation(self, escalation_id: int) -> Escalation | None:
+        with self.session() as s:
+            return s.get(Escalation, escalation_id)
+
+    def list_escalations(
+        self,
+        *,
+        statuses: Sequence[str] | None = None,
+        asker: str | None = None,
+        query_log_id: int | None = None,
+    ) -> list[Escalation]:
+        """Escalations, newest first, optionally filtered."""
+        with self.session() as s:
+            q = select(Escalation).order_by(Escalation.created_at.desc(), Escalation.id.desc())
+            if statuses is not None:
+                q = q.where(Escalation.status.in_(list(statuses)))
+            if asker is not None:
+                q = q.where(Escalation.asker == asker)
+            if query_log_id is not None:
+                q = q.where(Escalation.query_log_id == query_log_id)
+            return list(s.scalars(q))
+
+    def update_escalation(
+        self, escalation_id: int, expect: Mapping[str, Any], **fields: Any
+    ) -> Escalation | None:
+        """Set ``fields`` only if the row still has the ``expect``-ed values (compare and set);
+        returns the updated row, or None when it is gone or was changed meanwhile."""
+        with self.session() as s:
+            conditions = [Escalation.id == escalation_id]
+            for key, value in expect.items():
+                column = getattr(Escalation, key)
+                conditions.append(column.is_(None) if value is None else column == value)
+            result = s.execute(
+                update(Escalation)
+                .where(*conditions)
+                .values(**fields)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                return None
+            return s.get(Escalation, escalation_id)
+
+    def escalation_counts(self, since: datetime | None = None) -> dict[str, int]:
+        """Escalations per status, created at or after ``since``."""
+        with self.session() as s:
+            q = select(Escalation.status, func.count()).group_by(Escalation.status)
+            if since is not None:
+                q = q.where(Escalation.created_at >= since)
+            return {status: n for status, n in s.execute(q)}
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

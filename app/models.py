@@ -199,3 +199,48 @@ class CachedAnswer(Base):
     cited: Mapped[list] = mapped_column(JSON, default=list)  # [{doc_id, version}]
     hits: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Feedback(Base):
+    """A thumb on one answer by the user who asked it; giving feedback again updates the row."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("query_log_id", "user"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query_log_id: Mapped[int] = mapped_column(ForeignKey("query_logs.id", ondelete="CASCADE"), index=True)
+    user: Mapped[str] = mapped_column(String(100), index=True)
+    thumb: Mapped[str] = mapped_column(String(10))  # up | down
+    reason: Mapped[str | None] = mapped_column(String(20), nullable=True)  # wrong | incomplete | ...
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Escalation(Base):
+    """An answer handed to a human reviewer. status: open -> claimed -> answered -> closed.
+
+    ``sources`` are the citations as the asker saw them ([{n, document, path, page, snippet, doc_id,
+    version}]) and carry document text; ``groups`` are the groups owning the cited documents at the
+    time of escalation and decide which reviewers it is routed to ([] = all reviewers)."""
+
+    __tablename__ = "escalations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query_log_id: Mapped[int | None] = mapped_column(
+        ForeignKey("query_logs.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    asker: Mapped[str] = mapped_column(String(100), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    sources: Mapped[list] = mapped_column(JSON, default=list)
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    band: Mapped[str] = mapped_column(String(10), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    groups: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    assignee: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reply: Mapped[str] = mapped_column(Text, default="")
+    replied_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
