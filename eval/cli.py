@@ -93,3 +93,137 @@ def bench_query_cmd(
     out.print(a)
     for note in result["notes"]:
         out.print(f"note: {note}")
+
+
+# -- docqa eval ------------------------------------------------------------------------------------
+eval_app = typer.Typer(no_args_is_help=True, help="Measure answer quality on golden question sets.")
+
+
+@eval_app.command("calibrate")
+def calibrate_cmd(
+    set_name: str = typer.Option(
+        "demo", "--set", help="demo, clapnq (ingested into <data_dir>/eval/clapnq), or a .jsonl path."
+    ),
+    backend: str | None = typer.Option(None, help="local, openai or extractive (default: settings)."),
+    limit: int | None = typer.Option(None, help="Only the first N questions."),
+    rows_file: Path | None = typer.Option(
+        None, "--rows", help="Refit from the rows a previous run saved instead of asking again."
+    ),
+    write: bool = typer.Option(
+        False, "--write", help="Store the fitted weights in app/confidence_weights.json."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Ask a golden set as its users, label each answer correct or not, and report how well the
+    confidence ranks (AUROC) and calibrates (ECE, reliability table) the answers; refit its weights."""
+    import datetime as dt
+
+    from app.confidence import WEIGHTS_FILE
+    from app.console import err, fail, services
+    from eval.calibration import summarise
+    from eval.datasets import SHARED_DATA, prepare_clapnq
+    from eval.golden import golden_path, load_golden
+    from eval.runner import run_golden
+
+    if rows_file is not None:
+        rows = [json.loads(line) for line in rows_file.read_text().splitlines() if line.strip()]
+        source = str(rows_file)
+    else:
+        settings = Settings()
+        settings.answer_cache = False
+        if set_name == "clapnq":  # its own state: the ClapNQ corpus is not the company's documents
+            settings.data_dir = settings.data_dir / "eval" / "clapnq"
+            path = SHARED_DATA / "clapnq"
+        else:
+            path = Path(set_name) if set_name.endswith(".jsonl") else golden_path(set_name)
+            if not path.is_file():
+                raise fail(f"no golden set {set_name!r} ({path} not found)")
+        saved = settings.data_dir / "eval" / f"calibrate-{dt.datetime.now():%Y%m%d-%H%M%S}.jsonl"
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        rows = []
+        with services(settings) as svc, saved.open("w") as fh:
+            if set_name == "clapnq":
+                err.print(f"ingesting the ClapNQ corpus into {settings.data_dir} (once) …")
+                items = prepare_clapnq(svc)
+            else:
+                items = load_golden(path)
+            items = items[:limit] if limit else items
+
+            def on_row(row) -> None:  # noqa: ANN001 - eval.runner.Row
+                rows.append(row.to_dict())
+                fh.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
+                fh.flush()
+                mark = "refused" if row.refused else ("correct" if row.correct else "wrong")
+                err.print(f"[{len(rows)}/{len(items)}] {row.id} {mark} "
+                          f"conf {row.confidence:.2f} {row.seconds:.1f}s", highlight=False)  # fmt: skip
+
+            try:
+                run_golden(svc, items, backend=backend, on_row=on_row)
+            except ValueError as exc:
+                raise fail(str(exc)) from None
+        source = f"{path} ({len(rows)} questions; rows saved to {saved})"
+    answered = [r for r in rows if not r["answer"]["refused"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    report = summarise(
+        [r["answer"]["confidence"]["features"] for r in answered],
+        [r["correct"] for r in answered],
+        [r["answer"]["confidence"]["score"] for r in answered],
+        [r["answer"]["confidence"]["band"] for r in answered],
+    )
+    report["source"] = source
+    report["refusals"] = {
+        "unanswerable": len(unanswerable),
+        "refused_unanswerable": sum(r["answer"]["refused"] for r in unanswerable),
+        "refused_answerable": sum(r["answer"]["refused"] for r in rows if r["answerable"]),
+    }
+    if write and "fitted" in report:
+        backends = sorted({r["answer"]["backend"] for r in rows})
+        WEIGHTS_FILE.write_text(json.dumps({
+            "weights": report["fitted"]["weights"],
+            "bias": report["fitted"]["bias"],
+            "fitted": {"on": source, "answers": report["answers"], "backends": backends,
+                       "cv_auroc": report["fitted"]["cv_auroc"], "date": f"{dt.date.today()}"},
+        }, indent=2) + "\n")  # fmt: skip
+        report["written"] = str(WEIGHTS_FILE)
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    _print_calibration(report)
+
+
+def _print_calibration(report: dict) -> None:
+    def fmt(v: float | None) -> str:
+        return "-" if v is None else f"{v:.3f}"
+
+    out.print(f"{report['answers']} answered questions, {report['correct']} correct — {report['source']}")
+    ref = report["refusals"]
+    out.print(f"refused {ref['refused_unanswerable']} of {ref['unanswerable']} unanswerable questions, "
+              f"and {ref['refused_answerable']} answerable ones")  # fmt: skip
+    cur, fit = report["current"], report.get("fitted")
+    t = Table("confidence model", "AUROC", "ECE", title="does the confidence mean anything?")
+    t.add_row("current weights", fmt(cur["auroc"]), fmt(cur["ece"]))
+    if fit:
+        t.add_row("refit (out-of-fold)", fmt(fit["cv_auroc"]), fmt(fit["cv_ece"]))
+    out.print(t)
+    for title, bins in (
+        ("current", cur["reliability"]),
+        ("refit, out-of-fold", (fit or {}).get("cv_reliability")),
+    ):
+        if not bins:
+            continue
+        r = Table("confidence", "answers", "mean confidence", "share correct", title=f"reliability: {title}")
+        for b in bins:
+            r.add_row(b["range"], str(b["count"]), f"{b['mean_confidence']:.2f}", f"{b['accuracy']:.2f}")
+        out.print(r)
+    bands = Table("band", "answers", "share correct", title="bands (current weights)")
+    for band, v in cur["bands"].items():
+        bands.add_row(band, str(v["count"]), f"{v['accuracy']:.2f}")
+    out.print(bands)
+    if fit:
+        out.print(
+            "refit weights: "
+            + ", ".join(f"{k} {v}" for k, v in fit["weights"].items())
+            + f"; bias {fit['bias']}"
+        )
+    if report.get("written"):
+        out.print(f"wrote {report['written']}")
