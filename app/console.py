@@ -1,4 +1,4 @@
-"""What every CLI command shares: consoles, error exits, opening the services."""
+"""What every CLI command shares: consoles, error exits, opening the services or reaching the engine."""
 
 from __future__ import annotations
 
@@ -37,3 +37,23 @@ def services(settings: Settings | None = None) -> Iterator:
         raise fail(str(exc), 3) from None
     finally:
         svc.close()
+
+
+@contextmanager
+def engine(settings: Settings | None = None) -> Iterator:
+    """The running engine (`docqa serve`) as an app.client.EngineClient; when none runs, the same
+    interface over stores opened in this process (app.client.InProcessEngine). Engine errors
+    become plain messages: exit 3 when the engine or its stores are unavailable, else 2."""
+    from app.client import EngineError, InProcessEngine, find_engine
+
+    settings = settings or Settings()
+    client = find_engine(settings)
+    try:
+        if client is None:
+            with services(settings) as svc:
+                yield InProcessEngine(svc)
+        else:
+            with client:
+                yield client
+    except EngineError as exc:
+        raise fail(exc.detail, 3 if exc.status in (0, 503) else 2) from None

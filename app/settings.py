@@ -73,6 +73,21 @@ class Settings(BaseSettings):
     llm_price_in_per_1k: float = Field(0.0, description="Price per 1,000 prompt tokens (for cost in logs).")
     llm_price_out_per_1k: float = Field(0.0, description="Price per 1,000 generated tokens.")
 
+    # Engine service (`docqa serve`)
+    engine_host: str = Field(
+        "127.0.0.1",
+        description="Interface `docqa serve` binds to. It trusts each request's user: keep it local.",
+    )
+    engine_port: int = Field(8765, description="Port of `docqa serve`.")
+    engine_max_queue: int = Field(
+        8, description="Questions that may wait for the language model; more get 503 + Retry-After."
+    )
+    engine_url: str | None = Field(
+        None,
+        description="Use the engine at this URL (e.g. on another host) instead of finding a local one "
+        "through <data_dir>/engine.json.",
+    )
+
     @field_validator("default_groups", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:

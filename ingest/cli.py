@@ -17,11 +17,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from app.console import err, fail, out, services, split_csv
+from app.client import InProcessEngine
+from app.console import engine, err, fail, out, split_csv
 from app.settings import Settings
 from ingest.manifest import ManifestError
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from app.client import EngineClient
     from ingest.pipeline import FileReport, RunReport
 
 docs_app = typer.Typer(no_args_is_help=True, help="List, remove and re-permission indexed documents.")
@@ -54,13 +58,16 @@ def ingest(
 
     New and changed files get a new version, unchanged ones are skipped, and every file gets a
     status (indexed, unchanged, failed, empty, unsupported, too-large) with a reason.
+    When an engine (`docqa serve`) runs, it does the work as a job and this shows its progress.
     Exits 1 only if a file failed; 3 if the stores can't be opened.
     """
     settings = Settings()
     if workers is not None:
         settings.ingest_workers = workers
-    with services(settings) as svc:
-        _ = svc.store  # open the store first: if another process holds it, say so before any work
+    with engine(settings) as eng:
+        local = isinstance(eng, InProcessEngine)
+        if local:  # open the store first: if another process holds it, say so before any work
+            _ = eng.services.store
         progress = Progress(
             TextColumn("[bold]ingest[/]"),
             BarColumn(),
@@ -73,20 +80,24 @@ def ingest(
             transient=True,
         )
         task = progress.add_task("", total=None)
+        group_list = split_csv(groups) or None
 
         def on_file(r: FileReport) -> None:
             progress.update(task, advance=1, description=f"{r.status}: {r.path}"[:60])
 
         try:
             with progress:
-                report = svc.ingestor.ingest(
-                    paths,
-                    set_name=set_name,
-                    groups=split_csv(groups) or None,
-                    prune=prune,
-                    on_start=lambda n: progress.update(task, total=n),
-                    on_file=on_file,
-                )
+                if local:
+                    report = eng.services.ingestor.ingest(
+                        paths,
+                        set_name=set_name,
+                        groups=group_list,
+                        prune=prune,
+                        on_start=lambda n: progress.update(task, total=n),
+                        on_file=on_file,
+                    )
+                else:
+                    report = _ingest_through(eng, paths, set_name, group_list, prune, workers, progress, task)
         except ManifestError as exc:
             raise fail(f"access manifest: {exc}") from None
     if as_json:
@@ -95,6 +106,40 @@ def ingest(
         print_report(report)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _ingest_through(
+    client: EngineClient,
+    paths: list[Path],
+    set_name: str,
+    groups: list[str] | None,
+    prune: bool,
+    workers: int | None,
+    progress: Progress,
+    task: TaskID,
+) -> RunReport:
+    """Run the ingestion as an engine job, showing its progress; the same report as a local run
+    (paths that don't exist get the same 'failed' rows, which the engine would refuse)."""
+    from ingest.pipeline import FileReport, RunReport, discover
+
+    missing = [p for p in paths if not p.exists()]
+    _, files = discover(missing, None, ())
+    if len(missing) == len(paths):
+        return RunReport(0, set_name, files, 0.0, {})
+    present = [p.resolve() for p in paths if p.exists()]
+    job_id = client.ingest(present, set_name=set_name, groups=groups, prune=prune, workers=workers)
+
+    def show(job: dict) -> None:
+        total = None if job["total"] is None else job["total"] + len(files)
+        last = job["files"][-1] if job["files"] else None
+        description = f"{last['status']}: {last['path']}"[:60] if last else job["status"]
+        progress.update(task, total=total, completed=len(files) + job["done"], description=description)
+
+    job = client.wait_job(job_id, on_progress=show)
+    if job["status"] != "done":
+        raise fail(f"{job['error'] or job['status']}", 2 if job["status"] == "failed" else 3)
+    files += [FileReport(**f) for f in job["files"]]
+    return RunReport(job["run_id"] or 0, set_name, files, job["seconds"], {})
 
 
 def print_report(report: RunReport) -> None:
@@ -109,15 +154,16 @@ def print_report(report: RunReport) -> None:
     out.print(f"{len(report.files)} files in {report.seconds:.1f} s: {counts}")
 
 
-def _resolve(svc, ref: str, set_name: str | None) -> str:  # noqa: ANN001 - app.services.Services
+def _resolve(eng, ref: str, set_name: str | None) -> str:  # noqa: ANN001 - EngineClient | InProcessEngine
     """A document reference: its doc_id, or its path within the set."""
-    if svc.db.get_document(ref):
+    rows = eng.documents()
+    if any(r["doc_id"] == ref for r in rows):
         return ref
-    matches = [d for d in svc.db.list_documents(set_name) if d.path == ref]
+    matches = [r for r in rows if r["path"] == ref and (not set_name or r["set"] == set_name)]
     if len(matches) == 1:
-        return matches[0].doc_id
+        return matches[0]["doc_id"]
     if len(matches) > 1:
-        raise fail(f"{ref!r} is in several sets ({', '.join(d.set.name for d in matches)}): pass --set")
+        raise fail(f"{ref!r} is in several sets ({', '.join(r['set'] for r in matches)}): pass --set")
     raise fail(f"no document {ref!r}; see `docqa docs list`")
 
 
@@ -127,23 +173,8 @@ def docs_list(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Indexed documents with their set, groups, version, pages and chunks."""
-    with services() as svc:
-        rows = []
-        for d in svc.db.list_documents(set_name):
-            v = d.active
-            rows.append(
-                {
-                    "doc_id": d.doc_id,
-                    "set": d.set.name,
-                    "path": d.path,
-                    "groups": d.group_names,
-                    "version": d.current_version,
-                    "pages": v.pages if v else 0,
-                    "chunks": v.chunks if v else 0,
-                    "file_type": v.file_type if v else "",
-                    "last_ingested": (v.activated_at.isoformat() if v and v.activated_at else None),
-                }
-            )
+    with engine() as eng:
+        rows = eng.documents(set_name)
     if as_json:
         print(json.dumps(rows, indent=2))
         return
@@ -168,10 +199,9 @@ def docs_rm(
     set_name: str | None = typer.Option(None, "--set"),
 ) -> None:
     """Delete documents everywhere: vector points, database rows and the kept original."""
-    with services() as svc:
+    with engine() as eng:
         for ref in refs:
-            doc_id = _resolve(svc, ref, set_name)
-            svc.ingestor.remove_document(doc_id)
+            eng.delete_document(_resolve(eng, ref, set_name))
             out.print(f"removed {ref}")
 
 
@@ -182,9 +212,8 @@ def docs_set_groups(
     set_name: str | None = typer.Option(None, "--set"),
 ) -> None:
     """Change who may read a document (payloads updated in place, no re-embedding)."""
-    with services() as svc:
-        doc_id = _resolve(svc, ref, set_name)
-        svc.ingestor.set_groups(doc_id, split_csv(groups))
+    with engine() as eng:
+        eng.set_groups(_resolve(eng, ref, set_name), split_csv(groups))
         out.print(f"{ref}: groups {', '.join(split_csv(groups)) or 'none (readable by nobody)'}")
     if not split_csv(groups):
         err.print("note: with no groups the document is readable by nobody")

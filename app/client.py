@@ -1,0 +1,317 @@
+"""Finding and talking to the engine (`docqa serve`) from the CLI (and later the UI).
+
+A running engine announces itself in ``<data_dir>/engine.json`` ({url, pid, started}); ``find_engine``
+trusts that file only if the pid is alive and GET /health answers within about a second, so a file
+left behind by a killed engine is ignored. ``DOCQA_ENGINE_URL`` names an engine explicitly (e.g. on
+another host); then no file is read and an unreachable engine is an error, not a silent fallback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:
+    from app.services import Services
+    from app.settings import Settings
+
+log = logging.getLogger("docqa.engine")
+ENGINE_FILE = "engine.json"
+HEALTH_TIMEOUT_S = 1.0
+
+
+class EngineError(Exception):
+    """The engine answered with an error (``status``: HTTP status, or the error event's)."""
+
+    def __init__(self, status: int, detail: str, retry_after: str | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+class EngineUnavailableError(EngineError):
+    """The engine could not be reached (connection refused, timed out, dropped the stream)."""
+
+    def __init__(self, url: str, exc: Exception) -> None:
+        super().__init__(0, f"cannot reach the engine at {url}: {type(exc).__name__}: {exc}")
+
+
+# -- engine.json -----------------------------------------------------------------------------------
+def engine_file(settings: Settings) -> Path:
+    return settings.data_dir / ENGINE_FILE
+
+
+def write_engine_file(settings: Settings, url: str) -> None:
+    path = engine_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = {"url": url, "pid": os.getpid(), "started": datetime.now(UTC).isoformat(timespec="seconds")}
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def remove_engine_file(settings: Settings, url: str) -> None:
+    """Remove engine.json if it still announces this process at ``url``."""
+    info = read_engine_file(settings)
+    if info and info.get("pid") == os.getpid() and info.get("url") == url:
+        engine_file(settings).unlink(missing_ok=True)
+
+
+def read_engine_file(settings: Settings) -> dict[str, Any] | None:
+    try:
+        info = json.loads(engine_file(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) and isinstance(info.get("url"), str) else None
+
+
+def pid_alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def find_engine(settings: Settings) -> EngineClient | None:
+    """The engine serving this data dir, or None when none runs (then open the stores yourself)."""
+    if settings.engine_url:
+        return EngineClient(settings.engine_url)
+    info = read_engine_file(settings)
+    if info is None or not pid_alive(info.get("pid")):
+        return None
+    client = EngineClient(info["url"])
+    try:
+        client.health(timeout=HEALTH_TIMEOUT_S)
+    except EngineError:
+        client.close()
+        return None
+    return client
+
+
+# -- the client ------------------------------------------------------------------------------------
+class EngineClient:
+    """A thin httpx wrapper over the engine's HTTP API; errors become EngineError."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> EngineClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:  # noqa: ANN401
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise EngineUnavailableError(self.url, exc) from None
+        _raise_for_status(response)
+        return response.json()
+
+    def health(self, *, timeout: float | None = None) -> dict[str, Any]:
+        return self._request("GET", "/health", **({"timeout": timeout} if timeout else {}))
+
+    def ask(
+        self,
+        question: str,
+        user: str,
+        *,
+        backend: str | None = None,
+        history: Sequence[str] = (),
+        on_token: Callable[[str], None] | None = None,
+    ) -> dict[str, Any]:
+        """The answer JSON (Answer.to_dict() + cache_hit, query_log_id, log_warning). With
+        ``on_token`` the answer is streamed and each generated piece of text is passed to it."""
+        body = {"question": question, "user": user, "backend": backend, "history": list(history)}
+        no_read_timeout = httpx.Timeout(self._http.timeout.connect or 30.0, read=None)
+        if on_token is None:
+            return self._request("POST", "/ask", json=body, timeout=no_read_timeout)
+        from httpx_sse import SSEError, connect_sse
+
+        try:
+            with connect_sse(
+                self._http, "POST", "/ask", json=body | {"stream": True}, timeout=no_read_timeout
+            ) as events:
+                _raise_for_status(events.response)
+                for event in events.iter_sse():
+                    data = json.loads(event.data) if event.data else {}
+                    if event.event == "token":
+                        on_token(data.get("text", ""))
+                    elif event.event == "answer":
+                        return data
+                    elif event.event == "error":
+                        raise EngineError(int(data.get("status", 500)), str(data.get("detail", "")))
+        except (httpx.HTTPError, SSEError) as exc:
+            raise EngineUnavailableError(self.url, exc) from None
+        raise EngineUnavailableError(self.url, RuntimeError("the answer stream ended without an answer"))
+
+    def documents(self, set_name: str | None = None) -> list[dict[str, Any]]:
+        return self._request("GET", "/documents", params={"set": set_name} if set_name else None)
+
+    def delete_document(self, doc_id: str) -> dict[str, Any]:
+        return self._request("DELETE", f"/documents/{doc_id}")
+
+    def set_groups(self, doc_id: str, groups: Sequence[str]) -> dict[str, Any]:
+        return self._request("PUT", f"/documents/{doc_id}/groups", json={"groups": list(groups)})
+
+    def ingest(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        set_name: str,
+        groups: Sequence[str] | None = None,
+        prune: bool = False,
+        workers: int | None = None,
+    ) -> str:
+        """Start an ingestion job of paths on the engine's machine; returns its id."""
+        body = {
+            "paths": [str(p) for p in paths],
+            "set": set_name,
+            "acl": list(groups) if groups else None,
+            "prune": prune,
+            "workers": workers,
+        }
+        return self._request("POST", "/ingest", json=body)["job_id"]
+
+    def job(self, job_id: str, *, since: int = 0) -> dict[str, Any]:
+        """The job; its ``files`` from index ``since`` on."""
+        return self._request("GET", f"/jobs/{job_id}", params={"since": since} if since else None)
+
+    def jobs(self) -> list[dict[str, Any]]:
+        return self._request("GET", "/jobs")
+
+    def wait_job(
+        self,
+        job_id: str,
+        *,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+        interval_s: float = 0.25,
+    ) -> dict[str, Any]:
+        """Poll the job until it is no longer queued or running; returns its final state with all
+        its file reports (each poll fetches only the new ones)."""
+        files: list[dict[str, Any]] = []
+        while True:
+            job = self.job(job_id, since=len(files))
+            files += job["files"]
+            job["files"] = files
+            if on_progress:
+                on_progress(job)
+            if job["status"] not in ("queued", "running"):
+                return job
+            time.sleep(interval_s)
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    if not response.is_closed:
+        response.read()
+    try:
+        detail = response.json().get("detail", "")
+    except ValueError:
+        detail = response.text[:300]
+    if not isinstance(detail, str):  # validation errors: a list of problems
+        detail = "; ".join(
+            f"{'.'.join(str(x) for x in d.get('loc', [])[1:])}: {d.get('msg', '')}" for d in detail
+        )
+    retry_after = response.headers.get("retry-after")
+    raise EngineError(response.status_code, detail or response.reason_phrase, retry_after)
+
+
+class InProcessEngine:
+    """EngineClient's interface over services opened in this process. The engine serves these
+    operations over HTTP, and the CLI uses them directly when no engine runs, so both modes share
+    one code path; failures raise EngineError with the HTTP status the engine would answer."""
+
+    def __init__(
+        self, services: Services, *, answerer_for: Callable[[str | None], Any] | None = None
+    ) -> None:
+        self.services = services
+        self.answerer_for = answerer_for or services.answerer  # backend -> app.answer.Answerer
+
+    def user_groups(self, user: str) -> list[str]:
+        """The groups ``user`` reads with (resolved here, never taken from a request)."""
+        found = self.services.db.get_user(user)
+        if found is None:
+            raise EngineError(404, f"no user {user!r}; see `docqa users list`")
+        return found.group_names
+
+    def ask(
+        self,
+        question: str,
+        user: str,
+        *,
+        backend: str | None = None,
+        history: Sequence[str] = (),
+        on_token: Callable[[str], None] | None = None,
+    ) -> dict[str, Any]:
+        """Answer as ``user``, log the question (QueryLog) and return Answer.to_dict() plus
+        ``cache_hit``, ``query_log_id`` and ``log_warning`` (logging never breaks an answer)."""
+        from app.querylog import log_answer
+
+        svc = self.services
+        groups = self.user_groups(user)
+        result = self.answerer_for(backend).ask(question, groups, on_token=on_token, history=list(history))
+        log_id, warning = None, ""
+        try:
+            log_id = log_answer(svc.db, user, groups, result, settings=svc.settings)
+        except Exception as exc:  # noqa: BLE001
+            warning = f"warning: the question was not logged: {type(exc).__name__}: {exc}"[:300]
+            log.warning(warning)
+        extra = {"cache_hit": result.cache_hit, "query_log_id": log_id, "log_warning": warning}
+        return result.to_dict() | extra
+
+    def documents(self, set_name: str | None = None) -> list[dict[str, Any]]:
+        return [document_row(d) for d in self.services.db.list_documents(set_name)]
+
+    def delete_document(self, doc_id: str) -> dict[str, Any]:
+        doc = self.services.db.get_document(doc_id)
+        if doc is None:
+            raise EngineError(404, f"no document {doc_id!r}")
+        self.services.ingestor.remove_document(doc_id)
+        return {"removed": doc_id, "path": doc.path}
+
+    def set_groups(self, doc_id: str, groups: Sequence[str]) -> dict[str, Any]:
+        try:
+            self.services.ingestor.set_groups(doc_id, [g.strip() for g in groups if g.strip()])
+        except KeyError:
+            raise EngineError(404, f"no document {doc_id!r}") from None
+        return document_row(self.services.db.get_document(doc_id))
+
+
+def document_row(doc: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.Document
+    v = doc.active
+    latest = doc.versions[-1] if doc.versions else None
+    return {
+        "doc_id": doc.doc_id,
+        "set": doc.set.name,
+        "path": doc.path,
+        "title": doc.title,
+        "groups": doc.group_names,
+        "version": doc.current_version,
+        "status": v.state if v else (latest.state if latest else "none"),
+        "pages": v.pages if v else 0,
+        "chunks": v.chunks if v else 0,
+        "file_type": v.file_type if v else "",
+        "last_ingested": v.activated_at.isoformat() if v and v.activated_at else None,
+        "updated": doc.updated_at.isoformat() if doc.updated_at else None,
+    }

@@ -1,0 +1,641 @@
+"""`docqa serve`: the engine, the one process that owns the stores and the loaded models.
+
+The embedded vector store admits one process at a time, and a local LLM should be loaded once and
+asked one question at a time; so the CLI and the UI are clients of this FastAPI service
+(``create_app``; OpenAPI schema at ``/openapi.json``, interactive docs at ``/docs``).
+
+Trust: the engine does NOT authenticate anyone yet. It trusts the ``user`` field of a request and
+answers with that user's groups, resolved here from the database. That is why it binds to
+127.0.0.1 by default; authentication comes with the UI. Ingestion paths are paths on the engine's
+machine.
+
+Concurrency: blocking work runs in worker threads, so /health answers while a question is being
+generated. LLM generations are serialised (one at a time) and at most ``engine_max_queue`` questions
+may wait for the model; beyond that /ask answers 503 with Retry-After. Retrieval, cache hits,
+refusals and extractive answers never wait for the model. Ingestion jobs run one at a time in a
+background thread (app/jobs.py).
+
+Streaming (``"stream": true`` on POST /ask) uses Server-Sent Events (``text/event-stream``)::
+
+    event: token    data: {"text": "..."}                 zero or more, as the model generates
+    event: answer   data: {...the AskResponse JSON...}     once, at the end
+    event: error    data: {"status": 500, "detail": "..."} instead of the answer when it fails
+
+Errors before the stream starts (unknown user, queue full, validation) are plain HTTP errors.
+Every error body is ``{"detail": ...}``; never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import platform
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from fastapi.sse import EventSourceResponse, format_sse_event
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.answer import PROMPT_VERSION, Citation
+from app.client import EngineError, InProcessEngine
+from app.db import DatabaseUnavailableError
+from app.jobs import JobManager
+from app.store import StoreBusyError, StoreUnavailableError
+
+if TYPE_CHECKING:
+    from app.answer import Answerer
+    from app.services import Services
+    from app.settings import Settings
+
+log = logging.getLogger("docqa.engine")
+API_VERSION = "1"
+PING_S = 10.0  # SSE keep-alive comment while a question waits for the model
+
+
+# -- errors ----------------------------------------------------------------------------------------
+class EngineBusyError(EngineError):
+    def __init__(self, waiting: int) -> None:
+        noun = "question is" if waiting == 1 else "questions are"
+        detail = f"the engine is busy, {waiting} {noun} waiting; try again shortly"
+        super().__init__(503, detail, retry_after=str(min(60, 5 * (waiting + 1))))
+
+
+class EngineStartError(RuntimeError):
+    """`docqa serve` cannot start (another engine runs, the port is taken)."""
+
+
+UNAVAILABLE = (StoreUnavailableError, StoreBusyError, DatabaseUnavailableError)
+
+
+def error_status(exc: BaseException) -> tuple[int, str]:
+    """(HTTP status, user-facing detail) for an exception; unexpected ones say only their type."""
+    if isinstance(exc, EngineError):
+        return exc.status, exc.detail
+    if isinstance(exc, UNAVAILABLE):
+        return 503, str(exc)
+    if isinstance(exc, HTTPException):
+        return exc.status_code, str(exc.detail)
+    return 500, f"internal error ({type(exc).__name__}); see the engine's log"
+
+
+# -- the LLM queue ---------------------------------------------------------------------------------
+class GenerationQueue:
+    """At most one generation at a time; at most ``max_waiting`` admitted questions waiting for it.
+
+    A question using an LLM backend is admitted (or refused with EngineBusyError) when it arrives;
+    it takes the generation lock only when it actually generates (see QueuedGenerator).
+    """
+
+    def __init__(self, max_waiting: int) -> None:
+        self.max_waiting = max(0, max_waiting)
+        self._state = threading.Lock()
+        self._generation = threading.Lock()
+        self._admitted = 0
+        self._generating = 0
+
+    def admit(self) -> Callable[[], None]:
+        """Admit a question; returns its release function (idempotent)."""
+        with self._state:
+            if self._admitted >= self.max_waiting + 1:
+                raise EngineBusyError(self._admitted - self._generating)
+            self._admitted += 1
+        released = threading.Event()
+
+        def release() -> None:
+            with self._state:
+                if not released.is_set():
+                    released.set()
+                    self._admitted -= 1
+
+        return release
+
+    @contextmanager
+    def generating(self) -> Iterator[None]:
+        with self._generation:
+            with self._state:
+                self._generating += 1
+            try:
+                yield
+            finally:
+                with self._state:
+                    self._generating -= 1
+
+    def stats(self) -> dict[str, int]:
+        with self._state:
+            return {
+                "waiting": self._admitted - self._generating,
+                "generating": self._generating,
+                "max_waiting": self.max_waiting,
+            }
+
+
+class QueuedGenerator:
+    """Wraps an app.llm Generator so that each generate() call holds the queue's generation lock."""
+
+    def __init__(self, inner: Any, queue: GenerationQueue) -> None:  # noqa: ANN401
+        self.inner = inner
+        self.queue = queue
+        self.backend = inner.backend
+        self.model = inner.model
+
+    def generate(self, messages: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        with self.queue.generating():
+            return self.inner.generate(messages, **kwargs)
+
+
+# -- API models ------------------------------------------------------------------------------------
+class Error(BaseModel):
+    detail: str
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=4000)
+    user: str = Field(min_length=1, max_length=200, description="Asks as this user (trusted; see /docs).")
+    backend: Literal["local", "openai", "extractive"] | None = Field(
+        None, description="Default: the engine's DOCQA_LLM_BACKEND. extractive = no language model."
+    )
+    history: list[str] = Field(
+        default_factory=list, max_length=50, description="The conversation's earlier questions, oldest first."
+    )
+    stream: bool = Field(False, description="Answer with Server-Sent Events: token events, then answer.")
+
+
+class ConfidenceOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    score: float
+    band: Literal["high", "medium", "low"]
+    message: str
+    reasons: list[str]
+    suggest_expert: bool
+    high_stakes: list[str] = []
+    features: dict[str, float] = {}
+
+
+class AskResponse(BaseModel):
+    """Answer.to_dict() plus cache_hit, query_log_id and log_warning."""
+
+    model_config = ConfigDict(extra="allow")
+    question: str
+    answer: str
+    refused: bool
+    backend: str
+    model: str
+    fallback_reason: str
+    confidence: ConfidenceOut
+    citations: list[Citation]
+    notes: list[str]
+    injection_suspected: bool
+    prompt_version: str
+    rewritten_query: str
+    tokens: dict[str, int]
+    timings_ms: dict[str, float]
+    cache_hit: bool
+    query_log_id: int | None = Field(description="QueryLog row (for feedback); null if logging failed.")
+    log_warning: str = ""
+
+
+class QueueOut(BaseModel):
+    waiting: int
+    generating: int
+    max_waiting: int
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    error: str = ""
+    versions: dict[str, str]
+    pid: int
+    uptime_s: float
+    data_dir: str
+    store: dict[str, Any] = Field(description="kind (qdrant-edge | qdrant-server) and points (null if down)")
+    llm: dict[str, str] = Field(description="backend and model used when a question names none")
+    queue: QueueOut
+    jobs: dict[str, int]
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    set: str
+    path: str
+    title: str
+    groups: list[str]
+    version: int | None
+    status: str = Field(description="state of the current version: active, or writing/none when not indexed")
+    pages: int
+    chunks: int
+    file_type: str
+    last_ingested: str | None
+    updated: str | None
+
+
+class GroupsRequest(BaseModel):
+    groups: list[str] = Field(description="Groups that may read the document; [] = nobody.")
+
+
+class Removed(BaseModel):
+    removed: str
+    path: str
+
+
+class IngestRequest(BaseModel):
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
+    path: str | None = Field(None, description="A file or folder on the engine's machine.")
+    paths: list[str] = Field(default_factory=list, description="More files or folders, same set.")
+    set: str = Field("default", min_length=1, description="Document set.")
+    groups: list[str] | None = Field(
+        None,
+        alias="acl",
+        description="Groups allowed to read ALL these files (overrides the folder's acl.yaml).",
+    )
+    prune: bool = Field(False, description="Remove documents of the set that are not among the paths.")
+    workers: int | None = Field(None, ge=0, le=16, description="Partitioning processes for this job.")
+
+    @model_validator(mode="after")
+    def _some_path(self) -> IngestRequest:
+        if not self.path and not self.paths:
+            raise ValueError("give path (or paths)")
+        return self
+
+    def all_paths(self) -> list[str]:
+        return ([self.path] if self.path else []) + list(self.paths)
+
+
+class FileOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    path: str
+    status: str
+    reason: str
+    pages: int
+    chunks: int
+    seconds: float
+
+
+class JobSummary(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    set: str
+    paths: list[str]
+    groups: list[str] | None
+    prune: bool
+    created: str
+    started: str | None
+    finished: str | None
+    total: int | None = Field(description="files discovered (null until known)")
+    done: int = Field(description="files reported so far")
+    current: str = Field(description="the file reported last")
+    counts: dict[str, int]
+    seconds: float
+    run_id: int | None = Field(description="the IngestRun row, once the job has finished")
+    error: str
+
+
+class JobOut(JobSummary):
+    files: list[FileOut] = Field(description="per-file reports, from index `since` on")
+
+
+class JobCreated(BaseModel):
+    job_id: str
+    status: str
+
+
+def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    text = {
+        400: "Bad request",
+        404: "Not found",
+        503: "Stores unavailable, or the LLM queue is full (with Retry-After)",
+    }
+    return {c: {"model": Error, "description": text[c]} for c in codes}
+
+
+# -- the app ---------------------------------------------------------------------------------------
+def create_app(services: Services, *, announce_url: str | None = None) -> FastAPI:
+    """The engine's FastAPI app over ``services``. With ``announce_url`` the app writes
+    <data_dir>/engine.json on startup (so clients find it) and removes it on shutdown."""
+    from app.client import remove_engine_file, write_engine_file
+
+    settings = services.settings
+    queue = GenerationQueue(settings.engine_max_queue)
+    jobs = JobManager(services)
+    answerer_lock = threading.Lock()  # loading a model twice at once would cost twice the RAM
+    started = time.monotonic()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(_warm_up, services)
+        if announce_url:
+            write_engine_file(settings, announce_url)
+            log.info("DocQA engine at %s (pid %d, data dir %s)", announce_url, os.getpid(), settings.data_dir)
+        try:
+            yield
+        finally:
+            if announce_url:
+                remove_engine_file(settings, announce_url)
+            await run_in_threadpool(jobs.close)
+
+    app = FastAPI(
+        title="DocQA engine",
+        version=API_VERSION,
+        summary="Permission-aware document question answering: cited answers from what a user may read.",
+        description=(__doc__ or "").split("\n\n", 1)[1],
+        lifespan=lifespan,
+    )
+    app.state.services, app.state.jobs, app.state.queue = services, jobs, queue
+
+    @app.exception_handler(EngineError)
+    @app.exception_handler(StoreUnavailableError)
+    @app.exception_handler(StoreBusyError)
+    @app.exception_handler(DatabaseUnavailableError)
+    @app.exception_handler(Exception)
+    async def _error(_: Request, exc: Exception) -> JSONResponse:
+        status, detail = error_status(exc)
+        if status == 500:
+            log.error("unexpected error", exc_info=exc)
+        retry = getattr(exc, "retry_after", None)
+        return JSONResponse({"detail": detail}, status, headers={"Retry-After": retry} if retry else None)
+
+    def answerer_for(backend: str | None) -> Answerer:
+        backend = backend or settings.llm_backend
+        if backend == "extractive":
+            return services.answerer("extractive")
+        with answerer_lock:
+            answerer = services.answerer(backend)
+        if answerer.generator is not None:
+            answerer.generator = QueuedGenerator(answerer.generator, queue)
+        return answerer
+
+    local = InProcessEngine(services, answerer_for=answerer_for)
+
+    # -- health ------------------------------------------------------------------------------------
+    @app.get("/health", response_model=Health, summary="Liveness, versions, store size, LLM queue, jobs")
+    def health() -> dict[str, Any]:
+        status, error, points = "ok", "", None
+        try:
+            points = services.store.count()
+        except UNAVAILABLE as exc:
+            status, error = "degraded", str(exc)
+        model = {"local": settings.llm_model, "openai": settings.openai_model or ""}
+        return {
+            "status": status,
+            "error": error,
+            "versions": _versions(),
+            "pid": os.getpid(),
+            "uptime_s": round(time.monotonic() - started, 1),
+            "data_dir": str(settings.data_dir.resolve()),
+            "store": {"kind": "qdrant-server" if settings.qdrant_url else "qdrant-edge", "points": points},
+            "llm": {"backend": settings.llm_backend, "model": model.get(settings.llm_backend, "")},
+            "queue": queue.stats(),
+            "jobs": jobs.stats(),
+        }
+
+    # -- ask ---------------------------------------------------------------------------------------
+    @app.post(
+        "/ask",
+        response_model=AskResponse,
+        summary="Answer a question from the documents the user may read",
+        responses={
+            **_responses(404, 503),
+            200: {
+                "description": "The answer as JSON, or with stream=true a text/event-stream of "
+                "`token` events, then one `answer` event (the same JSON) or one `error` event.",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            },
+        },
+    )
+    async def ask(req: AskRequest) -> Any:  # noqa: ANN401 - AskResponse or an event stream
+        await run_in_threadpool(local.user_groups, req.user)  # unknown user: 404 before any stream
+        backend = req.backend or settings.llm_backend
+        release = queue.admit() if backend != "extractive" else (lambda: None)
+
+        def work(on_token: Callable[[str], None] | None) -> dict[str, Any]:
+            try:
+                return local.ask(
+                    req.question, req.user, backend=backend, history=req.history, on_token=on_token
+                )
+            finally:
+                release()
+
+        if not req.stream:
+            try:
+                return await run_in_threadpool(work, None)
+            finally:
+                release()
+        return EventSourceResponse(_stream(work), headers={"Cache-Control": "no-cache"})
+
+    # -- documents ---------------------------------------------------------------------------------
+    @app.get("/documents", response_model=list[DocumentOut], summary="Indexed documents")
+    def documents(set_name: str | None = Query(None, alias="set", description="Only this set.")) -> Any:  # noqa: ANN401
+        return local.documents(set_name)
+
+    @app.delete(
+        "/documents/{doc_id}",
+        response_model=Removed,
+        summary="Remove a document everywhere (points, rows, kept original)",
+        responses=_responses(404),
+    )
+    def delete_document(doc_id: str) -> dict[str, str]:
+        return local.delete_document(doc_id)
+
+    @app.put(
+        "/documents/{doc_id}/groups",
+        response_model=DocumentOut,
+        summary="Change who may read a document (in place, no re-embedding)",
+        responses=_responses(404),
+    )
+    def set_groups(doc_id: str, body: GroupsRequest) -> dict[str, Any]:
+        return local.set_groups(doc_id, body.groups)
+
+    # -- ingestion jobs ----------------------------------------------------------------------------
+    @app.post(
+        "/ingest",
+        response_model=JobCreated,
+        status_code=202,
+        summary="Start an ingestion job (paths on the engine's machine)",
+        responses=_responses(400),
+    )
+    def ingest(req: IngestRequest) -> dict[str, str]:
+        paths = [Path(p).expanduser() for p in req.all_paths()]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            raise HTTPException(400, f"no such file or folder on the engine's machine: {', '.join(missing)}")
+        _check_manifests(paths)
+        job = jobs.submit(
+            [p.resolve() for p in paths],
+            set_name=req.set,
+            groups=[g.strip() for g in req.groups if g.strip()] if req.groups else None,
+            prune=req.prune,
+            workers=req.workers,
+        )
+        return {"job_id": job["id"], "status": job["status"]}
+
+    @app.get("/jobs", response_model=list[JobSummary], summary="Ingestion jobs, newest first")
+    def list_jobs() -> Any:  # noqa: ANN401
+        return jobs.list_jobs()
+
+    @app.get(
+        "/jobs/{job_id}",
+        response_model=JobOut,
+        summary="An ingestion job's progress",
+        responses=_responses(404),
+    )
+    def get_job(
+        job_id: str, since: int = Query(0, ge=0, description="Leave out the first `since` file reports.")
+    ) -> Any:  # noqa: ANN401
+        job = jobs.get(job_id, files_from=since)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id!r} (jobs are kept in memory until the engine stops)")
+        return job
+
+    # -- feedback and escalations --------------------------------------------------------------------
+    # Room for POST /feedback and the /escalations endpoints: app/feedback.py (being written
+    # separately) provides the services; wire them here, reading the user from the request like
+    # /ask does and checking that the query_log_id belongs to that user.
+
+    return app
+
+
+def _warm_up(services: Services) -> None:
+    """Open the database and the store and load the embedding model before the first question."""
+    try:
+        _ = services.db
+        _ = services.store
+    except (StoreUnavailableError, DatabaseUnavailableError) as exc:
+        log.warning("starting without the stores: %s", exc)
+    services.embedder.embed_query("warm up")
+
+
+def _check_manifests(paths: Sequence[Path]) -> None:
+    from ingest.manifest import MANIFEST_NAME, AclManifest, ManifestError
+
+    for p in paths:
+        if p.is_dir() and (p / MANIFEST_NAME).is_file():
+            try:
+                AclManifest.load(p / MANIFEST_NAME)
+            except ManifestError as exc:
+                raise HTTPException(400, f"access manifest: {exc}") from None
+
+
+def _versions() -> dict[str, str]:
+    def version(pkg: str) -> str:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return "unknown"
+
+    return {
+        "docqa": version("docqa"),
+        "api": API_VERSION,
+        "prompt": PROMPT_VERSION,
+        "python": platform.python_version(),
+        "fastapi": version("fastapi"),
+    }
+
+
+def _stream(work: Callable[[Callable[[str], None] | None], dict[str, Any]]) -> AsyncIterator[bytes]:
+    """Start ``work`` in a thread now (so it always runs to its end and frees its queue slot, even
+    if the client goes away) and relay its tokens, then its answer or error, as SSE."""
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def put(kind: str, value: Any) -> None:  # noqa: ANN401
+        loop.call_soon_threadsafe(events.put_nowait, (kind, value))
+
+    def run() -> None:
+        try:
+            answer = AskResponse.model_validate(work(lambda token: put("token", token)))
+            put("answer", answer.model_dump(mode="json"))
+        except Exception as exc:  # noqa: BLE001 - becomes an error event
+            if error_status(exc)[0] == 500:
+                log.error("unexpected error while streaming", exc_info=exc)
+            put("error", exc)
+
+    threading.Thread(target=run, name="docqa-ask", daemon=True).start()
+
+    async def relay() -> AsyncIterator[bytes]:
+        while True:
+            try:
+                kind, value = await asyncio.wait_for(events.get(), PING_S)
+            except TimeoutError:
+                yield b": waiting\n\n"  # keeps proxies and clients from timing out
+                continue
+            if kind == "token":
+                yield _sse("token", {"text": value})
+            elif kind == "answer":
+                yield _sse("answer", value)
+                return
+            else:
+                status, detail = error_status(value)
+                yield _sse("error", {"status": status, "detail": detail})
+                return
+
+    return relay()
+
+
+def _sse(event: str, data: Any) -> bytes:  # noqa: ANN401
+    return format_sse_event(event=event, data_str=json.dumps(data, ensure_ascii=False))
+
+
+# -- running it ------------------------------------------------------------------------------------
+def bind(host: str, port: int) -> socket.socket:
+    """A listening-ready socket on (host, port); port 0 picks a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def public_url(host: str, port: int) -> str:
+    """The URL clients on this machine use for an engine bound to (host, port)."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def make_server(services: Services, sock: socket.socket, *, log_level: str = "info") -> Any:  # noqa: ANN401
+    """A uvicorn.Server (one process, one worker) for the engine on the bound ``sock``; run it
+    with ``server.run(sockets=[sock])``. It announces itself in <data_dir>/engine.json."""
+    import uvicorn
+
+    host, port = sock.getsockname()[:2]
+    app = create_app(services, announce_url=public_url(host, port))
+    config = uvicorn.Config(
+        app, log_level=log_level, timeout_graceful_shutdown=5, lifespan="on", workers=1, access_log=False
+    )
+    return uvicorn.Server(config)
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """`docqa serve`: open the stores (fail fast if another process holds them), then serve."""
+    from app.client import find_engine
+    from app.services import Services
+
+    running = find_engine(settings.model_copy(update={"engine_url": None}))
+    if running is not None:
+        raise EngineStartError(f"an engine already serves {settings.data_dir} at {running.url}")
+    services = Services(settings)
+    try:
+        _ = services.store, services.db  # StoreBusyError here: another process holds the store
+        try:
+            sock = bind(host, port)
+        except OSError as exc:
+            detail = exc.strerror or str(exc)
+            raise EngineStartError(f"cannot listen on {host}:{port}: {detail} (try --port)") from None
+        server = make_server(services, sock)
+        server.run(sockets=[sock])
+    finally:
+        services.close()

@@ -1,0 +1,120 @@
+"""A real engine (uvicorn on a free port, in a thread) over a temporary data dir: discovery through
+engine.json, and the `docqa` commands going through it while it holds the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.client import EngineClient, engine_file, find_engine, write_engine_file
+from app.server import bind, make_server
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def engine(svc) -> Iterator[EngineClient]:  # noqa: ANN001
+    """`docqa serve` in a background thread of this process, extractive answers."""
+    svc.settings.llm_backend = "extractive"
+    svc.db.upsert_user("hanna", "!", ["hr"], ["employee"])
+    sock = bind("127.0.0.1", 0)
+    server = make_server(svc, sock, log_level="warning")
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the engine did not start"
+        time.sleep(0.05)
+    client = find_engine(svc.settings)
+    assert client is not None, "a running engine must be found through engine.json"
+    yield client
+    client.close()
+    server.should_exit = True
+    thread.join(15)
+    assert not engine_file(svc.settings).exists(), "engine.json must go when the engine stops"
+
+
+def test_cli_goes_through_the_engine_while_it_holds_the_store(
+    engine: EngineClient,
+    svc,  # noqa: ANN001
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import app
+    from app.store import StoreBusyError, open_store
+
+    info = json.loads(engine_file(svc.settings).read_text())
+    assert info["pid"] == os.getpid() and info["url"] == engine.url and info["started"]
+    assert engine.health()["status"] == "ok"
+    with pytest.raises(StoreBusyError):  # so a command could only have answered through the engine
+        open_store(svc.settings)
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "leave.txt").write_text("Staff get 28 days of annual leave, plus public holidays.\n")
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(svc.settings.data_dir))
+    monkeypatch.chdir(tmp_path)  # relative paths are sent to the engine as absolute ones
+    runner = CliRunner()
+
+    res = runner.invoke(app, ["ingest", "corpus", "missing.txt", "--set", "s1", "--groups", "hr", "--json"])
+    assert res.exit_code == 1, res.output  # like a local run: the missing path is a failed row
+    rows = {r["path"]: r for r in json.loads(res.stdout)}
+    assert rows["missing.txt"]["reason"] == "path not found"
+    assert rows["leave.txt"]["status"] == "indexed" and rows["leave.txt"]["groups"] == ["hr"]
+    assert engine.jobs()[0]["status"] == "done"
+
+    docs = json.loads(runner.invoke(app, ["docs", "list", "--json"]).stdout)
+    assert [(d["path"], d["groups"]) for d in docs] == [("leave.txt", ["hr"])]
+
+    res = runner.invoke(app, ["ask", "How many days of annual leave?", "--user", "hanna", "--json"])
+    assert res.exit_code == 0, res.output
+    answer = json.loads(res.stdout)
+    assert "28 days" in answer["answer"] and answer["citations"][0]["path"] == "leave.txt"
+    assert answer["query_log_id"] and answer["backend"] == "extractive"
+
+    res = runner.invoke(
+        app, ["ask", "And public holidays?", "--history", "How many days of annual leave?", "--user", "hanna"]
+    )
+    assert res.exit_code == 0 and "quoted from the sources" in res.stdout and "leave.txt, p. 1" in res.stdout
+
+    res = runner.invoke(app, ["ask", "Anything?", "--user", "nobody"])
+    assert res.exit_code == 2 and "no user 'nobody'" in res.output
+
+    assert runner.invoke(app, ["docs", "set-groups", "leave.txt", "--groups", "sales"]).exit_code == 0
+    assert json.loads(
+        runner.invoke(app, ["ask", "How many days of annual leave?", "--user", "hanna", "--json"]).stdout
+    )["refused"]
+    assert runner.invoke(app, ["docs", "rm", "leave.txt"]).exit_code == 0
+    assert engine.documents() == []
+
+
+def test_find_engine_ignores_stale_files(settings, tmp_path: Path) -> None:  # noqa: ANN001
+    settings.ensure_dirs()
+    assert find_engine(settings) is None  # no engine.json
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    engine_file(settings).write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": dead.pid}))
+    assert find_engine(settings) is None  # a killed engine's file
+
+    sock = bind("127.0.0.1", 0)  # a port nobody listens on
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    write_engine_file(settings, url)  # a live pid (ours), but no engine answers
+    t0 = time.monotonic()
+    assert find_engine(settings) is None
+    assert time.monotonic() - t0 < 3
+    sock.close()
+
+    explicit = find_engine(settings.model_copy(update={"engine_url": "http://engine.example:8765/"}))
+    assert explicit is not None and explicit.url == "http://engine.example:8765"
+    explicit.close()

@@ -1,0 +1,307 @@
+"""The engine's HTTP API over real services (Qdrant Edge, SQLite, MiniLM) in a temporary data dir.
+
+No language model: answers are extractive, or come from fake generators that stream tokens or block
+until released (to fill the LLM queue).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.server import create_app
+from tests.app.test_answer import FakeGeneration
+
+pytestmark = pytest.mark.integration
+
+CANARY = "ZEBRA-4711"
+CORPUS = {
+    "public/leave.txt": "Every employee gets 30 vacation days per year. Unused days expire on 31 March.\n",
+    "hr/warnings.txt": f"A written warning is removed from the file after 24 months. Ref {CANARY}.\n",
+}
+ACL = 'default: [everyone]\nrules:\n  - match: "hr/**"\n    groups: [hr]\n'
+WARNING_Q = "When is a written warning removed from the file?"
+LEAVE_Q = "How many vacation days does an employee get?"
+
+
+def add_users(db) -> None:  # noqa: ANN001 - app.db.Database
+    """hanna (hr) and eve; no password hashing (argon2 is slow on purpose, and unused here)."""
+    db.upsert_user("hanna", "!", ["everyone", "hr"], ["employee"])
+    db.upsert_user("eve", "!", ["everyone"], ["employee"])
+
+
+def write_corpus(root: Path, files: dict[str, str], acl: str | None = ACL) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    if acl:
+        (root / "acl.yaml").write_text(acl)
+    return root
+
+
+@pytest.fixture
+def client(svc, tmp_path: Path) -> Iterator[TestClient]:  # noqa: ANN001
+    """The engine over a two-document set: one public, one for hr only; users hanna (hr), eve."""
+    report = svc.ingestor.ingest([write_corpus(tmp_path / "docs", CORPUS)], set_name="t")
+    assert all(f.status == "indexed" for f in report.files), report.files
+    add_users(svc.db)
+    with TestClient(create_app(svc)) as c:
+        yield c
+
+
+def ask(client: TestClient, question: str, user: str, **extra: object) -> dict:
+    r = client.post("/ask", json={"question": question, "user": user, "backend": "extractive"} | extra)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def sse_events(client: TestClient, body: dict) -> list[tuple[str, dict]]:
+    from httpx_sse import connect_sse
+
+    with connect_sse(client, "POST", "/ask", json=body | {"stream": True}) as source:
+        assert source.response.headers["content-type"].startswith("text/event-stream")
+        return [(e.event, json.loads(e.data)) for e in source.iter_sse()]
+
+
+# -- fake language models --------------------------------------------------------------------------
+class FakeStreamingGenerator:
+    """Streams a fixed answer citing source [1] token by token."""
+
+    backend = "local"
+    model = "fake-stream"
+    tokens = ("Every employee ", "gets 30 vacation days ", "per year [1].")
+
+    def close(self) -> None:
+        pass
+
+    def generate(self, messages, on_token=None, **_: object) -> FakeGeneration:  # noqa: ANN001
+        for token in self.tokens:
+            if on_token:
+                on_token(token)
+        return FakeGeneration("".join(self.tokens), backend="local", model=self.model)
+
+
+class FakeBlockingGenerator(FakeStreamingGenerator):
+    """Holds the model until ``release`` is set, like a long generation."""
+
+    model = "fake-blocking"
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def generate(self, messages, on_token=None, **kw: object) -> FakeGeneration:  # noqa: ANN001
+        assert self.release.wait(20), "the test never released the fake model"
+        return super().generate(messages, on_token, **kw)
+
+
+class FakeBrokenGenerator(FakeStreamingGenerator):
+    def generate(self, messages, on_token=None, **_: object) -> FakeGeneration:  # noqa: ANN001
+        if on_token:
+            on_token("Every ")
+        raise RuntimeError("segfault-ish internal detail /secret/path")
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+# -- tests -----------------------------------------------------------------------------------------
+def test_health_and_openapi(client: TestClient) -> None:
+    h = client.get("/health").json()
+    assert h["status"] == "ok" and h["store"]["points"] >= 2 and h["store"]["kind"] == "qdrant-edge"
+    assert h["queue"] == {"waiting": 0, "generating": 0, "max_waiting": 8}
+    assert h["versions"]["prompt"] and h["uptime_s"] >= 0 and h["llm"]["backend"] == "local"
+
+    schema = client.get("/openapi.json").json()
+    expected = {
+        "/health": {"get"},
+        "/ask": {"post"},
+        "/documents": {"get"},
+        "/documents/{doc_id}": {"delete"},
+        "/documents/{doc_id}/groups": {"put"},
+        "/ingest": {"post"},
+        "/jobs": {"get"},
+        "/jobs/{job_id}": {"get"},
+    }
+    for path, methods in expected.items():
+        assert methods <= set(schema["paths"][path]), path
+        assert all(schema["paths"][path][m]["summary"] for m in methods)
+    assert {"AskRequest", "AskResponse", "Health", "DocumentOut", "IngestRequest", "JobOut"} <= set(
+        schema["components"]["schemas"]
+    )
+
+
+def test_ask_reads_only_what_the_users_groups_allow(client: TestClient, svc) -> None:  # noqa: ANN001
+    allowed = ask(client, WARNING_Q, "hanna")
+    assert not allowed["refused"] and "24 months" in allowed["answer"]
+    assert allowed["citations"][0]["path"] == "hr/warnings.txt"
+    assert allowed["backend"] == "extractive" and allowed["cache_hit"] is False
+
+    denied = ask(client, WARNING_Q, "eve")
+    assert CANARY not in json.dumps(denied) and "24 months" not in json.dumps(denied)
+    assert all(c["path"] != "hr/warnings.txt" for c in denied["citations"])
+
+    logs = {log.id: log for log in svc.db.list_query_logs()}
+    assert {allowed["query_log_id"], denied["query_log_id"]} <= set(logs)
+    assert logs[allowed["query_log_id"]].user == "hanna" and logs[denied["query_log_id"]].groups == [
+        "everyone"
+    ]
+
+    follow = ask(client, "And when do unused ones expire?", "eve", history=[LEAVE_Q])
+    assert follow["rewritten_query"] and "31 March" in follow["answer"]
+
+
+def test_bad_requests_get_plain_errors(client: TestClient, svc) -> None:  # noqa: ANN001
+    r = client.post("/ask", json={"question": LEAVE_Q, "user": "mallory"})
+    assert r.status_code == 404 and r.json() == {"detail": "no user 'mallory'; see `docqa users list`"}
+    assert client.post("/ask", json={"question": "", "user": "eve"}).status_code == 422
+    assert client.post("/ask", json={"question": LEAVE_Q, "user": "eve", "backend": "gpt"}).status_code == 422
+
+    from app.db import DatabaseUnavailableError
+    from app.store import StoreUnavailableError
+
+    def raiser(exc: Exception):  # noqa: ANN202
+        def fail(*_: object, **__: object) -> None:
+            raise exc
+
+        return fail
+
+    svc.db.list_documents = raiser(DatabaseUnavailableError("cannot open the database: disk I/O error"))
+    r = client.get("/documents")
+    assert r.status_code == 503 and r.json() == {"detail": "cannot open the database: disk I/O error"}
+
+    svc.store._search_batch = raiser(StoreUnavailableError("Qdrant at http://q:6333 is unreachable"))
+    r = client.post("/ask", json={"question": LEAVE_Q, "user": "eve", "backend": "extractive"})
+    assert r.status_code == 503 and r.json() == {"detail": "Qdrant at http://q:6333 is unreachable"}
+    svc.store.count = raiser(StoreUnavailableError("Qdrant at http://q:6333 is unreachable"))
+    health = client.get("/health").json()
+    assert (
+        health["status"] == "degraded"
+        and health["store"]["points"] is None
+        and "unreachable" in health["error"]
+    )
+
+    svc.db.get_user = raiser(ValueError("internal detail /secret/path"))
+    r = TestClient(client.app, raise_server_exceptions=False).post(
+        "/ask", json={"question": LEAVE_Q, "user": "eve"}
+    )
+    assert r.status_code == 500 and r.json() == {
+        "detail": "internal error (ValueError); see the engine's log"
+    }
+
+
+def test_documents_list_delete_and_set_groups(client: TestClient) -> None:
+    docs = {d["path"]: d for d in client.get("/documents", params={"set": "t"}).json()}
+    assert set(docs) == {"public/leave.txt", "hr/warnings.txt"}
+    hr = docs["hr/warnings.txt"]
+    assert hr["groups"] == ["hr"] and hr["version"] == 1 and hr["status"] == "active" and hr["chunks"] >= 1
+    assert {"title", "pages", "updated", "set", "doc_id"} <= set(hr)
+    assert client.get("/documents", params={"set": "other"}).json() == []
+
+    r = client.put(f"/documents/{hr['doc_id']}/groups", json={"groups": ["everyone"]})
+    assert r.status_code == 200 and r.json()["groups"] == ["everyone"]
+    assert "24 months" in ask(client, WARNING_Q, "eve")["answer"]  # access changed in the index at once
+
+    assert client.delete(f"/documents/{hr['doc_id']}").json() == {"removed": hr["doc_id"], "path": hr["path"]}
+    assert client.delete(f"/documents/{hr['doc_id']}").status_code == 404
+    assert client.put(f"/documents/{hr['doc_id']}/groups", json={"groups": []}).status_code == 404
+    assert [d["path"] for d in client.get("/documents").json()] == ["public/leave.txt"]
+    assert "24 months" not in ask(client, WARNING_Q, "hanna")["answer"]
+
+
+def test_ingest_job_runs_in_the_background_with_per_file_progress(
+    client: TestClient,
+    svc,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    folder = write_corpus(
+        tmp_path / "more",
+        {"canteen.txt": "The canteen opens at 11:30 and closes at 14:00.\n", "blank.txt": "   \n"},
+        acl=None,
+    )
+    r = client.post("/ingest", json={"path": str(folder), "set": "extra", "acl": ["everyone"]})
+    assert r.status_code == 202, r.text
+    job_id = r.json()["job_id"]
+    wait_for(lambda: client.get(f"/jobs/{job_id}").json()["status"] not in ("queued", "running"), 30)
+    job = client.get(f"/jobs/{job_id}").json()
+    assert job["status"] == "done" and job["total"] == job["done"] == 2 and job["error"] == ""
+    statuses = {f["path"]: (f["status"], f["reason"]) for f in job["files"]}
+    assert statuses["canteen.txt"][0] == "indexed" and statuses["blank.txt"] == (
+        "empty",
+        "no text (whitespace only)",
+    )
+    assert job["counts"] == {"indexed": 1, "empty": 1} and job["current"] in statuses
+    run = svc.db.get_run(job["run_id"])
+    assert run.status == "done" and len(run.results) == 2
+    assert client.get(f"/jobs/{job_id}", params={"since": 1}).json()["files"] == job["files"][1:]
+    listed = client.get("/jobs").json()
+    assert listed[0]["id"] == job_id and listed[0]["done"] == 2 and "files" not in listed[0]
+    assert "11:30" in ask(client, "When does the canteen open?", "eve")["answer"]
+
+    missing = client.post("/ingest", json={"path": str(tmp_path / "nope"), "set": "extra"})
+    assert missing.status_code == 400 and "nope" in missing.json()["detail"]
+    assert client.post("/ingest", json={"set": "extra"}).status_code == 422
+    assert client.get("/jobs/unknown").status_code == 404
+
+
+def test_streaming_sends_tokens_then_the_answer(client: TestClient, svc) -> None:  # noqa: ANN001
+    svc._generators["local"] = FakeStreamingGenerator()
+    events = sse_events(client, {"question": LEAVE_Q, "user": "eve", "backend": "local"})
+    kinds = [k for k, _ in events]
+    assert kinds == ["token"] * 3 + ["answer"]
+    assert "".join(d["text"] for k, d in events if k == "token") == "".join(FakeStreamingGenerator.tokens)
+    answer = events[-1][1]
+    assert answer["backend"] == "local" and answer["model"] == "fake-stream"
+    assert "30 vacation days" in answer["answer"] and answer["citations"] and answer["query_log_id"]
+
+    svc._generators["local"] = FakeBrokenGenerator()
+    svc.settings.answer_cache = False
+    events = sse_events(client, {"question": LEAVE_Q, "user": "eve", "backend": "local"})
+    assert [k for k, _ in events] == ["token", "error"]
+    assert events[-1][1] == {"status": 500, "detail": "internal error (RuntimeError); see the engine's log"}
+
+
+def test_one_generation_at_a_time_and_a_bounded_queue(client: TestClient, svc) -> None:  # noqa: ANN001
+    svc.settings.answer_cache = False
+    queue = client.app.state.queue
+    queue.max_waiting = 1
+    model = svc._generators["local"] = FakeBlockingGenerator()
+    results: dict[str, object] = {}
+
+    def ask_in_thread(name: str) -> threading.Thread:
+        def run() -> None:
+            body = {"question": LEAVE_Q, "user": "eve", "backend": "local"}
+            results[name] = client.post("/ask", json=body)
+
+        t = threading.Thread(target=run)
+        t.start()
+        return t
+
+    first = ask_in_thread("first")
+    wait_for(lambda: queue.stats()["generating"] == 1)
+    second = ask_in_thread("second")
+    wait_for(lambda: queue.stats()["waiting"] == 1)
+
+    t0 = time.monotonic()
+    health = client.get("/health").json()  # answers while the model is busy
+    assert time.monotonic() - t0 < 2 and health["queue"] == {"waiting": 1, "generating": 1, "max_waiting": 1}
+    full = client.post("/ask", json={"question": LEAVE_Q, "user": "eve", "backend": "local"})
+    assert full.status_code == 503 and full.headers["retry-after"].isdigit()
+    assert full.json() == {"detail": "the engine is busy, 1 question is waiting; try again shortly"}
+    assert "30 vacation days" in ask(client, LEAVE_Q, "eve")["answer"]  # extractive: never queued
+
+    model.release.set()
+    first.join(20)
+    second.join(20)
+    assert results["first"].status_code == results["second"].status_code == 200
+    assert results["second"].json()["model"] == "fake-blocking"
+    assert queue.stats() == {"waiting": 0, "generating": 0, "max_waiting": 1}
