@@ -1,5 +1,12 @@
 """Finding and talking to the engine (`docqa serve`) from the CLI (and later the UI).
 
+``EngineClient`` (HTTP) and ``InProcessEngine`` (services in this process) have the same methods,
+so a caller works with either: ask, documents, ingestion jobs, and feedback and escalations
+(``feedback``, ``get_feedback``, ``escalate``, ``escalations``, ``escalation``, ``claim``,
+``reply``, ``close_escalation``, ``feedback_summary``). Failures raise EngineError with the HTTP
+status the engine answers: 400 bad input, 403 not allowed, 404 unknown user/answer/escalation,
+409 conflicting escalation state, 503 stores unavailable.
+
 A running engine announces itself in ``<data_dir>/engine.json`` ({url, pid, started}); ``find_engine``
 trusts that file only if the pid is alive and GET /health answers within about a second, so a file
 left behind by a killed engine is ignored. ``DOCQA_ENGINE_URL`` names an engine explicitly (e.g. on
@@ -12,7 +19,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -219,6 +227,55 @@ class EngineClient:
                 return job
             time.sleep(interval_s)
 
+    # -- feedback and escalations (see app/feedback.py) ----------------------------------------------
+    def feedback(
+        self, query_log_id: int, user: str, thumb: str, *, reason: str | None = None, comment: str = ""
+    ) -> dict[str, Any]:
+        """Rate the answer logged as ``query_log_id`` (asker only); given again, it is updated."""
+        body = {"user": user, "query_log_id": query_log_id, "thumb": thumb, "reason": reason}
+        return self._request("POST", "/feedback", json=body | {"comment": comment})
+
+    def get_feedback(self, query_log_id: int, user: str) -> dict[str, Any]:
+        """``user``'s feedback on that answer; EngineError 404 when they gave none."""
+        return self._request("GET", f"/feedback/{query_log_id}", params={"user": user})
+
+    def escalate(
+        self,
+        query_log_id: int,
+        user: str,
+        *,
+        comment: str = "",
+        sources: Sequence[Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Hand the answer to a human reviewer; ``sources``: its citations as shown to the asker."""
+        body = {"user": user, "query_log_id": query_log_id, "comment": comment}
+        if sources is not None:
+            body["sources"] = [dict(s) for s in sources]
+        return self._request("POST", "/escalations", json=body)
+
+    def escalations(
+        self, user: str, *, status: str | None = None, mine: bool = False
+    ) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"user": user, "mine": mine}
+        return self._request("GET", "/escalations", params=params | ({"status": status} if status else {}))
+
+    def escalation(self, escalation_id: int, user: str) -> dict[str, Any]:
+        return self._request("GET", f"/escalations/{escalation_id}", params={"user": user})
+
+    def claim(self, escalation_id: int, user: str) -> dict[str, Any]:
+        return self._request("POST", f"/escalations/{escalation_id}/claim", json={"user": user})
+
+    def reply(self, escalation_id: int, user: str, text: str) -> dict[str, Any]:
+        return self._request("POST", f"/escalations/{escalation_id}/reply", json={"user": user, "text": text})
+
+    def close_escalation(self, escalation_id: int, user: str) -> dict[str, Any]:
+        return self._request("POST", f"/escalations/{escalation_id}/close", json={"user": user})
+
+    def feedback_summary(self, user: str, *, since: datetime | None = None) -> dict[str, Any]:
+        """Feedback and escalation counts (admins only; 403 otherwise)."""
+        params = {"user": user} | ({"since": since.isoformat()} if since else {})
+        return self._request("GET", "/insights/feedback", params=params)
+
 
 def _raise_for_status(response: httpx.Response) -> None:
     if response.status_code < 400:
@@ -296,6 +353,108 @@ class InProcessEngine:
         except KeyError:
             raise EngineError(404, f"no document {doc_id!r}") from None
         return document_row(self.services.db.get_document(doc_id))
+
+    # -- feedback and escalations: app/feedback.py checks who may do what -----------------------------
+    def feedback(
+        self, query_log_id: int, user: str, thumb: str, *, reason: str | None = None, comment: str = ""
+    ) -> dict[str, Any]:
+        """Rate the answer logged as ``query_log_id`` (asker only); given again, it is updated."""
+        from app.feedback import record_feedback
+
+        with self._feedback_call(user):
+            return record_feedback(self.services.db, user, query_log_id, thumb, reason, comment).to_dict()
+
+    def get_feedback(self, query_log_id: int, user: str) -> dict[str, Any]:
+        """``user``'s feedback on that answer; EngineError 404 when they gave none."""
+        from app.feedback import get_feedback
+
+        with self._feedback_call(user):
+            found = get_feedback(self.services.db, user, query_log_id)
+        if found is None:
+            raise EngineError(404, f"{user} gave no feedback on answer {query_log_id}")
+        return found.to_dict()
+
+    def escalate(
+        self,
+        query_log_id: int,
+        user: str,
+        *,
+        comment: str = "",
+        sources: Sequence[Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Hand the answer to a human reviewer; ``sources``: its citations as shown to the asker
+        (default: built from the log, without snippets). A pending one is returned, not doubled."""
+        from app.feedback import escalate
+
+        with self._feedback_call(user):
+            return _escalation(escalate(self.services.db, user, query_log_id, comment, sources))
+
+    def escalations(
+        self, user: str, *, status: str | None = None, mine: bool = False
+    ) -> list[dict[str, Any]]:
+        """Newest first: admins see all, reviewers those routed or assigned to them, others their own."""
+        from app.feedback import list_escalations
+
+        with self._feedback_call(user):
+            found = list_escalations(self.services.db, user, status=status, mine=mine)
+        return [_escalation(e) for e in found]
+
+    def escalation(self, escalation_id: int, user: str) -> dict[str, Any]:
+        from app.feedback import get_escalation
+
+        with self._feedback_call(user):
+            return _escalation(get_escalation(self.services.db, user, escalation_id))
+
+    def claim(self, escalation_id: int, user: str) -> dict[str, Any]:
+        from app.feedback import claim
+
+        with self._feedback_call(user):
+            return _escalation(claim(self.services.db, user, escalation_id))
+
+    def reply(self, escalation_id: int, user: str, text: str) -> dict[str, Any]:
+        from app.feedback import reply
+
+        with self._feedback_call(user):
+            return _escalation(reply(self.services.db, user, escalation_id, text))
+
+    def close_escalation(self, escalation_id: int, user: str) -> dict[str, Any]:
+        from app.feedback import close
+
+        with self._feedback_call(user):
+            return _escalation(close(self.services.db, user, escalation_id))
+
+    def feedback_summary(self, user: str, *, since: datetime | None = None) -> dict[str, Any]:
+        """Feedback and escalation counts (admins only; 403 otherwise)."""
+        from app.feedback import feedback_summary
+
+        with self._feedback_call(user):
+            if "admin" not in self.services.db.get_user(user).role_list:
+                raise EngineError(403, "only admins can see feedback insights")
+            return feedback_summary(self.services.db, since)
+
+    @contextmanager
+    def _feedback_call(self, user: str) -> Iterator[None]:
+        """404 for an unknown user; app.feedback's errors as EngineError with their HTTP status."""
+        from app.feedback import Conflict, FeedbackError, NotFound, PermissionDenied
+
+        self.user_groups(user)
+        try:
+            yield
+        except NotFound as exc:
+            raise EngineError(404, str(exc)) from None
+        except Conflict as exc:
+            raise EngineError(409, str(exc)) from None
+        except FeedbackError as exc:
+            raise EngineError(400, str(exc)) from None
+        except PermissionDenied as exc:
+            raise EngineError(403, str(exc)) from None
+
+
+def _escalation(view: Any) -> dict[str, Any]:  # noqa: ANN401 - app.feedback.EscalationView
+    """The view as JSON, every source with ``withheld`` (true: the viewer may not read it, no snippet)."""
+    out = view.to_dict()
+    out["sources"] = [{"withheld": False} | s for s in out["sources"]]
+    return out
 
 
 def document_row(doc: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.Document

@@ -4,10 +4,18 @@ The embedded vector store admits one process at a time, and a local LLM should b
 asked one question at a time; so the CLI and the UI are clients of this FastAPI service
 (``create_app``; OpenAPI schema at ``/openapi.json``, interactive docs at ``/docs``).
 
-Trust: the engine does NOT authenticate anyone yet. It trusts the ``user`` field of a request and
-answers with that user's groups, resolved here from the database. That is why it binds to
-127.0.0.1 by default; authentication comes with the UI. Ingestion paths are paths on the engine's
-machine.
+Trust: the engine does NOT authenticate anyone yet. It trusts the ``user`` field (or ``?user=``) of a
+request and answers with that user's groups and roles, resolved here from the database. That is why
+it binds to 127.0.0.1 by default; authentication comes with the UI. Ingestion paths are paths on the
+engine's machine.
+
+Feedback and escalations (app/feedback.py decides who may do what): the asker rates an answer
+(POST /feedback, by its ``query_log_id`` from /ask) or hands it to a human reviewer (POST
+/escalations), routed to the reviewers of the cited documents' groups; reviewers claim, reply and
+close; admins see the counts (GET /insights/feedback). Errors: 400 bad input (a reason with a thumb
+up, an empty reply, a source that is not one of the answer's citations), 403 not allowed, 404 unknown
+user, answer or escalation, 409 the escalation's state forbids it (claimed by someone else, closed),
+422 a request that does not match the schema.
 
 Concurrency: blocking work runs in worker threads, so /health answers while a question is being
 generated. LLM generations are serialised (one at a time) and at most ``engine_max_queue`` questions
@@ -37,11 +45,13 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, format_sse_event
@@ -309,10 +319,115 @@ class JobCreated(BaseModel):
     status: str
 
 
+# -- feedback and escalation models ----------------------------------------------------------------
+USER_DOC = "Acts as this user (trusted; see /docs)."
+UserName = Annotated[str, Field(min_length=1, max_length=200, description=USER_DOC)]
+UserParam = Annotated[str, Query(min_length=1, max_length=200, description=USER_DOC)]
+EscalationId = Annotated[int, PathParam(description="The escalation's id.")]
+AnswerId = Annotated[int, PathParam(description="The answer's query_log_id (from /ask).")]
+Thumb = Literal["up", "down"]  # app.feedback.THUMBS
+Reason = Literal["wrong", "incomplete", "wrong_source", "outdated"]  # app.feedback.REASONS
+Status = Literal["open", "claimed", "answered", "closed"]  # app.feedback.STATUSES
+
+
+class FeedbackRequest(BaseModel):
+    user: UserName
+    query_log_id: int = Field(
+        description="The answer's query_log_id (from /ask); only its asker may rate it."
+    )
+    thumb: Thumb
+    reason: Reason | None = Field(None, description="Only with a thumb down.")
+    comment: str = Field("", description="Cut to 2000 characters.")
+
+
+class FeedbackOut(BaseModel):
+    id: int
+    query_log_id: int
+    user: str
+    thumb: Thumb
+    reason: Reason | None
+    comment: str
+    created_at: str | None = Field(description="ISO 8601, UTC")
+    updated_at: str | None = Field(description="ISO 8601, UTC; when it was last given")
+
+
+class SourceIn(BaseModel):
+    """A citation as shown with the answer (the /ask citation objects fit; other keys are ignored)."""
+
+    n: int | None = None
+    document: str = ""
+    path: str = ""
+    page: int | None = None
+    snippet: str = Field("", description="Cut to 2000 characters.")
+    doc_id: str = Field(description="Must be one of the answer's cited documents.")
+    version: int | None = None
+
+
+class SourceOut(SourceIn):
+    doc_id: str | None = None
+    withheld: bool = Field(False, description="The viewer may not read this document: no snippet.")
+
+
+class EscalateRequest(BaseModel):
+    user: UserName
+    query_log_id: int = Field(
+        description="The answer's query_log_id (from /ask); only its asker may escalate."
+    )
+    comment: str = Field("", description="What the asker wants checked; cut to 2000 characters.")
+    sources: list[SourceIn] | None = Field(
+        None, description="The citations as the asker saw them; default: from the log, without snippets."
+    )
+
+
+class EscalationOut(BaseModel):
+    """An escalation as the requesting user may see it."""
+
+    id: int
+    query_log_id: int | None
+    asker: str
+    question: str
+    answer: str
+    sources: list[SourceOut]
+    confidence: float
+    band: str
+    comment: str
+    groups: list[str] = Field(description="Groups owning the cited documents (they decide the routing).")
+    status: Status
+    assignee: str | None
+    reply: str
+    replied_by: str | None
+    created_at: str | None
+    claimed_at: str | None
+    replied_at: str | None
+    closed_at: str | None
+    withheld: int = Field(description="How many sources the viewer may not read.")
+
+
+class UserRequest(BaseModel):
+    user: UserName
+
+
+class ReplyRequest(BaseModel):
+    user: UserName
+    text: str = Field(description="The answer to the asker (at most 10000 characters); may be revised.")
+
+
+class FeedbackSummary(BaseModel):
+    since: str | None
+    total: int
+    up: int
+    down: int
+    up_share: float | None = Field(description="up / total; null without feedback")
+    down_reasons: dict[str, int] = Field(description="wrong, incomplete, wrong_source, outdated, unspecified")
+    escalations: dict[str, int] = Field(description="per status, and total")
+
+
 def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     text = {
         400: "Bad request",
+        403: "Not allowed for this user",
         404: "Not found",
+        409: "The escalation's state does not allow this",
         503: "Stores unavailable, or the LLM queue is full (with Retry-After)",
     }
     return {c: {"model": Error, "description": text[c]} for c in codes}
@@ -496,10 +611,98 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
             raise HTTPException(404, f"no job {job_id!r} (jobs are kept in memory until the engine stops)")
         return job
 
-    # -- feedback and escalations --------------------------------------------------------------------
-    # Room for POST /feedback and the /escalations endpoints: app/feedback.py (being written
-    # separately) provides the services; wire them here, reading the user from the request like
-    # /ask does and checking that the query_log_id belongs to that user.
+    # -- feedback and escalations (the services check who may do what) -----------------------------
+    @app.post(
+        "/feedback",
+        response_model=FeedbackOut,
+        summary="Rate an answer (its asker only); given again, it is updated",
+        responses=_responses(400, 403, 404),
+    )
+    def give_feedback(req: FeedbackRequest) -> dict[str, Any]:
+        return local.feedback(req.query_log_id, req.user, req.thumb, reason=req.reason, comment=req.comment)
+
+    @app.get(
+        "/feedback/{query_log_id}",
+        response_model=FeedbackOut,
+        summary="The user's feedback on an answer (404 if none)",
+        responses=_responses(404),
+    )
+    def get_feedback(query_log_id: AnswerId, user: UserParam) -> dict[str, Any]:
+        return local.get_feedback(query_log_id, user)
+
+    @app.post(
+        "/escalations",
+        response_model=EscalationOut,
+        status_code=201,
+        summary="Hand an answer to a human reviewer of the cited documents' groups",
+        responses=_responses(400, 403, 404),
+    )
+    def escalate(req: EscalateRequest) -> dict[str, Any]:
+        sources = [s.model_dump(exclude_unset=True) for s in req.sources] if req.sources is not None else None
+        return local.escalate(req.query_log_id, req.user, comment=req.comment, sources=sources)
+
+    @app.get(
+        "/escalations",
+        response_model=list[EscalationOut],
+        summary="Escalations the user may see, newest first",
+        responses=_responses(404),
+    )
+    def list_escalations(
+        user: UserParam,
+        status: Annotated[Status | None, Query(description="Only those in this state.")] = None,
+        mine: Annotated[bool, Query(description="Only those the user asked or is assigned to.")] = False,
+    ) -> Any:  # noqa: ANN401
+        return local.escalations(user, status=status, mine=mine)
+
+    @app.get(
+        "/escalations/{escalation_id}",
+        response_model=EscalationOut,
+        summary="One escalation, as the user may see it",
+        responses=_responses(403, 404),
+    )
+    def get_escalation(escalation_id: EscalationId, user: UserParam) -> dict[str, Any]:
+        return local.escalation(escalation_id, user)
+
+    @app.post(
+        "/escalations/{escalation_id}/claim",
+        response_model=EscalationOut,
+        summary="A reviewer takes an escalation",
+        responses=_responses(403, 404, 409),
+    )
+    def claim(body: UserRequest, escalation_id: EscalationId) -> dict[str, Any]:
+        return local.claim(escalation_id, body.user)
+
+    @app.post(
+        "/escalations/{escalation_id}/reply",
+        response_model=EscalationOut,
+        summary="A reviewer answers the asker (claims it if still open)",
+        responses=_responses(400, 403, 404, 409),
+    )
+    def reply(body: ReplyRequest, escalation_id: EscalationId) -> dict[str, Any]:
+        return local.reply(escalation_id, body.user, body.text)
+
+    @app.post(
+        "/escalations/{escalation_id}/close",
+        response_model=EscalationOut,
+        summary="Close an escalation (its asker, a reviewer it is routed to, or an admin)",
+        responses=_responses(403, 404, 409),
+    )
+    def close_escalation(body: UserRequest, escalation_id: EscalationId) -> dict[str, Any]:
+        return local.close_escalation(escalation_id, body.user)
+
+    @app.get(
+        "/insights/feedback",
+        response_model=FeedbackSummary,
+        summary="Feedback and escalation counts (admins only)",
+        responses=_responses(403, 404),
+    )
+    def feedback_insights(
+        user: UserParam,
+        since: Annotated[
+            datetime | None, Query(description="Only since then (ISO 8601, naive = UTC).")
+        ] = None,
+    ) -> dict[str, Any]:
+        return local.feedback_summary(user, since=since)
 
     return app
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from app.client import EngineClient, engine_file, find_engine, write_engine_file
+from app.client import EngineClient, EngineError, InProcessEngine, engine_file, find_engine, write_engine_file
 from app.server import bind, make_server
 
 pytestmark = pytest.mark.integration
@@ -96,6 +96,53 @@ def test_cli_goes_through_the_engine_while_it_holds_the_store(
     )["refused"]
     assert runner.invoke(app, ["docs", "rm", "leave.txt"]).exit_code == 0
     assert engine.documents() == []
+
+
+def test_feedback_and_escalation_through_the_engine(
+    engine: EngineClient,
+    svc,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "hr").mkdir()
+    (tmp_path / "hr" / "notice.txt").write_text("The notice period is three months for everyone.\n")
+    job = engine.wait_job(engine.ingest([tmp_path / "hr"], set_name="hr", groups=["hr"]))
+    assert job["counts"] == {"indexed": 1}
+    svc.db.upsert_user("rita", "!", ["hr"], ["reviewer"])
+    svc.db.upsert_user("ada", "!", [], ["admin"])
+    answer = engine.ask("How long is the notice period?", "hanna", backend="extractive")
+    log_id = answer["query_log_id"]
+
+    given = engine.feedback(log_id, "hanna", "down", reason="incomplete", comment="and for managers?")
+    assert (given["thumb"], given["reason"], given["comment"]) == ("down", "incomplete", "and for managers?")
+    assert engine.get_feedback(log_id, "hanna") == given
+    with pytest.raises(EngineError) as err:
+        engine.feedback(log_id, "rita", "up")
+    assert err.value.status == 403 and "only the person who asked" in err.value.detail
+
+    esc = engine.escalate(log_id, "hanna", comment="please check", sources=answer["citations"])
+    assert (esc["status"], esc["groups"]) == ("open", ["hr"]) and "three months" in esc["sources"][0][
+        "snippet"
+    ]
+    assert [e["id"] for e in engine.escalations("rita")] == [esc["id"]]
+    assert engine.claim(esc["id"], "rita")["assignee"] == "rita"
+    assert engine.reply(esc["id"], "rita", "Three months; managers six.")["status"] == "answered"
+    seen = engine.escalation(esc["id"], "hanna")
+    assert (seen["status"], seen["reply"]) == ("answered", "Three months; managers six.")
+    assert seen == InProcessEngine(svc).escalation(esc["id"], "hanna")  # one interface, same answer
+    assert engine.close_escalation(esc["id"], "hanna")["status"] == "closed"
+    with pytest.raises(EngineError) as err:
+        engine.claim(esc["id"], "rita")
+    assert err.value.status == 409
+
+    summary = engine.feedback_summary("ada")
+    assert (summary["down"], summary["down_reasons"]["incomplete"], summary["escalations"]["closed"]) == (
+        1,
+        1,
+        1,
+    )
+    with pytest.raises(EngineError) as err:
+        engine.feedback_summary("hanna")
+    assert err.value.status == 403
 
 
 def test_find_engine_ignores_stale_files(settings, tmp_path: Path) -> None:  # noqa: ANN001

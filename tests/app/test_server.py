@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from fastapi.testclient import TestClient
@@ -131,13 +132,36 @@ def test_health_and_openapi(client: TestClient) -> None:
         "/ingest": {"post"},
         "/jobs": {"get"},
         "/jobs/{job_id}": {"get"},
+        "/feedback": {"post"},
+        "/feedback/{query_log_id}": {"get"},
+        "/escalations": {"get", "post"},
+        "/escalations/{escalation_id}": {"get"},
+        "/escalations/{escalation_id}/claim": {"post"},
+        "/escalations/{escalation_id}/reply": {"post"},
+        "/escalations/{escalation_id}/close": {"post"},
+        "/insights/feedback": {"get"},
     }
     for path, methods in expected.items():
         assert methods <= set(schema["paths"][path]), path
         assert all(schema["paths"][path][m]["summary"] for m in methods)
-    assert {"AskRequest", "AskResponse", "Health", "DocumentOut", "IngestRequest", "JobOut"} <= set(
-        schema["components"]["schemas"]
-    )
+    assert {
+        "AskRequest",
+        "AskResponse",
+        "Health",
+        "DocumentOut",
+        "IngestRequest",
+        "JobOut",
+        "FeedbackRequest",
+        "FeedbackOut",
+        "EscalateRequest",
+        "EscalationOut",
+        "FeedbackSummary",
+    } <= set(schema["components"]["schemas"])
+    assert schema["paths"]["/escalations"]["post"]["responses"].keys() >= {"201", "400", "403", "404"}
+    from app import feedback as fb
+    from app.server import Reason, Status, Thumb
+
+    assert (get_args(Thumb), get_args(Reason), get_args(Status)) == (fb.THUMBS, fb.REASONS, fb.STATUSES)
 
 
 def test_ask_reads_only_what_the_users_groups_allow(client: TestClient, svc) -> None:  # noqa: ANN001
@@ -305,3 +329,141 @@ def test_one_generation_at_a_time_and_a_bounded_queue(client: TestClient, svc) -
     assert results["first"].status_code == results["second"].status_code == 200
     assert results["second"].json()["model"] == "fake-blocking"
     assert queue.stats() == {"waiting": 0, "generating": 0, "max_waiting": 1}
+
+
+# -- feedback and escalations ----------------------------------------------------------------------
+def add_feedback_users(db) -> None:  # noqa: ANN001 - app.db.Database
+    """alice (hr) and bob ask; rita and ron review hr documents, ivan it documents; ada is an admin."""
+    db.upsert_user("alice", "!", ["everyone", "hr"], ["employee"])
+    db.upsert_user("bob", "!", ["everyone"], ["employee"])
+    db.upsert_user("rita", "!", ["hr"], ["reviewer"])
+    db.upsert_user("ron", "!", ["hr"], ["reviewer"])
+    db.upsert_user("ivan", "!", ["it"], ["reviewer"])
+    db.upsert_user("ada", "!", [], ["admin"])
+
+
+def test_feedback_by_the_asker_only_and_insights_for_admins(client: TestClient, svc) -> None:  # noqa: ANN001
+    add_feedback_users(svc.db)
+    log_id = ask(client, WARNING_Q, "alice")["query_log_id"]
+    mine = {"user": "alice"}
+    assert client.get(f"/feedback/{log_id}", params=mine).status_code == 404  # none given yet
+
+    body = {"user": "alice", "query_log_id": log_id, "thumb": "down"}
+    r = client.post("/feedback", json=body | {"reason": "outdated", "comment": " the policy changed "})
+    assert r.status_code == 200, r.text
+    first = r.json()
+    assert (first["user"], first["query_log_id"], first["thumb"], first["reason"], first["comment"]) == (
+        "alice",
+        log_id,
+        "down",
+        "outdated",
+        "the policy changed",
+    )
+    again = client.post("/feedback", json=body | {"reason": "wrong"}).json()
+    assert (again["id"], again["reason"], again["comment"]) == (first["id"], "wrong", "")
+    assert client.get(f"/feedback/{log_id}", params=mine).json() == again
+
+    def error(r) -> tuple[int, str]:  # noqa: ANN001
+        return r.status_code, r.json()["detail"]
+
+    denied = (403, "only the person who asked can rate this answer")
+    assert error(client.post("/feedback", json=body | {"user": "bob"})) == denied
+    assert error(client.post("/feedback", json=body | {"user": "ada", "thumb": "up"})) == denied
+    assert error(client.get(f"/feedback/{log_id}", params={"user": "bob"}))[0] == 404
+    assert error(client.post("/feedback", json=body | {"user": "mallory"})) == (
+        404,
+        "no user 'mallory'; see `docqa users list`",
+    )
+    assert error(client.post("/feedback", json=body | {"query_log_id": 9999})) == (
+        404,
+        "answer 9999 does not exist",
+    )
+    assert error(client.post("/feedback", json=body | {"thumb": "up", "reason": "wrong"})) == (
+        400,
+        "a reason can only be given with a thumb down",
+    )
+    assert client.post("/feedback", json=body | {"thumb": "sideways"}).status_code == 422
+
+    r = client.get("/insights/feedback", params={"user": "alice"})
+    assert error(r) == (403, "only admins can see feedback insights")
+    assert client.get("/insights/feedback", params={"user": "mallory"}).status_code == 404
+    summary = client.get("/insights/feedback", params={"user": "ada"}).json()
+    assert (summary["total"], summary["up"], summary["down"], summary["up_share"]) == (1, 0, 1, 0.0)
+    assert summary["down_reasons"]["wrong"] == 1 and summary["escalations"]["total"] == 0
+    later = client.get("/insights/feedback", params={"user": "ada", "since": "2999-01-01T00:00:00"}).json()
+    assert later["total"] == 0 and later["since"].startswith("2999-01-01T00:00:00")
+
+
+def test_escalation_is_routed_to_the_documents_reviewers_and_the_asker_sees_the_reply(
+    client: TestClient,
+    svc,  # noqa: ANN001
+) -> None:
+    add_feedback_users(svc.db)
+    answer = ask(client, WARNING_Q, "alice")
+    log_id = answer["query_log_id"]
+    assert answer["citations"][0]["path"] == "hr/warnings.txt"
+
+    body = {"user": "alice", "query_log_id": log_id, "comment": "Still true?"}
+    r = client.post("/escalations", json=body | {"user": "bob"})
+    assert (r.status_code, r.json()["detail"]) == (403, "only the person who asked can escalate this answer")
+    r = client.post("/escalations", json=body | {"sources": [{"doc_id": "elsewhere", "snippet": "x"}]})
+    assert (r.status_code, r.json()["detail"]) == (400, "source 1 is not one of the answer's citations")
+
+    r = client.post("/escalations", json=body | {"sources": answer["citations"]})  # as the UI shows them
+    assert r.status_code == 201, r.text
+    esc = r.json()
+    assert (esc["status"], esc["asker"], esc["groups"], esc["comment"]) == (
+        "open",
+        "alice",
+        ["everyone", "hr"],  # the groups of both cited documents
+        "Still true?",
+    )
+    assert esc["question"] == WARNING_Q and "24 months" in esc["sources"][0]["snippet"]
+    eid = esc["id"]
+
+    def listed(user: str, **params: object) -> list[int]:
+        r = client.get("/escalations", params={"user": user} | params)
+        assert r.status_code == 200, r.text
+        return [e["id"] for e in r.json()]
+
+    assert listed("rita") == listed("ron") == listed("alice") == listed("ada") == [eid]
+    assert listed("ivan") == [] and listed("bob") == []  # the it reviewer; someone else's question
+    rita_view = client.get(f"/escalations/{eid}", params={"user": "rita"}).json()
+    hr_source, public_source = rita_view["sources"]
+    assert "24 months" in hr_source["snippet"] and not hr_source["withheld"]
+    # rita is in hr only, not in "everyone": she is not shown the public document's text
+    assert (public_source["path"], public_source["snippet"], public_source["withheld"]) == (
+        "public/leave.txt",
+        "",
+        True,
+    )
+    assert rita_view["withheld"] == 1
+    for user in ("ivan", "bob"):
+        assert client.get(f"/escalations/{eid}", params={"user": user}).status_code == 403
+    assert client.post(f"/escalations/{eid}/claim", json={"user": "ivan"}).status_code == 403
+    assert client.post(f"/escalations/{eid}/claim", json={"user": "alice"}).status_code == 403
+
+    claimed = client.post(f"/escalations/{eid}/claim", json={"user": "rita"}).json()
+    assert (claimed["status"], claimed["assignee"]) == ("claimed", "rita") and claimed["claimed_at"]
+    r = client.post(f"/escalations/{eid}/claim", json={"user": "ron"})
+    assert (r.status_code, r.json()["detail"]) == (409, f"escalation {eid} is already claimed by rita")
+    assert client.post(f"/escalations/{eid}/reply", json={"user": "ron", "text": "no"}).status_code == 409
+    assert client.post(f"/escalations/{eid}/reply", json={"user": "rita", "text": " "}).status_code == 400
+
+    text = "Yes: after 24 months, unless renewed."
+    answered = client.post(f"/escalations/{eid}/reply", json={"user": "rita", "text": text}).json()
+    assert (answered["status"], answered["reply"], answered["replied_by"]) == ("answered", text, "rita")
+    seen = client.get(f"/escalations/{eid}", params={"user": "alice"}).json()
+    assert (seen["status"], seen["reply"], seen["assignee"]) == ("answered", text, "rita")
+    assert listed("rita", status="answered", mine=True) == [eid] and listed("rita", status="open") == []
+    assert listed("ron", mine=True) == []
+    assert client.get("/escalations", params={"user": "rita", "status": "pending"}).status_code == 422
+
+    closed = client.post(f"/escalations/{eid}/close", json={"user": "alice"}).json()
+    assert closed["status"] == "closed" and closed["closed_at"]
+    assert listed("alice", status="closed") == [eid]
+    r = client.post(f"/escalations/{eid}/reply", json={"user": "rita", "text": "more"})
+    assert (r.status_code, r.json()["detail"]) == (409, f"escalation {eid} is closed")
+    assert client.get("/escalations/9999", params={"user": "alice"}).status_code == 404
+    assert client.get("/escalations", params={"user": "mallory"}).status_code == 404
+    assert client.get("/insights/feedback", params={"user": "ada"}).json()["escalations"]["closed"] == 1
