@@ -32,7 +32,15 @@ SUPPORT_THRESHOLD = 0.5
 LEXICAL_WEIGHT = 0.25  # evidence score = cosine + LEXICAL_WEIGHT * share of the question's words in the unit
 
 _MARKER = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+_ABBREVIATIONS = "".join(  # "Dr. Eva Lindner" is one sentence
+    rf"(?<!\b{re.escape(a)})"
+    for a in ("Dr.", "Mr.", "Ms.", "Mrs.", "Prof.", "St.", "No.", "e.g.", "i.e.", "vs.", "ca.", "approx.",
+              "Inc.", "Ltd.", "Co.", "Nr.")
+)  # fmt: skip
+_SENTENCE = re.compile(r"(?<=[.!?])" + _ABBREVIATIONS + r"\s+(?=[A-Z0-9\"'(])")
+_THOUSANDS = re.compile(r"(?<=\d)[,'’\u2009\u202f](?=\d{3}(?!\d))")
+_TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9&\-.]*[A-Za-z0-9]|[A-Za-z0-9]")
+_NOT_TERMS = frozenset(["please", "tell", "give", "list", "name", "explain", "describe"])
 _REFUSAL_RE = re.compile(
     r"couldn'?t find|could not find|can(?:no|')t find|not (?:mentioned|stated|specified|provided|found)|"
     r"(?:no|not enough) information|do(?:es)? not (?:contain|say|mention|specify)",
@@ -59,6 +67,7 @@ class Source:
     passage: Passage
     units: list[str]  # the sentences / table rows sent to the model, in document order
     unit_scores: list[float] = field(default_factory=list)
+    best_cosine: float = 0.0  # the best unit's cosine to the question (a table row with its column names)
 
     @property
     def snippet(self) -> str:
@@ -130,6 +139,26 @@ def overlap(sentence: str, evidence: str) -> float:
     """Share of the sentence's content words found in the evidence."""
     s = content_words(sentence)
     return len(s & content_words(evidence)) / len(s) if s else 0.0
+
+
+def specific_terms(question: str) -> list[str]:
+    """The question's names, codes and numbers: capitalised words after the first, words with digits
+    ("Japan", "NW-600", "2026", "100000"), lower-cased. An answer that never mentions one of them
+    answers a different question."""
+    terms: list[str] = []
+    for i, tok in enumerate(_TERM.findall(_THOUSANDS.sub("", question))):
+        low = tok.lower()
+        if low in _STOP or low in _NOT_TERMS:
+            continue
+        if (any(c.isdigit() for c in tok) or (i > 0 and tok[0].isupper())) and low not in terms:
+            terms.append(low)
+    return terms
+
+
+def missing_terms(terms: Sequence[str], evidence: str) -> list[str]:
+    """The terms that occur nowhere in ``evidence`` (as a word or the start of one)."""
+    hay = _THOUSANDS.sub("", evidence).lower()
+    return [t for t in terms if not re.search(r"(?<![a-z0-9])" + re.escape(t), hay)]
 
 
 def split_units(passage: Passage) -> tuple[str, list[str]]:
@@ -322,12 +351,13 @@ class Answerer:
             flat = flat[:max_embed]
         # a table row is scored with its column names: alone, "| SEV1 | … | 5 minutes |" says little
         scored = [keyed_row(split[pi][0], u) for pi, _, u in flat]
-        sims = self.embedder.embed_documents(scored) @ qvec
+        cosines = self.embedder.embed_documents(scored) @ qvec
+        sims = cosines.copy()
         if question:  # rows of one table embed alike: the question's own words break the tie
             sims = sims + LEXICAL_WEIGHT * np.array([overlap(question, u) for u in scored], dtype=np.float32)
         counter = self.embedder.counter
         budget = self.context_tokens
-        chosen: dict[int, list[tuple[int, str, float]]] = {}
+        chosen: dict[int, list[tuple[int, str, float, float]]] = {}
         for k in np.argsort(-sims):
             pi, ui, unit = flat[k]
             cost = counter(unit)
@@ -335,13 +365,19 @@ class Answerer:
                 continue
             if chosen.get(pi) and sims[k] < UNIT_MIN_SIMILARITY:
                 continue
-            chosen.setdefault(pi, []).append((ui, unit, float(sims[k])))
+            chosen.setdefault(pi, []).append((ui, unit, float(sims[k]), float(cosines[k])))
             budget -= cost
         sources = []
         for pi in sorted(chosen):
             units = sorted(chosen[pi])
             sources.append(
-                Source(len(sources) + 1, passages[pi], [u for _, u, _ in units], [s for _, _, s in units])
+                Source(
+                    len(sources) + 1,
+                    passages[pi],
+                    [u[1] for u in units],
+                    [u[2] for u in units],
+                    best_cosine=max(u[3] for u in units),
+                )
             )
         return sources
 
@@ -397,18 +433,27 @@ class Answerer:
         def refusal(reason: str = "") -> Answer:
             conf = score(Signals(**signals, refused=True), question)
             timings["total"] = time.perf_counter() - t0
-            return Answer(question, REFUSAL, True, backend, model, [], conf, notes=[reason] if reason else [],
+            text = f"{REFUSAL} {reason}".strip()
+            return Answer(question, text, True, backend, model, [], conf, notes=[reason] if reason else [],
                           injection_suspected=injection, timings=timings, retrieved=list(passages),
                           rewritten_query=query if query != question else "")  # fmt: skip
 
-        if not passages or top[0] < MIN_SIMILARITY:
+        if not passages:
             return refusal()
         t = time.perf_counter()
         sources = self.select_evidence(qvec, passages, question=question)
         timings["evidence"] = time.perf_counter() - t
-        signals["coverage"] = coverage(question, sources) if sources else 0.0
-        if not sources or (top[0] < CLEAR_SIMILARITY and signals["coverage"] < MIN_COVERAGE):
+        if not sources:
             return refusal()
+        # a whole table chunk embeds far from a question its one row answers: judge by the best unit too
+        signals["evidence_similarity"] = best = max([top[0]] + [s.best_cosine for s in sources])
+        signals["coverage"] = coverage(question, sources)
+        if best < MIN_SIMILARITY or (best < CLEAR_SIMILARITY and signals["coverage"] < MIN_COVERAGE):
+            return refusal()
+        missing = missing_terms(specific_terms(question), " ".join(s.passage.text for s in sources))
+        if missing:  # "parental leave in Japan" answered with the German policy would mislead
+            names = ", ".join(f"“{m}”" for m in missing)
+            return refusal(f"The passages closest to your question don't mention {names}.")
 
         text, fallback_reason, gen = "", self.unavailable_reason, None
         if self.generator and use_llm:

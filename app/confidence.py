@@ -19,6 +19,7 @@ HIGH, MEDIUM = 0.70, 0.40
 WEIGHTS_FILE = Path(__file__).with_name("confidence_weights.json")
 FEATURES = {
     "top_similarity": "cosine of the best passage to the question",
+    "evidence": "cosine of the best sentence or table row to the question",
     "margin": "how much the best passage stands out from the second",
     "agreement": "dense and BM25 rankings agree on the best passages",
     "coverage": "share of the question's content words found in the best source",
@@ -47,6 +48,7 @@ HIGH_STAKES = {
 class Signals:
     top_similarity: float = 0.0
     second_similarity: float = 0.0
+    evidence_similarity: float = 0.0  # the best sentence / table row's cosine (>= top_similarity)
     agreement: float = 0.0
     coverage: float = 0.0
     support: float | None = None  # None: no generated sentences to check (refusal)
@@ -103,6 +105,7 @@ def features(s: Signals) -> dict[str, float]:
     return {
         # MiniLM cosines: ~0.2 unrelated, ~0.5 on-topic, ~0.7 near-verbatim
         "top_similarity": _scale(s.top_similarity, 0.2, 0.7),
+        "evidence": _scale(max(s.evidence_similarity, s.top_similarity), 0.2, 0.7),
         "margin": _scale(s.top_similarity - s.second_similarity, 0.0, 0.15),
         "agreement": s.agreement,
         "coverage": s.coverage,

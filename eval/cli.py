@@ -144,7 +144,10 @@ def calibrate_cmd(
         with services(settings) as svc, saved.open("w") as fh:
             if set_name == "clapnq":
                 err.print(f"ingesting the ClapNQ corpus into {settings.data_dir} (once) …")
-                items = prepare_clapnq(svc)
+                try:
+                    items = prepare_clapnq(svc)
+                except (OSError, RuntimeError) as exc:
+                    raise fail(str(exc)) from None
             else:
                 items = load_golden(path)
             items = items[:limit] if limit else items
