@@ -100,28 +100,12 @@ SCIFACT = Path("/work/shared/data/scifact/corpus.jsonl")
 N_GROUPS = 12  # one group per synthetic point: a filter on one group matches ~8% of them
 OPTIMIZE_MAX_CHUNKS = 40_000  # optimize() ~140 s at 100k on 2 cores (STACK.md): run it only below ~60 s
 
-DEMO_QUESTIONS = (
-    "How many home-office days per week are allowed?",
-    "How many vacation days do I get?",
-    "How long is parental leave?",
-    "What is the daily meal allowance on business trips?",
-    "How do I book a business trip?",
-    "Which public holidays does the company observe in 2025?",
-    "What benefits do employees get?",
-    "Where are the company's offices?",
-    "How long must a password be?",
-    "Is multi-factor authentication required?",
-    "How do I set up the VPN?",
-    "How do I report a phishing email?",
-    "May I use company laptops for personal purposes?",
-    "What are the coding standards for code review?",
-    "What does the code of conduct say about harassment?",
-    "What should a new employee do in the first week?",
-    "What is in the staff handbook about working hours?",
-    "What was announced at the all-hands meeting?",
-    "How many employees does the company have?",
-    "Who do I contact about expense reimbursement?",
-)
+
+def demo_questions() -> list[str]:
+    """Answerable golden questions that the group "everyone" may read (asked as dave in the set)."""
+    from eval.golden import golden_path, load_golden
+
+    return [i.question for i in load_golden(golden_path("demo")) if i.answerable and i.user == "dave"]
 
 
 def _ms(values: list[float]) -> tuple[float | None, float | None]:
@@ -306,7 +290,7 @@ def bench_data_and_answers(
     notes: list[str] = []
     rows: list[dict] = []
     answers: dict[str, dict] = {}
-    qs = list(DEMO_QUESTIONS[:questions])
+    qs = demo_questions()[:questions]
     with tempfile.TemporaryDirectory(prefix="docqa-bench-query-") as tmp:
         run_settings = settings.model_copy(
             update={
