@@ -106,8 +106,8 @@ def calibrate_cmd(
     ),
     backend: str | None = typer.Option(None, help="local, openai or extractive (default: settings)."),
     limit: int | None = typer.Option(None, help="Only the first N questions."),
-    rows_file: Path | None = typer.Option(
-        None, "--rows", help="Refit from the rows a previous run saved instead of asking again."
+    rows_files: list[Path] = typer.Option(
+        [], "--rows", help="Refit from rows earlier runs saved (repeatable) instead of asking again."
     ),
     write: bool = typer.Option(
         False, "--write", help="Store the fitted weights in app/confidence_weights.json."
@@ -125,9 +125,9 @@ def calibrate_cmd(
     from eval.golden import golden_path, load_golden
     from eval.runner import run_golden
 
-    if rows_file is not None:
-        rows = [json.loads(line) for line in rows_file.read_text().splitlines() if line.strip()]
-        source = str(rows_file)
+    if rows_files:
+        rows = [json.loads(ln) for f in rows_files for ln in f.read_text().splitlines() if ln.strip()]
+        source = " + ".join(str(f) for f in rows_files)
     else:
         settings = Settings()
         settings.answer_cache = False
