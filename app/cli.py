@@ -191,6 +191,35 @@ def serve(
         raise fail(str(exc), 3) from None
 
 
+# -- ui --------------------------------------------------------------------------------------------
+@app.command("ui")
+def ui(
+    port: int | None = typer.Option(None, help="Port of the web UI (default DOCQA_UI_PORT, 8501)."),
+    address: str | None = typer.Option(
+        None, help="Interface Streamlit binds to (default: Streamlit's, all interfaces)."
+    ),
+) -> None:
+    """Run the web UI (Streamlit). Starts the engine (`docqa serve`) first when none runs for this
+    data dir, and stops it again on exit, so that every browser session shares one engine."""
+    from app.ui.backend import UiSettings
+    from app.ui.launch import LaunchError, run
+
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    settings = UiSettings()
+    try:
+        code = run(
+            settings,
+            settings.ui_port if port is None else port,
+            address=address,
+            offline_env=OFFLINE_ENV,
+            echo=lambda msg: err.print(msg, highlight=False, markup=False),
+        )
+    except LaunchError as exc:
+        raise fail(str(exc), 3) from None
+    raise typer.Exit(code)
+
+
 def _register_subcommands() -> None:
     from eval.cli import bench_app, eval_app
     from ingest.cli import docs_app, ingest

@@ -181,6 +181,21 @@ class EngineClient:
     def set_groups(self, doc_id: str, groups: Sequence[str]) -> dict[str, Any]:
         return self._request("PUT", f"/documents/{doc_id}/groups", json={"groups": list(groups)})
 
+    def original(self, doc_id: str, user: str) -> dict[str, Any]:
+        """The kept original of a document's current version, if ``user``'s groups may read it
+        (EngineError 403 otherwise): {filename, media_type, content (bytes), version}."""
+        try:
+            response = self._http.get(f"/documents/{doc_id}/original", params={"user": user})
+        except httpx.HTTPError as exc:
+            raise EngineUnavailableError(self.url, exc) from None
+        _raise_for_status(response)
+        return {
+            "filename": _filename(response.headers.get("content-disposition", "")) or doc_id,
+            "media_type": response.headers.get("content-type", "application/octet-stream").split(";")[0],
+            "content": response.content,
+            "version": int(response.headers.get("x-docqa-version", "0") or 0),
+        }
+
     def ingest(
         self,
         paths: Sequence[Path | str],
@@ -277,6 +292,24 @@ class EngineClient:
         return self._request("GET", "/insights/feedback", params=params)
 
 
+def _filename(disposition: str) -> str:
+    """The file name from a Content-Disposition header (RFC 5987 filename* first)."""
+    from email.message import Message
+    from urllib.parse import unquote
+
+    if not disposition:
+        return ""
+    msg = Message()
+    msg["content-disposition"] = disposition
+    name = msg.get_param("filename*", header="content-disposition")
+    if isinstance(name, tuple):  # (charset, language, value)
+        return unquote(name[2])
+    if isinstance(name, str):
+        return unquote(name.split("''", 1)[-1]) if "''" in name else name
+    plain = msg.get_filename()
+    return plain or ""
+
+
 def _raise_for_status(response: httpx.Response) -> None:
     if response.status_code < 400:
         return
@@ -346,6 +379,37 @@ class InProcessEngine:
             raise EngineError(404, f"no document {doc_id!r}")
         self.services.ingestor.remove_document(doc_id)
         return {"removed": doc_id, "path": doc.path}
+
+    def original_file(self, doc_id: str, user: str) -> dict[str, Any]:
+        """Where the kept original of a document's current version lies, after checking that
+        ``user``'s groups may read the document: {path, filename, media_type, version}.
+        EngineError 404 (unknown user or document, nothing kept) or 403 (not readable)."""
+        import mimetypes
+
+        groups = set(self.user_groups(user))
+        doc = self.services.db.get_document(doc_id)
+        if doc is None:
+            raise EngineError(404, f"no document {doc_id!r}")
+        if not groups & set(doc.group_names):
+            raise EngineError(403, f"{user} may not read this document")
+        version = doc.active
+        path = Path(version.original_path) if version and version.original_path else None
+        if path is None or not path.is_file():
+            raise EngineError(404, f"the original of {doc.path} is not kept")
+        filename = Path(doc.path).name or path.name
+        media_type = mimetypes.guess_type(filename)[0] or mimetypes.guess_type(path.name)[0]
+        return {
+            "path": path,
+            "filename": filename,
+            "media_type": media_type or "application/octet-stream",
+            "version": version.version,
+        }
+
+    def original(self, doc_id: str, user: str) -> dict[str, Any]:
+        """The kept original if ``user`` may read it: {filename, media_type, content, version}."""
+        found = self.original_file(doc_id, user)
+        content = found.pop("path").read_bytes()
+        return found | {"content": content}
 
     def set_groups(self, doc_id: str, groups: Sequence[str]) -> dict[str, Any]:
         try:

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -569,6 +569,25 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
     )
     def set_groups(doc_id: str, body: GroupsRequest) -> dict[str, Any]:
         return local.set_groups(doc_id, body.groups)
+
+    @app.get(
+        "/documents/{doc_id}/original",
+        summary="Download the kept original of a document's current version (if the user may read it)",
+        response_class=FileResponse,
+        responses={
+            **_responses(403, 404),
+            200: {"description": "The file, inline; for PDFs append #page=N to open at a page."},
+        },
+    )
+    def original(doc_id: str, user: UserParam) -> FileResponse:
+        found = local.original_file(doc_id, user)
+        return FileResponse(
+            found["path"],
+            media_type=found["media_type"],
+            filename=found["filename"],
+            content_disposition_type="inline",
+            headers={"X-DocQA-Version": str(found["version"]), "Cache-Control": "private, no-store"},
+        )
 
     # -- ingestion jobs ----------------------------------------------------------------------------
     @app.post(

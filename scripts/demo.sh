@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets everything up (idempotent), creates the demo users, ingests data/ and shows how to ask.
+# Sets everything up (idempotent), creates the demo users, ingests data/, shows how to ask and
+# opens the web UI (`docqa ui`; DOCQA_DEMO_NO_UI=1 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -19,6 +20,20 @@ cat <<'MSG'
    .venv/bin/docqa ask "What is the salary band for a senior engineer?" --user alice   # hr
    .venv/bin/docqa ask "What is the salary band for a senior engineer?" --user dave    # not hr: refused
    .venv/bin/docqa docs list
-The web UI arrives with the UI issue; until then `docqa ask` is the way in.
 MSG
 $DOCQA ask "How many home-office days per week are allowed?" --user dave || true
+
+UI_PORT=${DOCQA_UI_PORT:-8501}
+cat <<MSG
+
+== the web UI: http://localhost:$UI_PORT  (Ctrl-C stops it, and the engine it started)
+   demo logins (demo-only passwords, from data/users.yaml):
+     alice / demo-alice   hr employee          bob   / demo-bob    engineering employee
+     carol / demo-carol   finance employee     dave  / demo-dave   everyone (plain employee)
+     frank / demo-frank   reviewer (Review)    heidi / demo-heidi  reads every group
+     erin  / demo-erin    admin                grace / demo-grace  evaluator
+   Set DOCQA_DEMO_NO_UI=1 to end the demo here instead.
+MSG
+if [ -z "${DOCQA_DEMO_NO_UI:-}" ]; then
+  exec $DOCQA ui --port "$UI_PORT"
+fi

@@ -1,0 +1,268 @@
+"""What the UI talks to, and the checks every page and action makes before it does anything.
+
+The UI is a client of the engine: ``app.client.find_engine`` gives the running `docqa serve`
+(EngineClient over HTTP); when none runs, an InProcessEngine over services opened in this process
+(tests, one user). Either way the UI opens the database itself for what is only the UI's business:
+logins (argon2 hashes never travel over HTTP) and the chat history (Conversation / ConversationTurn).
+
+Roles are re-read from the database by every check (``require_role``), so a role taken away or a
+user removed takes effect at the next click, and an action a page does not offer is refused anyway
+when called (:class:`Refused`). This module is plain Python (no Streamlit) so it is tested directly.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import Field
+
+from app.access import authenticate
+from app.settings import Settings
+
+EMPLOYEE, REVIEWER, ADMIN, EVALUATOR = "employee", "reviewer", "admin", "evaluator"
+REVIEW_ROLES = (REVIEWER, ADMIN)
+
+
+class UiSettings(Settings):
+    """The engine's settings plus the UI's own (env prefix DOCQA_ as well)."""
+
+    ui_idle_minutes: float = Field(
+        30.0, description="A web session idle for longer is logged out (0 = never)."
+    )
+    ui_port: int = Field(8501, description="Port of `docqa ui` (Streamlit).")
+
+
+class Refused(Exception):
+    """The session's user may not do this (the message can be shown)."""
+
+
+class Expired(Refused):
+    """The session was idle for too long, or its user no longer exists."""
+
+
+@dataclass
+class SessionUser:
+    name: str
+    roles: list[str]
+    groups: list[str]
+    last_active: float = field(default_factory=time.time)
+
+    def has(self, *roles: str) -> bool:
+        return bool(set(roles) & set(self.roles))
+
+
+@dataclass
+class Backend:
+    """The engine (EngineClient or InProcessEngine: one interface) and the database."""
+
+    engine: Any  # noqa: ANN401 - app.client.EngineClient | app.client.InProcessEngine
+    db: Any  # noqa: ANN401 - app.db.Database
+    settings: UiSettings
+    in_process: bool
+    _ask_lock: threading.Lock = field(default_factory=threading.Lock)
+    _close: Callable[[], None] | None = None
+
+    def ask(self, question: str, user: str, **kwargs: Any) -> dict[str, Any]:
+        """engine.ask; in-process answers are generated one at a time (the engine's queue does
+        that when `docqa serve` runs)."""
+        if not self.in_process:
+            return self.engine.ask(question, user, **kwargs)
+        with self._ask_lock:
+            return self.engine.ask(question, user, **kwargs)
+
+    def close(self) -> None:
+        if self._close:
+            self._close()
+
+
+def open_backend(settings: UiSettings, embedder: Any = None) -> Backend:  # noqa: ANN401
+    """The running engine for this data dir, else services opened in this process."""
+    from app.client import InProcessEngine, find_engine
+
+    client = find_engine(settings)
+    if client is not None:
+        from app.db import Database
+
+        db = Database(settings.db_url)
+
+        def close_remote() -> None:
+            client.close()
+            db.close()
+
+        return Backend(client, db, settings, in_process=False, _close=close_remote)
+    from app.services import Services
+
+    services = Services(settings, embedder=embedder)
+    return Backend(InProcessEngine(services), services.db, settings, in_process=True, _close=services.close)
+
+
+# -- sessions --------------------------------------------------------------------------------------
+def log_in(backend: Backend, name: str, password: str) -> SessionUser | None:
+    """The user if the password matches (argon2), else None (the caller says only 'wrong')."""
+    user = authenticate(backend.db, name.strip(), password) if name.strip() and password else None
+    if user is None:
+        return None
+    return SessionUser(user.name, user.role_list, user.group_names)
+
+
+def refresh(backend: Backend, session: SessionUser | None, *, now: float | None = None) -> SessionUser:
+    """The session's user re-read from the database (roles and groups may have changed), its idle
+    clock reset. Expired when idle longer than ui_idle_minutes or the user is gone; Refused when
+    there is no session."""
+    if session is None:
+        raise Refused("please log in")
+    now = time.time() if now is None else now
+    idle = backend.settings.ui_idle_minutes
+    if idle > 0 and now - session.last_active > idle * 60:
+        raise Expired(f"you were logged out after {idle:g} minutes without activity; please log in again")
+    user = backend.db.get_user(session.name)
+    if user is None:
+        raise Expired("this user no longer exists")
+    session.roles, session.groups, session.last_active = user.role_list, user.group_names, now
+    return session
+
+
+def require_role(backend: Backend, session: SessionUser | None, *roles: str) -> SessionUser:
+    """``refresh`` plus: the user holds one of ``roles`` (any role when none are named)."""
+    user = refresh(backend, session)
+    if roles and not user.has(*roles):
+        raise Refused(
+            f"this needs the role {' or '.join(roles)}; {user.name} has {', '.join(user.roles) or 'none'}"
+        )
+    return user
+
+
+# -- actions: each re-checks the role, then calls the engine (which checks again) --------------------
+def ask(
+    backend: Backend,
+    session: SessionUser | None,
+    question: str,
+    *,
+    history: Sequence[str] = (),
+    on_token: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    user = require_role(backend, session, EMPLOYEE)
+    return backend.ask(question, user.name, history=list(history), on_token=on_token)
+
+
+def feedback(
+    backend: Backend,
+    session: SessionUser | None,
+    query_log_id: int,
+    thumb: str,
+    *,
+    reason: str | None = None,
+    comment: str = "",
+) -> dict[str, Any]:
+    user = require_role(backend, session, EMPLOYEE)
+    return backend.engine.feedback(query_log_id, user.name, thumb, reason=reason, comment=comment)
+
+
+def escalate(
+    backend: Backend,
+    session: SessionUser | None,
+    query_log_id: int,
+    *,
+    comment: str = "",
+    sources: Sequence[Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    user = require_role(backend, session, EMPLOYEE)
+    return backend.engine.escalate(query_log_id, user.name, comment=comment, sources=sources)
+
+
+def my_escalations(backend: Backend, session: SessionUser | None) -> list[dict[str, Any]]:
+    user = require_role(backend, session, EMPLOYEE)
+    return [e for e in backend.engine.escalations(user.name, mine=True) if e["asker"] == user.name]
+
+
+def review_queue(
+    backend: Backend, session: SessionUser | None, *, status: str | None = None
+) -> list[dict[str, Any]]:
+    """Escalations routed or assigned to the reviewer (all for admins); ``status`` "active" =
+    open or claimed."""
+    user = require_role(backend, session, *REVIEW_ROLES)
+    engine_status = None if status in (None, "all", "active") else status
+    found = backend.engine.escalations(user.name, status=engine_status)
+    if status == "active":
+        found = [e for e in found if e["status"] in ("open", "claimed")]
+    return found
+
+
+def claim(backend: Backend, session: SessionUser | None, escalation_id: int) -> dict[str, Any]:
+    user = require_role(backend, session, *REVIEW_ROLES)
+    return backend.engine.claim(escalation_id, user.name)
+
+
+def reply(backend: Backend, session: SessionUser | None, escalation_id: int, text: str) -> dict[str, Any]:
+    user = require_role(backend, session, *REVIEW_ROLES)
+    return backend.engine.reply(escalation_id, user.name, text)
+
+
+def close_escalation(backend: Backend, session: SessionUser | None, escalation_id: int) -> dict[str, Any]:
+    """Reviewers close what they work on; an asker closes their own question."""
+    user = require_role(backend, session, EMPLOYEE, *REVIEW_ROLES)
+    return backend.engine.close_escalation(escalation_id, user.name)
+
+
+def original(backend: Backend, session: SessionUser | None, doc_id: str) -> dict[str, Any]:
+    """The cited document's kept original; the engine checks the user's groups again (403)."""
+    user = require_role(backend, session)
+    return backend.engine.original(doc_id, user.name)
+
+
+# -- conversations (the UI's own; scoped to the session's user by app.db) -------------------------
+def conversations(backend: Backend, session: SessionUser | None) -> list[Any]:  # noqa: ANN401
+    user = require_role(backend, session, EMPLOYEE)
+    return backend.db.list_conversations(user.name)
+
+
+def turns(backend: Backend, session: SessionUser | None, conversation_id: int) -> list[dict[str, Any]]:
+    """The conversation's turns as shown to the user now: an answer citing a document the user can
+    no longer read (or that was removed) is withheld, like every other path that shows text."""
+    user = require_role(backend, session, EMPLOYEE)
+    rows = backend.db.list_turns(conversation_id, user.name)
+    cited = {c["doc_id"] for t in rows for c in (t.answer or {}).get("citations", [])}
+    readable = {
+        d.doc_id for d in backend.db.get_documents(sorted(cited)) if set(d.group_names) & set(user.groups)
+    }
+    out = []
+    for t in rows:
+        answer = dict(t.answer or {})
+        docs = {c["doc_id"] for c in answer.get("citations", [])}
+        withheld = bool(docs - readable)
+        if withheld:
+            answer = {"question": t.question, "refused": True, "citations": [], "withheld": True}
+            answer["answer"] = "This answer cited documents you can no longer read; ask again."
+        out.append(
+            {
+                "id": t.id,
+                "question": t.question,
+                "answer": answer,
+                "query_log_id": t.query_log_id,
+                "created_at": t.created_at,
+                "withheld": withheld,
+            }
+        )
+    return out
+
+
+def add_turn(
+    backend: Backend,
+    session: SessionUser | None,
+    conversation_id: int | None,
+    question: str,
+    answer: Mapping[str, Any],
+) -> int:
+    """Store the turn (starting a conversation when ``conversation_id`` is None); returns the
+    conversation's id."""
+    user = require_role(backend, session, EMPLOYEE)
+    if conversation_id is None or backend.db.get_conversation(conversation_id, user.name) is None:
+        conversation_id = backend.db.create_conversation(user.name, question[:200]).id
+    backend.db.add_turn(
+        conversation_id, user.name, question=question, answer=answer, query_log_id=answer.get("query_log_id")
+    )
+    return conversation_id

@@ -1,0 +1,82 @@
+"""DocQA web UI (Streamlit entry): `docqa ui`, or `streamlit run app/ui/main.py`.
+
+Not logged in: only the login page exists. Logged in: the pages the user's roles allow are
+registered (employee: Ask, My questions to experts; reviewer/admin: Review); each page checks the
+role again itself, and each action once more (app.ui.backend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from app.ui import backend as be
+from app.ui import state
+
+HERE = Path(__file__).parent
+st.set_page_config(page_title="DocQA", page_icon=":material/description:", layout="wide")
+
+
+def login_page() -> None:
+    st.title("DocQA")
+    st.caption("Answers from your company's documents, each claim cited to its page.")
+    if msg := st.session_state.pop("login_message", ""):
+        st.info(msg)
+    with st.form("login"):
+        name = st.text_input("User name", key="login_name")
+        password = st.text_input("Password", type="password", key="login_password")
+        submitted = st.form_submit_button("Log in", type="primary")
+    if submitted:
+        user = be.log_in(state.backend(), name, password)
+        if user is None:
+            st.error("Wrong user name or password.")
+        else:
+            state.log_in(user)
+            st.rerun()
+
+
+user = state.current_user()
+if user is None:
+    page = st.navigation(
+        [st.Page(login_page, title="Log in", icon=":material/login:", url_path="login")], position="hidden"
+    )
+else:
+    pages = []
+    if user.has(be.EMPLOYEE):
+        pages.append(
+            st.Page(
+                HERE / "pages" / "ask.py", title="Ask", icon=":material/chat:", url_path="ask", default=True
+            )
+        )
+        pages.append(
+            st.Page(
+                HERE / "pages" / "experts.py",
+                title="My questions to experts",
+                icon=":material/support_agent:",
+                url_path="experts",
+            )
+        )
+    if user.has(*be.REVIEW_ROLES):
+        pages.append(
+            st.Page(
+                HERE / "pages" / "review.py",
+                title="Review",
+                icon=":material/rate_review:",
+                url_path="review",
+                default=not pages,
+            )
+        )
+    if not pages:
+
+        def no_pages() -> None:
+            st.info(f"{user.name} has no role with a page in this version ({', '.join(user.roles)}).")
+
+        pages.append(st.Page(no_pages, title="Home", url_path="home", default=True))
+    page = st.navigation(pages)
+    with st.sidebar:
+        st.markdown(f"**{user.name}** · {', '.join(user.roles)}")
+        st.caption(f"reads: {', '.join(user.groups) or 'nothing'}")
+        if st.button("Log out", key="logout"):
+            state.log_out("You are logged out.")
+            st.rerun()
+page.run()

@@ -1,0 +1,70 @@
+"""Review (reviewers, admins): the escalations routed to them; claim, reply, close."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.ui import backend as be
+from app.ui import render, state
+
+user = state.guard(*be.REVIEW_ROLES)
+B = state.backend()
+FILTERS = {
+    "active": "Open or claimed",
+    "open": "Open",
+    "claimed": "Claimed",
+    "answered": "Answered",
+    "closed": "Closed",
+    "all": "All",
+}
+
+st.title("Review")
+status = st.selectbox("Show", list(FILTERS), format_func=FILTERS.get, key="review_status")
+queue = state.run_action(lambda: be.review_queue(B, state.session(), status=status)) or []
+st.caption(
+    f"{len(queue)} question(s) routed to you" + ("" if user.has(be.ADMIN) else " (by the groups you are in)")
+)
+for e in queue:
+    eid = e["id"]
+    with st.container(border=True, key=f"esc_{eid}"):
+        st.badge(e["status"], color=render.STATUS_COLOUR.get(e["status"], "gray"))
+        st.markdown(f"**#{eid} · {render.md_escape(e['question'])}**")
+        st.caption(
+            f"asked by {e['asker']} · {str(e['created_at'])[:16].replace('T', ' ')} · confidence "
+            f"{e['band'] or '?'} ({e['confidence']:.2f}) · groups {', '.join(e['groups']) or 'any'}"
+            + (f" · taken by {e['assignee']}" if e.get("assignee") else "")
+        )
+        if e.get("comment"):
+            st.markdown(f"**The asker's note:** {render.md_escape(e['comment'])}")
+        with st.expander("Answer given and its sources", expanded=e["status"] in ("open", "claimed")):
+            st.markdown(render.md_escape(e["answer"]) or "_(no answer)_")
+            for s in e["sources"]:
+                where = f"p. {s['page']}" if s.get("page") else ""
+                name = render.md_escape(s.get("document") or s.get("path") or "")
+                head = f"\\[{s.get('n') or '?'}\\] **{name}** {where}"
+                if s.get("withheld"):
+                    st.caption(f"{head} — withheld: you may not read this document")
+                else:
+                    st.markdown(f"{head}: {render.md_escape(s.get('snippet', ''))}")
+        if e.get("reply"):
+            st.success(f"Reply by {e.get('replied_by')}: {render.md_escape(e['reply'])}")
+        if e["status"] == "closed":
+            continue
+        cols = st.columns([1, 1, 4])
+        claim = e["status"] == "open" and cols[0].button("Claim", key=f"claim_{eid}")
+        if claim and state.run_action(
+            lambda eid=eid: be.claim(B, state.session(), eid), ok=f"#{eid} is yours"
+        ):
+            st.rerun()
+        close = cols[1].button("Close", key=f"close_{eid}")
+        if close and state.run_action(
+            lambda eid=eid: be.close_escalation(B, state.session(), eid), ok=f"#{eid} closed"
+        ):
+            st.rerun()
+        with st.form(f"reply_form_{eid}"):
+            text = st.text_area("Reply to the asker", value=e.get("reply") or "", key=f"reply_text_{eid}")
+            send = st.form_submit_button("Send reply", key=f"reply_{eid}", type="primary")
+        if send and state.run_action(
+            lambda eid=eid, t=text: be.reply(B, state.session(), eid, t), ok="Reply sent"
+        ):
+            st.rerun()

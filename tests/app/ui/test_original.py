@@ -1,0 +1,80 @@
+"""GET /documents/{doc_id}/original: the kept original, only for users whose groups may read it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.client import EngineError, InProcessEngine, _filename
+from app.server import create_app
+from tests.app.ui.conftest import write_corpus
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def engine(svc, tmp_path: Path):  # noqa: ANN001, ANN201
+    report = svc.ingestor.ingest([write_corpus(tmp_path / "docs")], set_name="t")
+    assert all(f.status == "indexed" for f in report.files), report.files
+    svc.db.upsert_user("hanna", "!", ["everyone", "hr"], ["employee"])
+    svc.db.upsert_user("eve", "!", ["everyone"], ["employee"])
+    return svc
+
+
+def doc_id(svc, name: str) -> str:  # noqa: ANN001
+    return next(d.doc_id for d in svc.db.list_documents() if d.path.endswith(name))
+
+
+def test_original_is_served_only_to_readers(engine) -> None:  # noqa: ANN001
+    pdf = doc_id(engine, "salary-bands.pdf")
+    with TestClient(create_app(engine)) as client:
+        ok = client.get(f"/documents/{pdf}/original", params={"user": "hanna"})
+        assert ok.status_code == 200, ok.text
+        assert ok.headers["content-type"] == "application/pdf"
+        assert ok.content.startswith(b"%PDF")
+        assert _filename(ok.headers["content-disposition"]) == "salary-bands.pdf"
+        assert ok.headers["content-disposition"].startswith("inline")
+        refused = client.get(f"/documents/{pdf}/original", params={"user": "eve"})
+        assert refused.status_code == 403 and "may not read" in refused.json()["detail"]
+        assert b"%PDF" not in refused.content
+        assert client.get("/documents/nope/original", params={"user": "hanna"}).status_code == 404
+        assert client.get(f"/documents/{pdf}/original", params={"user": "nobody"}).status_code == 404
+        public = client.get(f"/documents/{doc_id(engine, 'leave.txt')}/original", params={"user": "eve"})
+        assert public.status_code == 200 and b"30 vacation days" in public.content
+
+    local = InProcessEngine(engine)
+    assert local.original(pdf, "hanna")["content"].startswith(b"%PDF")
+    with pytest.raises(EngineError) as refused_locally:
+        local.original(pdf, "eve")
+    assert refused_locally.value.status == 403
+
+
+def test_engine_client_downloads_the_original_over_http(engine) -> None:  # noqa: ANN001
+    import threading
+    import time
+
+    from app.client import EngineClient
+    from app.server import bind, make_server
+
+    sock = bind("127.0.0.1", 0)
+    server = make_server(engine, sock, log_level="warning")
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the engine did not start"
+        time.sleep(0.05)
+    pdf = doc_id(engine, "salary-bands.pdf")
+    try:
+        with EngineClient(f"http://127.0.0.1:{sock.getsockname()[1]}") as client:
+            got = client.original(pdf, "hanna")
+            assert got["filename"] == "salary-bands.pdf" and got["media_type"] == "application/pdf"
+            assert got["content"].startswith(b"%PDF") and got["version"] == 1
+            with pytest.raises(EngineError) as refused:
+                client.original(pdf, "eve")
+            assert refused.value.status == 403
+    finally:
+        server.should_exit = True
+        thread.join(15)

@@ -1,0 +1,40 @@
+"""Pure helpers behind the Ask page's rendering."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.ui import render
+
+pytestmark = pytest.mark.unit
+
+
+def test_markers_link_to_their_source_cards_only_when_the_source_is_shown() -> None:
+    text = "Thirty days [1]. Expire in March [2]. Odd [7]."
+    out = render.link_markers(text, 5, {1, 2})
+    assert "[\\[1\\]](#src-5-1)" in out and "[\\[2\\]](#src-5-2)" in out
+    assert "\\[7\\]" in out and "#src-5-7" not in out
+
+
+def test_cited_words_are_highlighted_and_the_rest_escaped() -> None:
+    answer = "Every employee gets 30 vacation days [1]. Other claim [2]."
+    words = render.cited_words(answer, 1)
+    assert {"employee", "vacation", "days"} <= words and "other" not in words
+    html = render.highlight("<b>Employees</b>: every employee has 30 vacation days.", words)
+    assert "&lt;b&gt;" in html and "<b>" not in html
+    assert "<mark>employee</mark>" in html and "<mark>vacation</mark>" in html
+    assert "<mark>has</mark>" not in html
+
+
+def test_provenance_labels_fallback_extractive_and_cache() -> None:
+    assert "no language model" in render.provenance({"backend": "extractive"})[0]
+    fallback = render.provenance({"backend": "extractive", "fallback_reason": "timed out"})
+    assert "failed (timed out)" in fallback[0]
+    cached = render.provenance({"backend": "local", "model": "qwen", "cache_hit": True})
+    assert "qwen" in cached[0] and "cache" in cached[1]
+
+
+def test_md_escape_shows_text_literally() -> None:
+    assert render.md_escape("[click](javascript:x) **b**") == "\\[click\\]\\(javascript\\:x\\) \\*\\*b\\*\\*"
+    assert render.pages_label({"page": 2, "page_end": 3}) == "pp. 2–3"
+    assert render.pages_label({"page": 4, "page_end": 4}) == "p. 4"
