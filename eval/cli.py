@@ -230,3 +230,102 @@ def _print_calibration(report: dict) -> None:
         )
     if report.get("written"):
         out.print(f"wrote {report['written']}")
+
+
+@eval_app.command("retrieval")
+def retrieval_cmd(
+    set_name: str = typer.Option(
+        ..., "--set", help="scifact (BEIR test split, indexed into <data_dir>/eval/scifact) or demo."
+    ),
+    mode: str | None = typer.Option(
+        None, help="dense, sparse or hybrid (default: hybrid, the engine's mode; demo is always hybrid)."
+    ),
+    k: int = typer.Option(10, "--k", min=1, help="Cut-off for hit@k, recall@k and MRR."),
+    limit: int | None = typer.Option(None, min=1, help="Only the first N queries."),
+    per_query: bool = typer.Option(False, "--per-query", help="With --json: every query's scores."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Retrieval only (no LLM): hit@5, hit@k, recall@k, MRR@k and nDCG@10 over a golden set."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from app.console import err, fail, services
+    from eval.datasets import SHARED_DATA
+    from eval.retrieval import MODES, NotIngestedError, eval_beir, eval_demo, load_beir
+
+    mode = mode or "hybrid"
+    if mode not in MODES:
+        raise fail(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
+    settings = Settings()
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=err, transient=True,
+    )  # fmt: skip
+
+    def tracker(description: str):  # noqa: ANN202 - a (done, total) callback driving one bar
+        task = None
+
+        def update(done: int, total: int) -> None:
+            nonlocal task
+            if task is None:
+                task = bar.add_task(description, total=total)
+            bar.update(task, completed=done, total=total)
+
+        return update
+
+    if set_name == "scifact":
+        from app.embeddings import Embedder
+        from app.store import EdgeStore, StoreBusyError
+
+        try:
+            data = load_beir(SHARED_DATA / "scifact")
+        except (OSError, ValueError) as exc:
+            raise fail(str(exc)) from None
+        where = settings.data_dir / "eval" / "scifact"
+        where.mkdir(parents=True, exist_ok=True)
+        try:
+            store = EdgeStore(where / "qdrant")
+        except StoreBusyError as exc:
+            raise fail(str(exc), 3) from None
+        try:
+            with bar:
+                result = eval_beir(
+                    store,
+                    Embedder(batch_size=settings.embed_batch_size),
+                    data,
+                    mode=mode,
+                    k=k,
+                    limit=limit,
+                    index_progress=tracker(f"embedding the SciFact corpus into {where}"),
+                    search_progress=tracker(f"searching ({mode})"),
+                )
+        finally:
+            store.close()
+    elif set_name == "demo":
+        from eval.golden import golden_path, load_golden
+
+        if mode != "hybrid":
+            raise fail("--set demo is judged through the engine's search (app.retrieve.search): hybrid only")
+        items = load_golden(golden_path("demo"))
+        with services(settings) as svc:
+            try:
+                with bar:
+                    result = eval_demo(svc, items, k=k, limit=limit, progress=tracker("searching (hybrid)"))
+            except NotIngestedError as exc:
+                raise fail(str(exc)) from None
+    else:
+        raise fail(f"unknown retrieval set {set_name!r}: scifact or demo")
+    if as_json:
+        print(json.dumps(result.to_dict(per_query=per_query), indent=2))
+        return
+    t = Table("metric", "value", title=f"retrieval: {result.set}, {result.mode}")
+    for name, value in result.metrics.items():
+        ref = result.reference.get(name)
+        t.add_row(name, f"{value:.4f}" + (f"  (published {ref:.3f})" if ref is not None else ""))
+    t.add_row("queries", str(result.queries))
+    t.add_row("search", f"{result.search_seconds:.1f} s")
+    if result.index:
+        ix = result.index
+        t.add_row("index", f"{ix['docs']} docs, {ix['embedded']} embedded now, {ix['seconds']:.1f} s")
+    out.print(t)
+    for note in result.notes:
+        out.print(f"note: {note}")
