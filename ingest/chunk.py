@@ -1,9 +1,11 @@
 """Elements -> chunks. Pure: token counting is passed in, so tests need no model.
 
 Rules (see the Foundation issue):
-- the section title is carried into every chunk (kept short), nothing else is prepended;
+- the section title is carried into every chunk (kept short), nothing else is prepended; a title
+  too long to carry whole also goes into the body once, so none of its words is lost;
 - every chunk knows its first and last page; a chunk is closed at a page or section change once it
-  holds at least ``min_tokens`` (tiny fragments from noisy layouts are merged instead of orphaned);
+  holds at least ``min_tokens`` (tiny fragments from noisy layouts are merged instead of orphaned),
+  and always when a new section starts on a new page (a slide never joins the next one);
 - a table is never split mid-row and its header row is repeated in every chunk of the table;
 - size is measured in the embedding model's word pieces and fits its window by default;
 - no empty chunks; identical chunks within a document are kept once.
@@ -90,6 +92,7 @@ class _Builder:
         self.chunks: list[Chunk] = []
         self.seen: set[str] = set()
         self.section = ""
+        self.section_text = ""  # the current title in full (``section`` may be cut short)
         self.prefix_tokens = 0
         self.section_used = True  # has the current section's title reached a chunk yet?
         self.section_page = 1
@@ -104,6 +107,7 @@ class _Builder:
         return max(16, self.max_tokens - self.prefix_tokens)
 
     def set_section(self, section: str) -> None:
+        self.section_text = " ".join(section.split())
         section = short_title(section, self.count, self.title_tokens) if section.strip() else ""
         if section != self.section:
             self.section = section
@@ -114,9 +118,11 @@ class _Builder:
         body = body.strip()
         if not body:
             return
+        # a title cut short in the prefix, whose body opens with the whole title, needs no prefix
+        cut = section.endswith(" …") and body.startswith(section.removesuffix("…"))
         text = (
             body
-            if not section or body == section or body.startswith(section + "\n")
+            if not section or body == section or body.startswith(section + "\n") or cut
             else f"{section}\n{body}"
         )
         if text in self.seen:
@@ -133,7 +139,7 @@ class _Builder:
     def keep_orphan_title(self) -> None:
         """A heading followed by no content (another heading, or the end) keeps its words as text."""
         if self.section and not self.section_used and not self.parts:
-            self.add_piece(self.section, self.prefix_tokens, self.section_page)
+            self.add_piece(self.section_text, self.count(self.section_text), self.section_page)
 
     def add_piece(self, text: str, tokens: int, page: int) -> None:
         if self.parts and self.tokens + tokens > self.budget():
@@ -147,10 +153,15 @@ class _Builder:
 
     # -- elements --------------------------------------------------------------------------------
     def boundary(self, new_section: str | None, page: int) -> None:
-        """Close the open chunk at a section or page change, unless it is still a tiny fragment."""
+        """Close the open chunk at a section or page change, unless it is still a tiny fragment.
+
+        A new section on a new page (the next slide, a chapter starting a page) always closes it:
+        the fragment keeps its own page and section instead of joining the next page's.
+        """
         changes_section = new_section is not None and new_section != self.section
         changes_page = bool(self.parts) and page != self.page_end
-        if self.parts and (changes_section or changes_page) and self.tokens >= self.min_tokens:
+        both = changes_section and changes_page
+        if self.parts and (changes_section or changes_page) and (self.tokens >= self.min_tokens or both):
             self.flush()
 
     def title(self, el: Element) -> None:
@@ -163,6 +174,8 @@ class _Builder:
         self.section_page = el.page
         if in_body:
             self.section_used = True
+        elif self.section != self.section_text:  # cut short in the prefix: the full title opens the body
+            self.add_piece(self.section_text, self.count(self.section_text), el.page)
 
     def text(self, el: Element) -> None:
         if el.section and short_title(el.section, self.count, self.title_tokens) != self.section:

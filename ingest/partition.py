@@ -12,8 +12,10 @@ chooses between text flavours (markdown, CSV, plain text).
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
+import decimal
 import email
 import email.policy
 import functools
@@ -126,6 +128,8 @@ class _Builder:
         text = text.strip() if kind == "table" else clean_text(text)
         if not text:
             return
+        if kind == "title" and not is_title_text(text):
+            kind = "text"  # a stray word or a document-control line is body text, never a section
         if kind == "title":
             self.section = short_section(text)
         self.elements.append(
@@ -252,6 +256,50 @@ def clean_cell(value: object) -> str:
 def short_section(text: str, words: int = SECTION_WORDS) -> str:
     parts = text.split()
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+# Document-control lines: "HR-PRO-012 – Version 1.3 – confidential", "effective from 1 March 2023".
+_DOC_ID = re.compile(r"\b[A-Z]{2,6}(?:-[A-Z]{2,6})+-\d{2,}\b")  # HR-PRO-012, not COVID-19
+_DOC_CONTROL = re.compile(
+    r"\bversion\s*\d+(?:\.\d+)*\b|\bv\d+\.\d+\b|\brev(?:ision)?\.?\s*\d|\beffective\s+(?:from|as\s+of|date)\b"
+    r"|\bvalid\s+from\b|\bissued\s+(?:on\s+)?\d|\bowner\s*:|\bconfidential\b|\bclassification\s*:",
+    re.I,
+)
+
+
+def is_document_control(text: str) -> bool:
+    """A subtitle or document-control line (ID, version, validity, owner, classification)."""
+    text = " ".join(text.split())
+    markers = len(_DOC_CONTROL.findall(text)) + (1 if _DOC_ID.search(text) else 0)
+    return markers >= 2 or (markers == 1 and bool(re.search(r"\s[–—|·]\s", text)))
+
+
+def is_title_text(text: str, strict: bool = False) -> bool:
+    """Whether a heading candidate may become a section title.
+
+    Never: text without two letters, a lone lowercase word ("our", "officer": a piece of a cut
+    line), a document-control line. ``strict`` (layout-guessed headings, as in PDFs): nor a
+    phrase that starts in lowercase ("to our data protection officer"); "iOS setup" is fine.
+    """
+    text = " ".join(text.split())
+    if sum(ch.isalpha() for ch in text) < 2:
+        return False
+    words = re.sub(r"^[\W\d_]+", "", text).split(" ")
+    lowercase = words[0][:1].islower() and not any(ch.isupper() or ch.isdigit() for ch in words[0])
+    if lowercase and (strict or len(words) == 1):
+        return False
+    return not is_document_control(text)
+
+
+_CID = re.compile(r"\(cid:\d+\)")
+
+
+def clean_pdf_text(text: str) -> str:
+    """Unmapped glyphs "(cid:127)": a standalone one (a list bullet) becomes "•", others are dropped."""
+    if "(cid:" not in text:
+        return text
+    text = re.sub(r"(?<!\S)\(cid:\d+\)(?!\S)", "•", text)
+    return _CID.sub("", text)
 
 
 def normalise_rows(rows: Iterable[Sequence[object]]) -> list[list[str]]:
@@ -769,12 +817,74 @@ def _partition_pptx(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], 
     for el in elements:
         by_slide.setdefault(getattr(el.metadata, "page_number", None) or 1, []).append(el)
     n_slides = max([len(slides), *by_slide.keys(), *charts.keys(), 1])
-    for slide in range(1, n_slides + 1):
-        _add_unstructured(builder, by_slide.get(slide, []), default_page=slide)
-        for title, rows in charts.get(slide, []):
-            builder.add(title, "text", slide)
-            builder.add_table(rows, slide)
+    for number in range(1, n_slides + 1):
+        slide = slides[number - 1] if number <= len(slides) else None
+        title, body, notes = _order_slide(by_slide.get(number, []), slide)
+        if slide is not None and not title:
+            builder.section = ""  # an untitled slide does not belong to the previous slide's title
+        _add_unstructured(builder, [*title, *body], default_page=number)
+        for chart_title, rows in charts.get(number, []):
+            builder.add(chart_title, "text", number)
+            builder.add_table(rows, number)
+        _add_unstructured(builder, notes, default_page=number, titles="off")
     return builder.elements, n_slides
+
+
+def _order_slide(elements: list[Any], slide: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """(title, body, notes) of one slide, so that a slide reads title, body, then speaker notes.
+
+    unstructured emits the notes first and calls any short body line a Title ("Transactional data
+    (orders, missions, maps): PostgreSQL 16 on Amazon RDS"). Only the paragraphs of the slide's
+    title placeholder make the title (joined into one); every other "Title" is body text.
+    Without python-pptx's view of the slide, the first-level Title (category depth 0) is the title.
+    """
+    if slide is None:
+        title = [el for el in elements if el.category == "Title" and _depth(el) == 0][:1]
+        body = [
+            _as_text(el) if el.category == "Title" else el
+            for el in elements
+            if not title or el is not title[0]
+        ]
+        return title, body, []
+    notes_text = ""
+    try:
+        if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
+            notes_text = " ".join(slide.notes_slide.notes_text_frame.text.split())
+    except Exception:  # noqa: BLE001 - a malformed notes part: no notes
+        notes_text = ""
+    title_lines: list[str] = []
+    try:
+        shape = slide.shapes.title
+        if shape is not None and shape.has_text_frame:
+            title_lines = [" ".join(p.text.split()) for p in shape.text_frame.paragraphs if p.text.strip()]
+    except Exception:  # noqa: BLE001
+        title_lines = []
+    title_parts: list[Any] = []
+    body: list[Any] = []
+    notes: list[Any] = []
+    for el in elements:
+        text = " ".join((getattr(el, "text", "") or "").split())
+        if notes_text and text == notes_text and not notes:
+            notes.append(el)
+        elif el.category == "Title" and text in title_lines and len(title_parts) < len(title_lines):
+            title_parts.append(el)
+        elif el.category == "Title":
+            body.append(_as_text(el))
+        else:
+            body.append(el)
+    title: list[Any] = []
+    if title_parts:
+        joined = " ".join(" ".join(el.text.split()) for el in title_parts)
+        title = [_PlainElement(joined, title_parts[0].metadata, "Title")]
+    return title, body, notes
+
+
+def _depth(el: Any) -> int:
+    return getattr(el.metadata, "category_depth", None) or 0
+
+
+def _as_text(el: Any) -> _PlainElement:
+    return _PlainElement(el.text, el.metadata, "NarrativeText")
 
 
 def _pptx_chart_tables(slides: list[Any]) -> dict[int, list[tuple[str, list[list[str]]]]]:
@@ -825,10 +935,69 @@ def _partition_xlsx(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], 
 
     workbook = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
     try:
-        sheets = [(ws.title, list(ws.iter_rows(values_only=True))) for ws in workbook.worksheets]
+        sheets = [(ws.title, *_read_sheet(ws)) for ws in workbook.worksheets]
     finally:
         workbook.close()
     return _sheets_to_elements(sheets), len(sheets)
+
+
+def _read_sheet(ws: Any) -> tuple[list[list[str]], list[bool]]:
+    """Cells as shown (number formats applied) and, per row, whether all its filled cells are bold."""
+    rows: list[list[str]] = []
+    bold: list[bool] = []
+    for raw in ws.iter_rows():
+        row = [format_cell(getattr(c, "value", None), getattr(c, "number_format", None)) for c in raw]
+        filled = [c for c, text in zip(raw, row, strict=True) if text]
+        rows.append(row)
+        bold.append(bool(filled) and all(_is_bold(c) for c in filled))
+    return rows, bold
+
+
+def _is_bold(cell: Any) -> bool:
+    try:
+        return bool(cell.font is not None and cell.font.b)
+    except Exception:  # noqa: BLE001 - a style index the workbook does not define
+        return False
+
+
+def format_cell(value: object, number_format: str | None = None) -> str:
+    """A cell value as the spreadsheet shows it, where the number format is a plain one.
+
+    Thousands separators, fixed decimals and percentages are applied ("#,##0" -> "10,821,700",
+    "0.0%" -> "12.5%"); dates are ISO dates; anything else falls back to the plain value.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool) and number_format:
+        shown = _apply_number_format(float(value), number_format)
+        if shown is not None:
+            return shown
+    return _fmt_number(value).strip()
+
+
+def _apply_number_format(value: float, number_format: str) -> str | None:
+    section = number_format.split(";")[0]
+    section = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.', "", section)  # literals, escapes, [colour], padding
+    if section.strip().lower() in ("", "general") or re.search(r"[a-df-z]|e[+-]", section, re.I):
+        return None  # General, dates/times, text, scientific: not ours to render
+    core = re.sub(r"[^#0?,.]", "", section)
+    whole, _, fraction = core.partition(".")
+    if not re.search(r"[#0?]", whole + fraction) or whole.endswith(","):  # "#,##0," scales by 1000
+        return None
+    number = decimal.Decimal(f"{value:.12g}") * (100 if "%" in section else 1)
+    least = sum(1 for ch in fraction if ch in "0?")
+    # The format's grouping, symbols and minimum decimals, but never less precision than the value
+    # has, up to two digits beyond the format: 0.0015 as "0.0%" is "0.15%", not a misleading "0.2%".
+    needed = max(0, -number.normalize().as_tuple().exponent)
+    places = max(least, min(needed, len(fraction) + 2))
+    number = number.quantize(decimal.Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP)
+    text = f"{number:,.{places}f}" if "," in whole else f"{number:.{places}f}"
+    if text.lstrip("-").strip("0.,") == "":
+        text = text.lstrip("-")  # no "-0"
+    first, last = re.search(r"[#0?]", section), re.search(r"[#0?%](?!.*[#0?%])", section)
+    prefix = "".join(ch for ch in section[: first.start()] if ch in "$€£¥") if first else ""
+    suffix = "".join(ch for ch in section[last.end() :] if ch in "$€£¥") if last else ""
+    return prefix + text + ("%" if "%" in section else "") + suffix
 
 
 def _partition_xls(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
@@ -840,50 +1009,56 @@ def _partition_xls(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], i
         if "encrypt" in str(exc).lower():
             raise _Outcome("failed", "password-protected") from exc
         raise
-    sheets = []
+    sheets: list[tuple[str, list[list[str]], list[bool] | None]] = []
     for sheet in book.sheets():
         rows = []
         for r in range(sheet.nrows):
-            row: list[object] = []
+            row: list[str] = []
             for cell in sheet.row(r):
                 if cell.ctype == xlrd.XL_CELL_DATE:
                     try:
-                        row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
+                        row.append(format_cell(xlrd.xldate_as_datetime(cell.value, book.datemode)))
                         continue
                     except (ValueError, OverflowError):
                         pass
-                row.append(None if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK) else cell.value)
-            rows.append(tuple(row))
-        sheets.append((sheet.name, rows))
+                empty = cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK)
+                row.append("" if empty else format_cell(cell.value))
+            rows.append(row)
+        sheets.append((sheet.name, rows, None))
     return _sheets_to_elements(sheets), len(sheets)
 
 
-def _sheets_to_elements(sheets: list[tuple[str, Sequence[Sequence[object]]]]) -> list[Element]:
-    """One table per contiguous block of non-empty rows; lone cells above/below become text."""
+def _sheets_to_elements(sheets: Sequence[tuple[str, list[list[str]], list[bool] | None]]) -> list[Element]:
+    """One table per contiguous block of non-empty rows; lone cells above/below become text.
+
+    Each sheet is (name, rows of cell texts, per-row "all bold" flags or None without styles).
+    """
     builder = _Builder()
-    for index, (name, raw_rows) in enumerate(sheets, 1):
-        rows = [[_fmt_number(v).strip() if v is not None else "" for v in row] for row in raw_rows]
-        _add_grid(builder, rows, page=index, label=name)
+    for index, (name, rows, bold) in enumerate(sheets, 1):
+        _add_grid(builder, rows, page=index, label=name, bold=bold)
     return builder.elements
 
 
-def _add_grid(builder: _Builder, rows: list[list[str]], page: int, label: str | None) -> None:
+def _add_grid(
+    builder: _Builder, rows: list[list[str]], page: int, label: str | None, bold: list[bool] | None = None
+) -> None:
     """Sheet/CSV cells: one table per block of non-empty rows. Lone cells above or below a block
     (titles, units, footnotes) become text; a block of header rows is joined to the block of data
-    under it, and stacked header rows collapse into one. Sheets use their name as section/label."""
+    under it, and stacked header rows collapse into one. Sheets use their name as section/label.
+    ``bold`` (per row, when the format has styles) tells a formatted header row from data."""
 
-    def lone(row: list[str]) -> bool:
-        return sum(1 for c in row if c) == 1
+    def lone(i: int) -> bool:
+        return sum(1 for c in rows[i] if c) == 1
 
-    blocks: list[list[list[str]]] = []
-    current: list[list[str]] = []
-    for row in [*rows, []]:
-        if any(row):
-            current.append(row)
+    blocks: list[list[int]] = []
+    current: list[int] = []
+    for i in [*range(len(rows)), -1]:
+        if i >= 0 and any(rows[i]):
+            current.append(i)
             continue
-        if current and blocks and not lone(current[0]) and not _texty(current[0]):
+        if current and blocks and not lone(current[0]) and not _texty(rows[current[0]]):
             previous = [r for r in blocks[-1] if not lone(r)]
-            if previous and previous[-1] is blocks[-1][-1] and all(_texty(r) for r in previous):
+            if previous and previous[-1] == blocks[-1][-1] and all(_texty(rows[r]) for r in previous):
                 blocks[-1].extend(current)  # header rows, blank row, then their data
                 current = []
         if current:
@@ -895,13 +1070,44 @@ def _add_grid(builder: _Builder, rows: list[list[str]], page: int, label: str | 
             head += 1
         while tail > head and lone(block[tail - 1]):
             tail -= 1
-        for row in block[:head]:
-            builder.add(" ".join(c for c in row if c), "text", page, page_label=label, section=label)
+        for i in block[:head]:
+            builder.add(" ".join(c for c in rows[i] if c), "text", page, page_label=label, section=label)
         if tail > head:
-            table = _collapse_header_rows(normalise_rows(block[head:tail]))
-            builder.add_table(table, page, page_label=label, section=label)
-        for row in block[tail:]:
-            builder.add(" ".join(c for c in row if c), "text", page, page_label=label, section=label)
+            body = block[head:tail]
+            flags = [bold[i] for i in body] if bold is not None else None
+            _add_sheet_table(builder, [rows[i] for i in body], flags, page, label)
+        for i in block[tail:]:
+            builder.add(" ".join(c for c in rows[i] if c), "text", page, page_label=label, section=label)
+
+
+def _add_sheet_table(
+    builder: _Builder, rows: list[list[str]], bold: list[bool] | None, page: int, label: str | None
+) -> None:
+    """A block of sheet rows: a table under its header, or "Key: Value" lines for a key/value list.
+
+    A two-column block whose first column holds distinct text labels and which has no formatted
+    header row (the sheet has styles, and the first row is not bold above plain rows) is a list of
+    facts ("Founded | 2014"): each row becomes its own line "Founded: 2014".
+    """
+    table = normalise_rows(rows)  # the rows of a block are all non-empty: flags stay aligned
+    styled_header = bold is not None and bold[0] and not all(bold)
+    if bold is not None and not styled_header and _key_value(table):
+        for key, value in table:
+            builder.add(f"{key}: {value}" if value else key, "text", page, page_label=label, section=label)
+        return
+    header_rows = next((k for k, flag in enumerate(bold) if not flag), 1) if styled_header and bold else 0
+    builder.add_table(_collapse_header_rows(table, header_rows), page, page_label=label, section=label)
+
+
+def _key_value(table: list[list[str]]) -> bool:
+    keys = [row[0] for row in table]
+    return (
+        len(table) >= 2
+        and len(table[0]) == 2
+        and all(keys)
+        and not any(_NUMERICISH.match(k) for k in keys)
+        and len(set(keys)) == len(keys)
+    )
 
 
 def _texty(row: Sequence[str]) -> bool:
@@ -909,12 +1115,21 @@ def _texty(row: Sequence[str]) -> bool:
     return any(row) and not any(_NUMERICISH.match(c) for c in row if c)
 
 
-def _collapse_header_rows(rows: list[list[str]]) -> list[list[str]]:
-    """Stacked header rows (all text, followed by data rows) become one header row."""
-    k = 0
-    while k < len(rows) and _texty(rows[k]):
-        k += 1
-    if k < 2 or k == len(rows):
+def _collapse_header_rows(rows: list[list[str]], known: int = 0) -> list[list[str]]:
+    """Stacked header rows become one header row.
+
+    ``known``: how many leading rows are formatted as a header (0: unknown). Without formatting,
+    the leading all-text rows are a stacked header only if they have gaps (group cells spanning
+    the sub-headers under them) and there are at most four of them: complete text rows on top
+    of the numbers are data ("Founders | Dr. Katharina Brandt and Tobias Lenz"), not a header.
+    """
+    k = known
+    if not k:
+        while k < len(rows) and _texty(rows[k]):
+            k += 1
+        if k > 4 or all(all(rows[i]) for i in range(min(k, len(rows)))):
+            return rows
+    if k < 2 or k >= len(rows):
         return rows
     width = len(rows[0])
     header = [" ".join(dict.fromkeys(r[i] for r in rows[:k] if r[i])) for i in range(width)]
@@ -1249,6 +1464,17 @@ def _tesseract(image_path: Path, lang: str, dpi: int, psm: int) -> tuple[list[st
 # --------------------------------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class _PdfWord:
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    size: float
+    bold: bool
+
+
 @dataclass
 class _PdfTable:
     page: int
@@ -1266,6 +1492,7 @@ class _PdfPage:
     text_chars: int
     garbage_text: bool  # text layer is mostly unmapped glyphs "(cid:NN)"
     tables: list[_PdfTable] = field(default_factory=list)
+    words: list[_PdfWord] = field(default_factory=list)  # text-layer words with font size and weight
 
     @property
     def needs_ocr(self) -> bool:
@@ -1282,7 +1509,7 @@ def _partition_pdf(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], i
             if fixed:
                 source = fixed
                 pages, _ = _scan_pdf(source)
-        text_by_page = _pdf_text_elements(source, pages, ctx)
+        text_by_page = _pdf_reading_elements(pages, _pdf_text_elements(source, pages, ctx))
         _carry_pdf_headers(pages)
         builder = _Builder()
         ocr_unavailable = ""
@@ -1356,6 +1583,7 @@ def _scan_pdf(path: Path) -> tuple[list[_PdfPage], list[tuple[int, int]]]:
                     sideways.append((page.page_number - 1, _sideways_turn(real)))
                 else:
                     info.tables = _pdf_tables(page)
+                    info.words = _page_words(page)
             pages.append(info)
             page.close()
     return pages, sideways
@@ -1528,6 +1756,342 @@ def _plumber_text(path: Path) -> dict[int, list[Any]]:
     return out
 
 
+_BOLD_FONT = re.compile(r"bold|black|heavy|demi|medi(?:um)?\b", re.I)
+# A gap wider than this share of the font size separates words (tight text has no space glyphs).
+WORD_GAP_RATIO = 0.15
+# Running headers/footers live in the top/bottom tenth of a page.
+FURNITURE_BAND = 0.1
+_PAGE_NUMBER = re.compile(
+    r"^(?:page|p\.?|seite|pag(?:e|ina)?|pág(?:ina)?)?\s*#(?:\s*(?:of|/|von|de|sur)\s*#)?$|^[-–—\s]*#[-–—\s]*$",
+    re.I,
+)
+
+
+_CAPTION = re.compile(r"^(?:table|figure|fig\.|exhibit|chart|example)\s+[\dA-Z]+(?:[.-]\d+)*\b", re.I)
+
+
+def _page_words(page: Any) -> list[_PdfWord]:
+    """pdfplumber words with their font size and weight (a font change starts a new word)."""
+    try:
+        raw = page.extract_words(extra_attrs=["size", "fontname"], x_tolerance_ratio=WORD_GAP_RATIO)
+    except Exception:  # noqa: BLE001 - odd fonts: no style information, the text still comes through
+        return []
+    words = [
+        _PdfWord(
+            text=w["text"],
+            x0=float(w["x0"]),
+            top=float(w["top"]),
+            x1=float(w["x1"]),
+            bottom=float(w["bottom"]),
+            size=round(float(w.get("size") or 0.0), 1),
+            bold=bool(_BOLD_FONT.search(str(w.get("fontname") or ""))),
+        )
+        for w in raw
+        if w.get("upright", True) and w["text"].strip()
+    ]
+    return sorted(words, key=_middle)
+
+
+def _words_in(
+    words: list[_PdfWord], box: tuple[float, float, float, float], pad: float = 1.5
+) -> list[_PdfWord]:
+    """Words whose centre lies in the box; ``words`` are sorted by vertical centre (_page_words)."""
+    x0, y0, x1, y1 = box
+    start = bisect.bisect_left(words, y0 - pad, key=_middle)
+    end = bisect.bisect_right(words, y1 + pad, key=_middle)
+    return [w for w in words[start:end] if x0 - pad <= (w.x0 + w.x1) / 2 <= x1 + pad]
+
+
+def _middle(word: _PdfWord) -> float:
+    return (word.top + word.bottom) / 2
+
+
+def _word_lines(words: list[_PdfWord]) -> list[list[_PdfWord]]:
+    """Words grouped into lines (vertical overlap), each line left to right, lines top to bottom."""
+    lines: list[list[_PdfWord]] = []
+    spans: list[tuple[float, float]] = []
+    for word in sorted(words, key=lambda w: (w.top, w.x0)):
+        if lines:
+            top, bottom = spans[-1]
+            overlap = min(bottom, word.bottom) - max(top, word.top)
+            if overlap >= 0.5 * min(bottom - top, word.bottom - word.top):
+                lines[-1].append(word)
+                spans[-1] = (min(top, word.top), max(bottom, word.bottom))
+                continue
+        lines.append([word])
+        spans.append((word.top, word.bottom))
+    return [sorted(line, key=lambda w: w.x0) for line in lines]
+
+
+def _line_text(lines: list[list[_PdfWord]]) -> str:
+    """Lines joined by spaces; words of one line touching each other (a subscript, a font change
+    inside a word) are joined without one."""
+    out: list[str] = []
+    for line in lines:
+        text = line[0].text
+        for prev, word in zip(line, line[1:], strict=False):
+            touching = word.x0 - prev.x1 < WORD_GAP_RATIO * max(prev.size, word.size, 1.0)
+            text += ("" if touching else " ") + word.text
+        out.append(text)
+    return " ".join(out)
+
+
+def _font_style(words: list[_PdfWord]) -> tuple[float, float]:
+    """(median font size weighted by characters, share of characters in a bold face)."""
+    total = sum(len(w.text) for w in words)
+    if not total:
+        return 0.0, 0.0
+    seen = 0
+    size = words[0].size
+    for word in sorted(words, key=lambda w: w.size):
+        seen += len(word.text)
+        if seen * 2 >= total:
+            size = word.size
+            break
+    return size, sum(len(w.text) for w in words if w.bold) / total
+
+
+def _body_font_size(pages: list[_PdfPage]) -> float:
+    """The font size most of the document's characters are set in."""
+    sizes: dict[float, int] = {}
+    for page in pages:
+        for word in page.words:
+            sizes[word.size] = sizes.get(word.size, 0) + len(word.text)
+    return max(sizes, key=lambda k: sizes[k]) if sizes else 0.0
+
+
+def _heading_font(words: list[_PdfWord], body: float) -> bool:
+    """Set larger than the body text, or bold at about body size (not a small bold table header)."""
+    size, bold = _font_style(words)
+    return body > 0 and (size >= body + 0.8 or (bold >= 0.8 and size >= body - 1.2))
+
+
+def _heading_shape(text: str) -> bool:
+    """Short, and not a sentence or a list entry (no final period, comma, semicolon or colon)."""
+    text = " ".join(text.split())
+    short = 1 <= len(text.split()) <= 20 and not text.endswith((".", ",", ";", ":"))
+    return short and is_title_text(text, strict=True)
+
+
+def _plain(
+    text: str, page: int, box: tuple[float, float, float, float] | None, category: str
+) -> _PlainElement:
+    import types
+
+    coords = None
+    if box:
+        x0, y0, x1, y1 = box
+        coords = types.SimpleNamespace(points=((x0, y0), (x0, y1), (x1, y1), (x1, y0)))
+    meta = types.SimpleNamespace(page_number=page, coordinates=coords, text_as_html=None)
+    return _PlainElement(text, meta, category)
+
+
+def _pdf_reading_elements(pages: list[_PdfPage], by_page: dict[int, list[Any]]) -> dict[int, list[Any]]:
+    """unstructured's text-layer elements, repaired with the page's words and fonts.
+
+    - Justified lines with wide word gaps make pdfminer cut a line into pieces that land in the
+      wrong place ("If you are unable inform your manager … to work because of illness,"): such
+      pieces are merged back into their paragraph (_merge_fragments), whose text is then re-read
+      line by line, left to right, from pdfplumber's words.
+    - Running headers and footers (the same text in the top or bottom band of most pages, page
+      numbers ignored) and bare page numbers there are dropped; a repeated header is kept once.
+    - Headings come from typography when the document has any: text set larger than the body
+      (or bold at body size) that is short and not a sentence is a title, whatever unstructured
+      guessed ("4. Leave" is a ListItem to unstructured); body-font "titles" (table cells, words
+      of a split line) are text. A heading line glued on top of its paragraph is split off.
+    - Unmapped bullet glyphs "(cid:127)" become "•".
+    """
+    by_number = {p.number: p for p in pages}
+    merged = {n: _merge_fragments(els, by_number.get(n)) for n, els in by_page.items()}
+    furniture = _running_furniture(by_number, merged)
+    body = _body_font_size(pages)
+    planned: list[tuple[int, Any, list[list[_PdfWord]]]] = []
+    for n, els in merged.items():
+        page = by_number.get(n)
+        for el in els:
+            if id(el) in furniture:
+                continue
+            box = _bbox(el)
+            words = _words_in(page.words, box) if page and page.words and box else []
+            planned.append((n, el, _word_lines(words)))
+    styled = any(
+        lines and _heading_font(lines[0], body) and _heading_shape(" ".join(w.text for w in lines[0]))
+        for _, el, lines in planned
+        if getattr(el, "category", "") != "Table"
+    )
+    out: dict[int, list[Any]] = {n: [] for n in by_page}
+    for n, el, lines in planned:
+        out[n].extend(_decide_pdf_element(n, el, lines, body, styled))
+    return out
+
+
+def _decide_pdf_element(
+    page: int, el: Any, lines: list[list[_PdfWord]], body: float, styled: bool
+) -> list[Any]:
+    category = getattr(el, "category", "")
+    text = clean_pdf_text(getattr(el, "text", "") or "")
+    box = _bbox(el)
+    if category == "Table":
+        return [el]
+    if lines:
+        flags = [_heading_font(line, body) for line in lines]
+        lead = next((i for i, flag in enumerate(flags) if not flag), len(flags))
+        if lead == len(lines) and len(lines) <= 3 and _heading_shape(text):
+            return [_plain(text, page, box, "Title")]
+        if 0 < lead < len(lines):
+            head = clean_pdf_text(_line_text(lines[:lead]))
+            if len(lines[:lead]) <= 3 and _heading_shape(head):
+                flat = " ".join(text.split())
+                rest = (
+                    flat[len(head) :] if flat.startswith(head) else clean_pdf_text(_line_text(lines[lead:]))
+                )
+                body_category = "NarrativeText" if category == "Title" else category
+                return [_plain(head, page, box, "Title"), _plain(rest.strip(), page, box, body_category)]
+    if category == "Title":
+        keep = _plausible_title(text, strict=True) and _heading_shape(text)
+        keep = keep and (not (styled and lines) or bool(_CAPTION.match(text)))
+        return [_plain(text, page, box, "Title" if keep else "NarrativeText")]
+    return [_plain(text, page, box, category or "NarrativeText")]
+
+
+def _merge_fragments(elements: list[Any], page: _PdfPage | None) -> list[Any]:
+    """Merge pieces of cut lines back into the paragraph they belong to (see _pdf_reading_elements).
+
+    A piece belongs to a paragraph when its box lies mostly inside the paragraph's box, or when it
+    is one line high, sits within the paragraph's lines and overlaps it horizontally (columns never
+    overlap); a one-line piece right next to an accepted piece on the same line follows it.
+    """
+    if page is None or not page.words or len(elements) < 2:
+        return elements
+    boxes: list[tuple[float, float, float, float] | None] = []
+    for el in elements:
+        box = _bbox(el)
+        in_table = box is not None and any(_inside(el, t.bbox) for t in page.tables)
+        boxes.append(None if in_table or getattr(el, "category", "") == "Table" else box)
+    line_height = statistics.median(w.bottom - w.top for w in page.words)
+
+    def area(box: tuple[float, float, float, float]) -> float:
+        return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+    def one_line(box: tuple[float, float, float, float]) -> bool:
+        return box[3] - box[1] <= 1.8 * line_height
+
+    def within_lines(
+        box: tuple[float, float, float, float], other: tuple[float, float, float, float]
+    ) -> bool:
+        middle = (box[1] + box[3]) / 2
+        overlap = min(box[2], other[2]) - max(box[0], other[0])
+        tall = other[3] - other[1] >= 1.5 * (box[3] - box[1])
+        return one_line(box) and tall and other[1] <= middle <= other[3] and overlap > 0
+
+    parent: dict[int, int] = {}
+    for i, box in enumerate(boxes):
+        if box is None:
+            continue
+        best = None
+        for j, other in enumerate(boxes):
+            if j == i or other is None or area(other) <= area(box):
+                continue
+            bigger = best is None or area(other) > area(boxes[best] or other)
+            if bigger and (_box_inside(box, other) or within_lines(box, other)):
+                best = j
+        if best is not None:
+            parent[i] = best
+
+    def root(i: int) -> int:
+        while i in parent:
+            i = parent[i]
+        return i
+
+    changed = bool(parent)
+    while changed:  # pieces next to accepted pieces on the same line
+        changed = False
+        for i, box in enumerate(boxes):
+            if box is None or i in parent or not one_line(box) or any(root(k) == i for k in parent):
+                continue
+            for k in list(parent):
+                near = boxes[k]
+                if near is None or not one_line(near):
+                    continue
+                same_line = min(box[3], near[3]) - max(box[1], near[1]) >= 0.5 * min(
+                    box[3] - box[1], near[3] - near[1]
+                )
+                gap = max(box[0] - near[2], near[0] - box[2])
+                if same_line and gap <= 2.5 * line_height:
+                    parent[i] = root(k)
+                    changed = True
+                    break
+    if not parent:
+        return elements
+    groups: dict[int, list[int]] = {}
+    for i in parent:
+        groups.setdefault(root(i), []).append(i)
+    out: list[Any] = []
+    for i, el in enumerate(elements):
+        if i in parent:
+            continue
+        members = [i, *groups.get(i, [])]
+        if len(members) == 1:
+            out.append(el)
+            continue
+        member_boxes = [b for b in (boxes[m] for m in members) if b]
+        box = (
+            min(b[0] for b in member_boxes),
+            min(b[1] for b in member_boxes),
+            max(b[2] for b in member_boxes),
+            max(b[3] for b in member_boxes),
+        )
+        text = _line_text(_word_lines(_words_in(page.words, box)))
+        if not text.strip():  # no words to re-read them from: keep the pieces as they were
+            out.extend(elements[m] for m in sorted(members))
+            continue
+        categories = {getattr(elements[m], "category", "") for m in members}
+        category = "NarrativeText" if "NarrativeText" in categories else getattr(el, "category", "")
+        out.append(_plain(text, page.number, box, category))
+    return out
+
+
+def _furniture_band(el: Any, page: _PdfPage | None) -> str | None:
+    box = _bbox(el)
+    if box is None or page is None or page.height <= 0:
+        return {"Header": "top", "Footer": "bottom"}.get(getattr(el, "category", ""))
+    if box[3] <= page.height * FURNITURE_BAND:
+        return "top"
+    if box[1] >= page.height * (1 - FURNITURE_BAND):
+        return "bottom"
+    return None
+
+
+def _running_furniture(pages: dict[int, _PdfPage], by_page: dict[int, list[Any]]) -> set[int]:
+    """ids of elements that are running headers/footers or bare page numbers."""
+    candidates: list[tuple[int, str, str, int]] = []
+    for number in sorted(by_page):
+        for el in by_page[number]:
+            band = _furniture_band(el, pages.get(number))
+            if band:
+                text = " ".join((getattr(el, "text", "") or "").lower().split())
+                key = re.sub(r"\d+", "#", text)
+                if _PAGE_NUMBER.match(key) and str(number) in re.findall(r"\d+", text):
+                    key = "page-number"  # "Page 3", "- 3 -", "3 of 12" on page 3
+                candidates.append((number, band, key, id(el)))
+    with_text = sum(1 for els in by_page.values() if els)
+    need = max(2, -(-with_text // 2))
+    pages_with: dict[tuple[str, str], set[int]] = {}
+    for number, band, key, _ in candidates:
+        pages_with.setdefault((band, key), set()).add(number)
+    drop: set[int] = set()
+    kept_header: set[str] = set()
+    for _, band, key, ident in candidates:
+        if key == "page-number":
+            drop.add(ident)
+        elif len(pages_with[(band, key)]) >= need:
+            if band == "top" and key not in kept_header:
+                kept_header.add(key)  # the document's running title, once
+                continue
+            drop.add(ident)
+    return drop
+
+
 def _add_pdf_page(builder: _Builder, page: _PdfPage, elements: list[Any]) -> None:
     """Text elements of one page with tables put in place of the loose cells they cover."""
     covered = {id(el) for el in elements for t in page.tables if _inside(el, t.bbox)}
@@ -1542,12 +2106,12 @@ def _add_pdf_page(builder: _Builder, page: _PdfPage, elements: list[Any]) -> Non
     for i in range(len(kept) + 1):
         for table in insert_at.get(i, []):
             for caption in table.captions:
-                builder.add(caption, "text", page.number)
-            builder.add_table(table.rows, page.number)
+                builder.add(clean_pdf_text(caption), "text", page.number)
+            builder.add_table([[clean_pdf_text(c) for c in row] for row in table.rows], page.number)
             for note in table.notes:
-                builder.add(note, "text", page.number)
-        if i < len(kept):
-            _add_unstructured(builder, [kept[i]], default_page=page.number, titles="strict")
+                builder.add(clean_pdf_text(note), "text", page.number)
+        if i < len(kept):  # titles were decided by _pdf_reading_elements
+            _add_unstructured(builder, [kept[i]], default_page=page.number, titles="loose")
 
 
 def _bbox(el: Any) -> tuple[float, float, float, float] | None:
@@ -1568,8 +2132,10 @@ def _top(el: Any) -> float:
 def _inside(el: Any, bbox: tuple[float, float, float, float]) -> bool:
     """At least half of the element's box lies inside the table's box (same top-left point space)."""
     box = _bbox(el)
-    if box is None:
-        return False
+    return box is not None and _box_inside(box, bbox)
+
+
+def _box_inside(box: tuple[float, float, float, float], bbox: tuple[float, float, float, float]) -> bool:
     x0, y0, x1, y1 = box
     ix = max(0.0, min(x1, bbox[2]) - max(x0, bbox[0]))
     iy = max(0.0, min(y1, bbox[3]) - max(y0, bbox[1]))

@@ -29,7 +29,7 @@ from app.store import Point, VectorStore
 from ingest.manifest import MANIFEST_NAME, AclManifest
 from ingest.worker import Prepared, WorkerOptions, init_worker, prepare_file
 
-PIPELINE_VERSION = "1"  # bump when partitioning/chunking changes so unchanged files are re-indexed
+PIPELINE_VERSION = "2"  # bump when partitioning/chunking changes so unchanged files are re-indexed
 _ID_NAMESPACE = uuid.UUID("5b0c6a4e-3f1e-4b7e-9a57-6c1f0f3d9a11")
 STATUSES = ("indexed", "unchanged", "failed", "empty", "unsupported", "too-large", "removed")
 

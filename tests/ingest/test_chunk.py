@@ -135,3 +135,29 @@ def test_ragged_table_rows_are_padded_to_the_same_columns() -> None:
         "| Zurich | 230 | note |",
         "| Paris |  |  |",
     ]
+
+
+def test_a_title_cut_short_keeps_its_full_text_in_the_chunk() -> None:
+    long_title = "Transactional data (orders, missions, maps): PostgreSQL 16 on Amazon RDS"
+    els = [Element(long_title, kind="title"), Element("Point-in-time recovery window: 14 days.")]
+    (chunk,) = chunk_elements(els, fake_count, title_tokens=5, min_tokens=1)
+    assert chunk.section.endswith(" …") and "PostgreSQL" not in chunk.section
+    assert chunk.text == f"{long_title}\nPoint-in-time recovery window: 14 days."
+    # a long heading with nothing under it keeps all its words too
+    orphan = chunk_elements([Element(long_title, kind="title")], fake_count, title_tokens=5)
+    assert [c.text for c in orphan] == [long_title]
+
+
+def test_a_new_section_on_a_new_page_closes_even_a_tiny_chunk() -> None:
+    els = [
+        Element("Overview", kind="title", page=1),
+        Element("Welcome notes.", page=1, section="Overview"),
+        Element("Roadmap", kind="title", page=2),
+        Element("Q1: NATS.", page=2, section="Roadmap"),
+    ]
+    chunks = chunk_elements(els, fake_count, max_tokens=200, min_tokens=20)
+    assert [(c.page_start, c.page_end, c.section) for c in chunks] == [(1, 1, "Overview"), (2, 2, "Roadmap")]
+    # a tiny fragment of the same section still joins the next page (noisy layouts)
+    same = [Element("Overview", kind="title"), Element("short bit", page=1), Element("more words", page=2)]
+    (chunk,) = chunk_elements(same, fake_count, max_tokens=200, min_tokens=20)
+    assert (chunk.page_start, chunk.page_end) == (1, 2)

@@ -655,3 +655,285 @@ def test_skew_angle() -> None:
     assert abs(skew_angle(page)) <= 0.2
     tilted = page.rotate(3, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
     assert abs(skew_angle(tilted) + 3) <= 0.3
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading order, headings, running footers, slides and key/value sheets (golden-set defects)
+# --------------------------------------------------------------------------------------------------
+
+DEMO = Path(__file__).parents[2] / "data" / "docs"
+needs_demo = pytest.mark.skipif(not DEMO.is_dir(), reason=f"demo corpus not found at {DEMO}")
+JUSTIFIED = (
+    "If you are unable to work because of illness, inform your manager and HR "
+    "(people-operations-team@acme-robotics.example) before 09:30 on the first day."
+)
+CARRIED = (
+    "Unused days are paid out only when the employment ends and only for the statutory minimum leave; "
+    "the contractual extra days lapse."
+)
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+def chunks_of(result: PartitionResult) -> list[Any]:
+    from ingest.chunk import chunk_elements
+
+    return chunk_elements(result.elements, count_words)
+
+
+def chunk_with(chunks: list[Any], needle: str) -> Any:
+    return next(c for c in chunks if needle in " ".join(c.text.split()))
+
+
+def write_policy_pdf(path: Path) -> Path:
+    """A two-page policy like the demo PDFs (reportlab): bold numbered headings, a document-control
+    subtitle, justified body text with a wide-gapped line, a bullet in a standard font (pdfminer
+    reads it as "(cid:127)"), a table ending page 1 and a running footer with the page number."""
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_JUSTIFY
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import cm
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    body = ParagraphStyle("body", fontName="Helvetica", fontSize=10.5, leading=14.5, alignment=TA_JUSTIFY)
+    heading = ParagraphStyle("h1", fontName="Helvetica-Bold", fontSize=14, leading=18, spaceBefore=10)
+    title = ParagraphStyle("title", fontName="Helvetica-Bold", fontSize=20, leading=24)
+    subtitle = ParagraphStyle("subtitle", parent=body, fontName="Helvetica-Oblique")
+    bullet = ParagraphStyle("bullet", parent=body, leftIndent=16, bulletIndent=4)
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 8)
+        canvas.drawString(2 * cm, 1.2 * cm, "Acme Robotics GmbH · Leave Policy")
+        canvas.drawRightString(A4[0] - 2 * cm, 1.2 * cm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    filler = escape("Leave is planned with your team so that customers are always served well. " * 3)
+    grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.6, colors.black)])
+    story = [
+        Paragraph("Leave Policy", title),
+        Paragraph("LV-POL-004 – Version 2.1 – effective from 1 May 2024 – owner: People", subtitle),
+        Paragraph("1. Purpose", heading),
+        Paragraph(filler, body),
+        Paragraph("2. Sick leave", heading),
+        Paragraph(escape(JUSTIFIED), body),
+        Paragraph("3. Carry-over", heading),
+        Paragraph(filler, body),
+        Table([["Days", "Rule"], ["1-5", "carried over"], ["6+", "forfeited"]], style=grid),
+        PageBreak(),
+        Paragraph(escape(f"{CARRIED} {CARRIED}"), body),
+        Paragraph("4. Parental leave", heading),
+        Paragraph(filler, body),
+        Paragraph(escape("Security keys are issued on day one."), bullet, bulletText="•"),
+        Paragraph("5. Contacts", heading),
+        Paragraph(filler, body),
+    ]
+    margins = {f"{side}Margin": 2 * cm for side in ("left", "right", "top", "bottom")}
+    doc = SimpleDocTemplate(str(path), pagesize=A4, invariant=1, **margins)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return path
+
+
+@pytest.fixture(scope="module")
+def policy_pdf(tmp_path_factory: pytest.TempPathFactory) -> PartitionResult:
+    result = partition_file(write_policy_pdf(tmp_path_factory.mktemp("pdf") / "leave-policy.pdf"))
+    assert result.status == "ok" and result.pages == 2
+    return result
+
+
+@pytest.mark.integration
+def test_pdf_headings_come_from_typography(policy_pdf: PartitionResult) -> None:
+    # unstructured calls "2. Sick leave" a ListItem and glues "1. Purpose" onto its paragraph
+    titles = [e.text for e in policy_pdf.elements if e.kind == "title"]
+    assert titles == ["Leave Policy", "1. Purpose", "2. Sick leave", "3. Carry-over", "4. Parental leave",
+                      "5. Contacts"]  # fmt: skip
+    subtitle = next(e for e in policy_pdf.elements if e.text.startswith("LV-POL-004"))
+    assert subtitle.kind == "text" and subtitle.section == "Leave Policy"
+    sections = {c.section for c in chunks_of(policy_pdf)}
+    assert not any("LV-POL" in s or "Version" in s for s in sections)
+
+
+@pytest.mark.integration
+def test_pdf_justified_line_keeps_its_word_order(policy_pdf: PartitionResult) -> None:
+    # pdfminer cut the wide-gapped line into pieces: "If you are unable (people-…) … inform your manager"
+    assert JUSTIFIED in [e.text for e in policy_pdf.elements]
+    assert chunk_with(chunks_of(policy_pdf), JUSTIFIED).section == "2. Sick leave"
+
+
+@pytest.mark.integration
+def test_pdf_running_footer_does_not_pull_the_next_page_back(policy_pdf: PartitionResult) -> None:
+    text = text_of(policy_pdf)
+    assert "Acme Robotics GmbH" not in text and "Page 1" not in text and "Page 2" not in text
+    carried = chunk_with(chunks_of(policy_pdf), CARRIED)
+    assert (carried.page_start, carried.page_end) == (2, 2)
+    assert carried.section == "3. Carry-over" and carried.text.startswith("3. Carry-over\n" + CARRIED)
+
+
+@pytest.mark.integration
+def test_pdf_unmapped_bullet_glyphs_are_cleaned(policy_pdf: PartitionResult) -> None:
+    text = text_of(policy_pdf)
+    assert "(cid:" not in text and "• Security keys are issued on day one." in text
+
+
+@pytest.mark.unit
+def test_title_rules_and_pdf_glyph_cleaning() -> None:
+    assert not part.is_title_text("our") and not part.is_title_text("officer")
+    assert not part.is_title_text("to our data protection officer", strict=True)  # layout-guessed heading
+    assert part.is_title_text("npm packages")  # an explicit heading (markdown, docx) may start lowercase
+    for title in ["4 Leave", "3.3 Overtime", "iOS setup", "COVID-19 rules", "INC-2025-041 – Fleet outage"]:
+        assert part.is_title_text(title)
+    for line in [
+        "HR-PRO-012 – Version 1.3 – confidential: People & HR only",
+        "HR-POL-007 – Version 1.0 – effective from 1 March 2023",
+        "Version 2024.1 – issued 15 January 2024 – owner: People & HR (Sabine Krüger)",
+    ]:
+        assert part.is_document_control(line) and not part.is_title_text(line)
+    assert not part.is_document_control("Version history") and part.is_title_text("Version history")
+    assert part.clean_pdf_text("(cid:127) FIDO2 key\n(cid:127) app") == "• FIDO2 key\n• app"
+    assert part.clean_pdf_text("ef(cid:12)cient") == "efcient"
+
+
+@pytest.mark.integration
+def test_slide_reads_title_then_body_then_notes(tmp_path: Path) -> None:
+    from pptx import Presentation
+
+    prs = Presentation()
+    first = prs.slides.add_slide(prs.slide_layouts[0])
+    first.shapes.title.text = "Platform overview"
+    first.placeholders[1].text = "Engineering all-hands – September 2025"
+    first.notes_slide.notes_text_frame.text = "Welcome notes for the first slide."
+    second = prs.slides.add_slide(prs.slide_layouts[1])
+    second.shapes.title.text = "Data flow and storage"
+    frame = second.placeholders[1].text_frame
+    frame.text = "Robots send telemetry at 10 Hz"
+    for line in ["Hot storage: ClickHouse, 13 months retention",
+                 "Transactional data (orders, missions, maps): PostgreSQL 16 on Amazon RDS"]:  # fmt: skip
+        frame.add_paragraph().text = line
+    second.notes_slide.notes_text_frame.text = "Emphasise the downsampling before data leaves the site."
+    third = prs.slides.add_slide(prs.slide_layouts[5])
+    third.shapes.title.text = "Roadmap"
+    third.notes_slide.notes_text_frame.text = "Dates are targets, not commitments."
+    path = tmp_path / "deck.pptx"
+    prs.save(str(path))
+
+    result = partition_file(path)
+    titles = {1: "Platform overview", 2: "Data flow and storage", 3: "Roadmap"}
+    assert [e.text for e in result.elements if e.kind == "title"] == list(titles.values())
+    for page, title in titles.items():
+        on_page = [e for e in result.elements if e.page == page]
+        assert on_page[0].kind == "title" and on_page[0].text == title
+        assert on_page[-1].text.startswith(("Welcome", "Emphasise", "Dates"))  # notes close the slide
+        assert all(e.section == title for e in on_page)
+    chunks = chunks_of(result)
+    assert all(c.page_start == c.page_end for c in chunks)
+    assert "PostgreSQL 16 on Amazon RDS" in chunk_with(chunks, "PostgreSQL").text
+    assert chunk_with(chunks, "PostgreSQL").section == "Data flow and storage"
+
+
+@pytest.mark.unit
+def test_key_value_sheets_give_one_row_per_fact(tmp_path: Path) -> None:
+    import openpyxl
+    from openpyxl.styles import Font
+
+    facts = [
+        ["Legal name", "Acme Robotics GmbH"],
+        ["Registered office", "Munich"],
+        ["VAT ID", "DE 318 442 907"],
+        ["Founded", "2016"],
+        ["Founders", "A. Brandt and T. Lenz"],
+        ["Sites", "Munich and Leipzig"],
+        ["Auditor", "Berger Treuhand"],
+        ["Works council", "9 members"],
+    ]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Key facts"
+    sheet.append(["Field", "Value"])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in [*facts, ["Opex (EUR)", 10821700], ["Variance", 0.0015]]:
+        sheet.append(row)
+    sheet["B10"].number_format = "#,##0"
+    sheet["B11"].number_format = "0.0%"
+    plain = book.create_sheet("Facts without header")
+    for row in [*facts, ["Employees", 1234]]:
+        plain.append(row)
+    plain["B9"].number_format = "#,##0"
+    path = tmp_path / "overview.xlsx"
+    book.save(path)
+
+    result = partition_file(path)
+    (table,) = tables(result)
+    assert table.rows is not None and table.rows[0] == ["Field", "Value"]
+    assert table.rows[1:] == [*facts, ["Opex (EUR)", "10,821,700"], ["Variance", "0.15%"]]
+    lines = [e.text for e in result.elements if e.page == 2]
+    assert lines == [f"{key}: {value}" for key, value in facts] + ["Employees: 1,234"]
+    assert all(e.section == "Facts without header" for e in result.elements if e.page == 2)
+
+
+@pytest.mark.unit
+def test_format_cell_shows_numbers_as_formatted() -> None:
+    assert part.format_cell(10821700, "#,##0") == "10,821,700"
+    assert part.format_cell(0.027, "0.0%") == "2.7%" and part.format_cell(0.25, "0%") == "25%"
+    assert part.format_cell(1234.5, "€#,##0.00") == "€1,234.50" and part.format_cell(5, "0.00") == "5.00"
+    assert part.format_cell(-337, '_(* #,##0_);_(* \\(#,##0\\);_(* "—"_);_(@_)') == "-337"
+    assert part.format_cell(5000, "General") == "5000" and part.format_cell(58.4, None) == "58.4"
+    assert part.format_cell(44000, "yyyy-mm-dd") == "44000"  # openpyxl hands dates over as datetimes
+
+
+@functools.cache
+def demo(rel: str) -> PartitionResult:
+    return partition_file(DEMO / rel)
+
+
+@needs_demo
+@pytest.mark.integration
+def test_demo_handbook_sections_and_reading_order() -> None:
+    result = demo("hr/staff-handbook.pdf")
+    titles = [e.text for e in result.elements if e.kind == "title"]
+    numbered = [t for t in titles if re.match(r"\d+\. ", t)]
+    assert [int(t.split(".")[0]) for t in numbered] == list(range(1, 12))
+    assert {"3.1 Regular hours and core hours", "3.3 Overtime"} <= set(titles)
+    assert not [t for t in titles if t[:1].islower()]  # "our", "officer" were titles
+    chunks = chunks_of(result)
+    assert chunk_with(chunks, "30 working days of paid vacation").section == "4. Vacation and public holidays"
+    assert chunk_with(chunks, "learning budget of EUR 1,200").section == "8. Learning and development"
+    text = " ".join(text_of(result).split())
+    assert "If you are unable to work because of illness, inform your manager and HR" in text
+    assert "for the purpose for which it was collected. Questions go to our data protection officer" in text
+
+
+@needs_demo
+@pytest.mark.integration
+def test_demo_pdf_pages_bullets_and_control_lines() -> None:
+    meal = chunk_with(chunks_of(demo("finance/expense-policy.pdf")), "If a meal is provided free of charge")
+    assert (meal.page_start, meal.page_end) == (2, 2)
+    password = demo("it-security/password-mfa-policy.pdf")
+    text = " ".join(text_of(password).split())
+    assert "This policy therefore combines long passwords, a password manager and phishing-resistant" in text
+    assert "(cid:" not in text and "• FIDO2 security key (YubiKey 5 NFC)." in text
+    for rel in ["hr/disciplinary-procedure.pdf", "hr/remote-work-policy-2023.pdf"]:
+        sections = {c.section for c in chunks_of(demo(rel))}
+        assert not any(s.startswith("HR-") or "Version" in s for s in sections), sections
+
+
+@needs_demo
+@pytest.mark.integration
+def test_demo_slides_and_key_facts() -> None:
+    deck = demo("engineering/architecture-overview.pptx")
+    for page in range(1, deck.pages + 1):
+        assert next(e for e in deck.elements if e.page == page).kind == "title"
+    assert len([e for e in deck.elements if e.kind == "title"]) == deck.pages
+    chunks = chunks_of(deck)
+    assert all(c.page_start == c.page_end for c in chunks)
+    assert chunk_with(chunks, "PostgreSQL 16 on Amazon RDS").section == "Data flow and storage"
+    (facts, *_) = tables(demo("general/company-overview.xlsx"))
+    assert facts.page_label == "Key facts" and facts.rows is not None and facts.rows[0] == ["Field", "Value"]
+    assert ["VAT ID", "DE 318 442 907"] in facts.rows and ["Founded", "2014, Munich"] in facts.rows
+    (opex, *_) = tables(demo("finance/q3-2025-budget.xlsx"))
+    assert opex.rows is not None and "10,821,700" in opex.rows[-1]
