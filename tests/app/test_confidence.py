@@ -14,12 +14,26 @@ def test_strong_evidence_is_high_and_weak_is_low() -> None:
     assert score(WEAK).suggest_expert
 
 
-@pytest.mark.parametrize("field", ["top_similarity", "agreement", "support"])
-def test_score_grows_with_each_signal(field: str) -> None:
-    base = Signals(top_similarity=0.45, second_similarity=0.4, agreement=0.4, support=0.5)
+@pytest.mark.parametrize(
+    "field", ["top_similarity", "evidence_similarity", "agreement", "coverage", "support"]
+)
+def test_more_evidence_never_lowers_the_score(field: str) -> None:
+    base = Signals(top_similarity=0.45, second_similarity=0.4, agreement=0.4, coverage=0.5, support=0.5)
     lower = score(Signals(**{**base.__dict__, field: getattr(base, field) - 0.2})).score
     higher = score(Signals(**{**base.__dict__, field: getattr(base, field) + 0.2})).score
-    assert lower < score(base).score < higher
+    assert lower <= score(base).score <= higher
+
+
+def test_the_shipped_weights_use_retrieval_support_and_fluency() -> None:
+    from app.confidence import WEIGHTS, load_weights
+
+    assert load_weights() == (WEIGHTS, load_weights()[1])
+    assert all(w >= 0 for w in WEIGHTS.values())
+    base = Signals(top_similarity=0.45, second_similarity=0.4, support=0.5, mean_logprob=-1.0)
+    for field, bump in (("top_similarity", 0.2), ("support", 0.4), ("mean_logprob", 0.9)):
+        assert (
+            score(Signals(**{**base.__dict__, field: getattr(base, field) + bump})).score > score(base).score
+        )
 
 
 def test_refusal_and_fallback_cap_the_score_and_say_why() -> None:
