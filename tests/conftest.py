@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,26 @@ def svc(settings, embedder) -> Iterator:  # noqa: ANN001
     services = Services(settings, embedder=embedder)
     yield services
     services.close()
+
+
+@contextmanager
+def serving(services) -> Iterator[str]:  # noqa: ANN001 - app.services.Services
+    """`docqa serve` over ``services`` in a background thread on a free port; yields its URL."""
+    import threading
+    import time
+
+    from app.server import bind, make_server
+
+    sock = bind("127.0.0.1", 0)
+    server = make_server(services, sock, log_level="warning")
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the engine did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(15)

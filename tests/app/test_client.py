@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from app.client import EngineClient, EngineError, InProcessEngine, engine_file, find_engine, write_engine_file
-from app.server import bind, make_server
+from app.server import bind
+from tests.conftest import serving
 
 pytestmark = pytest.mark.integration
 
@@ -25,20 +25,11 @@ def engine(svc) -> Iterator[EngineClient]:  # noqa: ANN001
     """`docqa serve` in a background thread of this process, extractive answers."""
     svc.settings.llm_backend = "extractive"
     svc.db.upsert_user("hanna", "!", ["hr"], ["employee"])
-    sock = bind("127.0.0.1", 0)
-    server = make_server(svc, sock, log_level="warning")
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the engine did not start"
-        time.sleep(0.05)
-    client = find_engine(svc.settings)
-    assert client is not None, "a running engine must be found through engine.json"
-    yield client
-    client.close()
-    server.should_exit = True
-    thread.join(15)
+    with serving(svc):
+        client = find_engine(svc.settings)
+        assert client is not None, "a running engine must be found through engine.json"
+        yield client
+        client.close()
     assert not engine_file(svc.settings).exists(), "engine.json must go when the engine stops"
 
 

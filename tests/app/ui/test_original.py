@@ -52,29 +52,14 @@ def test_original_is_served_only_to_readers(engine) -> None:  # noqa: ANN001
 
 
 def test_engine_client_downloads_the_original_over_http(engine) -> None:  # noqa: ANN001
-    import threading
-    import time
-
     from app.client import EngineClient
-    from app.server import bind, make_server
+    from tests.conftest import serving
 
-    sock = bind("127.0.0.1", 0)
-    server = make_server(engine, sock, log_level="warning")
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the engine did not start"
-        time.sleep(0.05)
     pdf = doc_id(engine, "salary-bands.pdf")
-    try:
-        with EngineClient(f"http://127.0.0.1:{sock.getsockname()[1]}") as client:
-            got = client.original(pdf, "hanna")
-            assert got["filename"] == "salary-bands.pdf" and got["media_type"] == "application/pdf"
-            assert got["content"].startswith(b"%PDF") and got["version"] == 1
-            with pytest.raises(EngineError) as refused:
-                client.original(pdf, "eve")
-            assert refused.value.status == 403
-    finally:
-        server.should_exit = True
-        thread.join(15)
+    with serving(engine) as url, EngineClient(url) as client:
+        got = client.original(pdf, "hanna")
+        assert got["filename"] == "salary-bands.pdf" and got["media_type"] == "application/pdf"
+        assert got["content"].startswith(b"%PDF") and got["version"] == 1
+        with pytest.raises(EngineError) as refused:
+            client.original(pdf, "eve")
+        assert refused.value.status == 403
