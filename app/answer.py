@@ -431,7 +431,7 @@ class Answerer:
         model = self.generator.model if (self.generator and use_llm) else ""
 
         def refusal(reason: str = "") -> Answer:
-            conf = score(Signals(**signals, refused=True), question)
+            conf = score(Signals(**signals, refused=True), question, backend)
             timings["total"] = time.perf_counter() - t0
             text = f"{REFUSAL} {reason}".strip()
             return Answer(question, text, True, backend, model, [], conf, notes=[reason] if reason else [],
@@ -491,6 +491,7 @@ class Answerer:
                 fallback=bool(fallback_reason),
             ),
             question,
+            backend,
         )
         timings["total"] = time.perf_counter() - t0
         return Answer(

@@ -175,11 +175,59 @@ class EngineClient:
     def documents(self, set_name: str | None = None) -> list[dict[str, Any]]:
         return self._request("GET", "/documents", params={"set": set_name} if set_name else None)
 
-    def delete_document(self, doc_id: str) -> dict[str, Any]:
-        return self._request("DELETE", f"/documents/{doc_id}")
+    def delete_document(self, doc_id: str, *, user: str | None = None) -> dict[str, Any]:
+        """Remove a document; with ``user`` the engine checks that they are an admin (403)."""
+        return self._request("DELETE", f"/documents/{doc_id}", params={"user": user} if user else None)
 
-    def set_groups(self, doc_id: str, groups: Sequence[str]) -> dict[str, Any]:
-        return self._request("PUT", f"/documents/{doc_id}/groups", json={"groups": list(groups)})
+    def set_groups(self, doc_id: str, groups: Sequence[str], *, user: str | None = None) -> dict[str, Any]:
+        params = {"user": user} if user else None
+        return self._request(
+            "PUT", f"/documents/{doc_id}/groups", json={"groups": list(groups)}, params=params
+        )
+
+    # -- admin (the engine refuses 403 unless ``user`` holds the role admin) ----------------------------
+    def upload(
+        self, user: str, set_name: str, groups: Sequence[str], files: Sequence[tuple[str, bytes]]
+    ) -> dict[str, Any]:
+        """Send files (a .zip is extracted by the engine) to <data_dir>/uploads/<set>/ and start
+        their ingestion job: {job_id, status, files}."""
+        data = {"user": user, "set": set_name, "groups": list(groups)}
+        parts = [("files", (name, content, "application/octet-stream")) for name, content in files]
+        no_read_timeout = httpx.Timeout(self._http.timeout.connect or 30.0, read=None)
+        return self._request("POST", "/uploads", data=data, files=parts, timeout=no_read_timeout)
+
+    def reingest(self, doc_id: str, user: str) -> dict[str, Any]:
+        """Re-run ingestion of an uploaded document from its kept upload: {job_id, status}."""
+        return self._request("POST", f"/documents/{doc_id}/reingest", json={"user": user})
+
+    def users(self, user: str) -> list[dict[str, Any]]:
+        return self._request("GET", "/users", params={"user": user})
+
+    def groups(self, user: str) -> list[str]:
+        return self._request("GET", "/groups", params={"user": user})
+
+    def save_user(
+        self,
+        user: str,
+        name: str,
+        *,
+        groups: Sequence[str],
+        roles: Sequence[str],
+        password: str | None = None,
+    ) -> dict[str, Any]:
+        """Create ``name`` (password required) or change their groups, roles and (if given) password."""
+        body = {
+            "user": user,
+            "name": name,
+            "groups": list(groups),
+            "roles": list(roles),
+            "password": password,
+        }
+        return self._request("POST", "/users", json=body)
+
+    def insights(self, user: str, *, days: int = 30) -> dict[str, Any]:
+        """Usage, feedback, confidence, escalations, content gaps, latency, cache (admins only)."""
+        return self._request("GET", "/insights", params={"user": user, "days": days})
 
     def original(self, doc_id: str, user: str) -> dict[str, Any]:
         """The kept original of a document's current version, if ``user``'s groups may read it
@@ -333,10 +381,31 @@ class InProcessEngine:
     one code path; failures raise EngineError with the HTTP status the engine would answer."""
 
     def __init__(
-        self, services: Services, *, answerer_for: Callable[[str | None], Any] | None = None
+        self,
+        services: Services,
+        *,
+        answerer_for: Callable[[str | None], Any] | None = None,
+        job_manager: Any = None,  # noqa: ANN401 - app.jobs.JobManager (the engine's); made when needed
     ) -> None:
         self.services = services
         self.answerer_for = answerer_for or services.answerer  # backend -> app.answer.Answerer
+        self._job_manager = job_manager
+
+    @property
+    def job_manager(self) -> Any:  # noqa: ANN401 - app.jobs.JobManager
+        if self._job_manager is None:
+            from app.jobs import JobManager
+
+            self._job_manager = JobManager(self.services)
+        return self._job_manager
+
+    def require_admin(self, user: str) -> None:
+        """EngineError 404 for an unknown user, 403 unless they hold the role admin."""
+        found = self.services.db.get_user(user)
+        if found is None:
+            raise EngineError(404, f"no user {user!r}; see `docqa users list`")
+        if "admin" not in found.role_list:
+            raise EngineError(403, f"{user} is not an admin")
 
     def user_groups(self, user: str) -> list[str]:
         """The groups ``user`` reads with (resolved here, never taken from a request)."""
@@ -373,7 +442,9 @@ class InProcessEngine:
     def documents(self, set_name: str | None = None) -> list[dict[str, Any]]:
         return [document_row(d) for d in self.services.db.list_documents(set_name)]
 
-    def delete_document(self, doc_id: str) -> dict[str, Any]:
+    def delete_document(self, doc_id: str, *, user: str | None = None) -> dict[str, Any]:
+        if user is not None:
+            self.require_admin(user)
         doc = self.services.db.get_document(doc_id)
         if doc is None:
             raise EngineError(404, f"no document {doc_id!r}")
@@ -411,12 +482,130 @@ class InProcessEngine:
         content = found.pop("path").read_bytes()
         return found | {"content": content}
 
-    def set_groups(self, doc_id: str, groups: Sequence[str]) -> dict[str, Any]:
+    def set_groups(self, doc_id: str, groups: Sequence[str], *, user: str | None = None) -> dict[str, Any]:
+        if user is not None:
+            self.require_admin(user)
         try:
             self.services.ingestor.set_groups(doc_id, [g.strip() for g in groups if g.strip()])
         except KeyError:
             raise EngineError(404, f"no document {doc_id!r}") from None
         return document_row(self.services.db.get_document(doc_id))
+
+    # -- ingestion jobs, uploads, users, insights (admin) ------------------------------------------------
+    def job(self, job_id: str, *, since: int = 0) -> dict[str, Any]:
+        found = self.job_manager.get(job_id, files_from=since)
+        if found is None:
+            raise EngineError(404, f"no job {job_id!r} (jobs are kept in memory until the engine stops)")
+        return found
+
+    def jobs(self) -> list[dict[str, Any]]:
+        return self.job_manager.list_jobs()
+
+    def upload(
+        self, user: str, set_name: str, groups: Sequence[str], files: Sequence[tuple[str, bytes]]
+    ) -> dict[str, Any]:
+        """Save the files under <data_dir>/uploads/<set>/ (zips extracted safely) and start their
+        ingestion job with ``groups``: {job_id, status, files}. 400 for a refused upload."""
+        from app.jobs import UploadError, save_upload
+
+        self.require_admin(user)
+        groups = sorted({g.strip() for g in groups if g.strip()})
+        if not groups:
+            raise EngineError(400, "give at least one group that may read the documents")
+        try:
+            saved = save_upload(
+                self.services.settings.data_dir,
+                set_name.strip(),
+                files,
+                max_file_mb=self.services.settings.max_file_mb,
+            )
+        except UploadError as exc:
+            raise EngineError(400, str(exc)) from None
+        job = self.job_manager.submit(saved, set_name=set_name.strip(), groups=groups)
+        return {"job_id": job["id"], "status": job["status"], "files": [p.name for p in saved]}
+
+    def reingest(self, doc_id: str, user: str) -> dict[str, Any]:
+        """Re-run ingestion of an uploaded document on its kept upload file (same set, same key,
+        its current groups): unchanged content is skipped, a changed pipeline re-indexes it.
+        Documents ingested from a path on the engine's machine: 409 (run `docqa ingest` again)."""
+        from app.jobs import UploadError, upload_dir
+
+        self.require_admin(user)
+        doc = self.services.db.get_document(doc_id)
+        if doc is None:
+            raise EngineError(404, f"no document {doc_id!r}")
+        try:
+            path = upload_dir(self.services.settings.data_dir, doc.set.name) / doc.path
+        except UploadError:
+            path = None
+        if path is None or "/" in doc.path or not path.is_file():
+            raise EngineError(
+                409,
+                f"{doc.path} was not uploaded through the web UI; re-ingest it with `docqa ingest` "
+                "from its folder",
+            )
+        job = self.job_manager.submit([path], set_name=doc.set.name, groups=doc.group_names)
+        return {"job_id": job["id"], "status": job["status"]}
+
+    def users(self, user: str) -> list[dict[str, Any]]:
+        self.require_admin(user)
+        return [_user_row(u) for u in self.services.db.list_users()]
+
+    def groups(self, user: str) -> list[str]:
+        """Every group known (of users or documents)."""
+        self.require_admin(user)
+        return self.services.db.list_group_names()
+
+    def save_user(
+        self,
+        user: str,
+        name: str,
+        *,
+        groups: Sequence[str],
+        roles: Sequence[str],
+        password: str | None = None,
+    ) -> dict[str, Any]:
+        """Create ``name`` (password required) or change their groups and roles, and their password
+        when one is given (argon2). 400: bad role, short password, an admin removing their own admin."""
+        from app.access import add_user, check_roles
+
+        self.require_admin(user)
+        db, name = self.services.db, name.strip()
+        groups = sorted({g.strip() for g in groups if g.strip()})
+        existing = db.get_user(name)
+        try:
+            roles = check_roles(roles)
+            if name == user and "admin" not in roles:
+                raise ValueError("you cannot take the role admin from yourself")
+            if existing is None or password:
+                if existing is None and not password:
+                    raise ValueError(f"{name or 'a new user'} needs a password")
+                found = add_user(db, name, password or "", groups, roles)
+            else:
+                found = db.upsert_user(name, existing.password_hash, groups, roles)
+        except ValueError as exc:
+            raise EngineError(400, str(exc)) from None
+        return _user_row(db.get_user(found.name))
+
+    def insights(self, user: str, *, days: int = 30) -> dict[str, Any]:
+        """Usage, feedback, confidence, escalations, content gaps, latency and cache (admins only)."""
+        from datetime import timedelta
+
+        self.require_admin(user)
+        days = max(1, min(int(days), 366))
+        now = datetime.now(UTC)
+        since = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        db = self.services.db
+        naive = since.replace(tzinfo=None)
+        from app.insights import compute_insights
+
+        return compute_insights(
+            db.insight_query_logs(naive),
+            db.insight_feedback(naive),
+            db.insight_escalations(naive),
+            days=days,
+            now=now,
+        )
 
     # -- feedback and escalations: app/feedback.py checks who may do what -----------------------------
     def feedback(
@@ -537,4 +726,13 @@ def document_row(doc: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.Docum
         "file_type": v.file_type if v else "",
         "last_ingested": v.activated_at.isoformat() if v and v.activated_at else None,
         "updated": doc.updated_at.isoformat() if doc.updated_at else None,
+    }
+
+
+def _user_row(user: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.User
+    return {
+        "name": user.name,
+        "groups": user.group_names,
+        "roles": user.role_list,
+        "created": user.created_at.isoformat() if user.created_at else None,
     }

@@ -1,8 +1,9 @@
 """Confidence: signals we can compute offline -> a score in [0, 1] -> high / medium / low + reasons.
 
 Pure functions. The score is a logistic model over signals scaled to [0, 1]; its weights live in
-``confidence_weights.json`` next to this module, fitted on a labelled development set by
-``docqa eval calibrate`` (which records what they were fitted on and the out-of-fold AUROC).
+``confidence_weights.json`` next to this module, one set per answer backend (a generated answer
+and a quoted one carry different signals), fitted on a labelled development set by
+``docqa eval calibrate --write`` (which records what they were fitted on and the out-of-fold AUROC).
 """
 
 from __future__ import annotations
@@ -28,13 +29,20 @@ FEATURES = {
 }
 
 
-def load_weights(path: Path = WEIGHTS_FILE) -> tuple[dict[str, float], float]:
+Model = tuple[dict[str, float], float]  # (weights, bias)
+
+
+def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, Model]:
+    """One fitted model per answer backend ("local", "extractive"); others use the "local" one."""
     data = json.loads(path.read_text())
-    weights = {k: float(data["weights"].get(k, 0.0)) for k in FEATURES}
-    return weights, float(data["bias"])
+    return {
+        backend: ({k: float(m["weights"].get(k, 0.0)) for k in FEATURES}, float(m["bias"]))
+        for backend, m in data["backends"].items()
+    }
 
 
-WEIGHTS, BIAS = load_weights()
+MODELS = load_weights()
+DEFAULT_BACKEND = "local"
 
 HIGH_STAKES = {
     "legal": r"\b(legal|lawsuit|contract|liabilit\w*|court|attorney|lawyer|gdpr|compliance|dismiss\w*)\b",
@@ -114,12 +122,10 @@ def features(s: Signals) -> dict[str, float]:
     }
 
 
-def score(
-    s: Signals, question: str = "", weights: dict[str, float] | None = None, bias: float | None = None
-) -> Confidence:
+def score(s: Signals, question: str = "", backend: str = DEFAULT_BACKEND) -> Confidence:
     f = features(s)
-    weights = WEIGHTS if weights is None else weights
-    z = (BIAS if bias is None else bias) + sum(weights.get(k, 0.0) * v for k, v in f.items())
+    weights, bias = MODELS.get(backend) or MODELS[DEFAULT_BACKEND]
+    z = bias + sum(weights.get(k, 0.0) * v for k, v in f.items())
     value = 1.0 / (1.0 + math.exp(-z))
     reasons: list[str] = []
     if s.refused:

@@ -20,6 +20,8 @@ from app.models import (
     DocumentSet,
     DocumentVersion,
     Escalation,
+    EvalResult,
+    EvalRun,
     Feedback,
     Group,
     IngestFileResult,
@@ -437,6 +439,75 @@ class Database:
             )
             s.delete(conv)
             return True
+
+    # -- evaluation runs (eval/runs.py) --------------------------------------------------------------
+    def create_eval_run(self, **fields: Any) -> EvalRun:
+        with self.session() as s:
+            row = EvalRun(**fields)
+            s.add(row)
+            s.flush()
+            return row
+
+    def get_eval_run(self, run_id: int) -> EvalRun | None:
+        with self.session() as s:
+            return s.get(EvalRun, run_id)
+
+    def list_eval_runs(self, limit: int = 100) -> list[EvalRun]:
+        """The newest runs first."""
+        with self.session() as s:
+            return list(s.scalars(select(EvalRun).order_by(EvalRun.id.desc()).limit(limit)))
+
+    def update_eval_run(self, run_id: int, **fields: Any) -> None:
+        with self.session() as s:
+            row = s.get(EvalRun, run_id)
+            if row is None:
+                raise KeyError(run_id)
+            for key, value in fields.items():
+                setattr(row, key, value)
+
+    def add_eval_result(self, run_id: int, **fields: Any) -> EvalResult:
+        with self.session() as s:
+            row = EvalResult(run_id=run_id, **fields)
+            s.add(row)
+            s.flush()
+            return row
+
+    def list_eval_results(self, run_id: int) -> list[EvalResult]:
+        """A run's results in the order they were asked."""
+        with self.session() as s:
+            q = select(EvalResult).where(EvalResult.run_id == run_id).order_by(EvalResult.id)
+            return list(s.scalars(q))
+
+    # -- insights (admin Insights page and user management; read-only rows for app.client) -------
+    def insight_query_logs(self, since: datetime) -> list[dict[str, Any]]:
+        cols = (
+            QueryLog.created_at,
+            QueryLog.question,
+            QueryLog.confidence,
+            QueryLog.band,
+            QueryLog.refused,
+            QueryLog.cache_hit,
+            QueryLog.total_ms,
+        )
+        with self.session() as s:
+            rows = s.execute(select(*cols).where(QueryLog.created_at >= since).order_by(QueryLog.id))
+            return [dict(r) for r in rows.mappings()]
+
+    def insight_feedback(self, since: datetime) -> list[dict[str, Any]]:
+        with self.session() as s:
+            q = select(Feedback.thumb, Feedback.reason, Feedback.created_at)
+            q = q.where(Feedback.updated_at >= since)
+            return [dict(r) for r in s.execute(q).mappings()]
+
+    def insight_escalations(self, since: datetime) -> list[dict[str, Any]]:
+        cols = (Escalation.status, Escalation.created_at, Escalation.replied_at, Escalation.closed_at)
+        with self.session() as s:
+            q = select(*cols).where(Escalation.created_at >= since)
+            return [dict(r) for r in s.execute(q).mappings()]
+
+    def list_group_names(self) -> list[str]:
+        with self.session() as s:
+            return list(s.scalars(select(Group.name).order_by(Group.name)))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -8,10 +8,13 @@ per-file report (status, reason, pages, chunks, seconds) as each file is done.
 
 from __future__ import annotations
 
+import io
 import queue
+import re
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -212,3 +215,108 @@ class JobManager:
 
         settings = svc.settings.model_copy(update={"ingest_workers": workers})
         return Ingestor(settings, svc.db, svc.store, svc.embedder)
+
+
+# -- uploads (admin web UI: POST /uploads) ---------------------------------------------------------
+UPLOAD_MAX_FILES = 200  # files per upload, zip members included
+UPLOAD_MAX_TOTAL_MB = 500.0  # bytes per upload, zip members counted uncompressed
+SET_NAME = re.compile(r"^[\w][\w .-]{0,99}$")
+
+
+class UploadError(ValueError):
+    """An upload refused as a whole (unsafe name, zip-slip, too big, too many files); says why."""
+
+
+def upload_dir(data_dir: Path, set_name: str) -> Path:
+    """<data_dir>/uploads/<set>: where an uploaded set is kept (and re-ingested from)."""
+    if not SET_NAME.match(set_name) or ".." in set_name:
+        raise UploadError(
+            f"set name {set_name!r} is not allowed: letters, digits, space, '.', '-', '_' (at most 100)"
+        )
+    return data_dir / "uploads" / set_name
+
+
+def safe_name(name: str) -> str:
+    """A flat, safe file name for an uploaded file or zip member ("a/b.txt" -> "a__b.txt").
+    Absolute paths, drive letters and ".." components are refused (zip-slip)."""
+    raw = name.replace("\\", "/")
+    parts = [p for p in raw.split("/") if p not in ("", ".")]
+    if raw.startswith("/") or re.match(r"^[A-Za-z]:", raw) or ".." in parts or not parts:
+        raise UploadError(f"unsafe file name {name!r}: absolute paths and '..' are not allowed")
+    flat = "__".join(parts)
+    if any(ord(c) < 32 for c in flat) or len(flat) > 200:
+        raise UploadError(f"unsafe file name {name!r}")
+    return flat
+
+
+def _unzip(
+    name: str, content: bytes, max_file: float, max_files: int, max_total: float
+) -> list[tuple[str, bytes]]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile:
+        raise UploadError(f"{name}: not a readable zip file") from None
+    members = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+    for info in members:  # check every member before extracting any
+        try:
+            safe_name(info.filename)
+        except UploadError as exc:
+            raise UploadError(f"{name}: refused, {exc}") from None
+    if len(members) > max_files:
+        raise UploadError(f"{name}: {len(members)} files, more than the {max_files} allowed per upload")
+    total = sum(i.file_size for i in members)
+    if total > max_total:
+        raise UploadError(
+            f"{name}: {total / 1e6:.1f} MB uncompressed, more than the {max_total / 1e6:.0f} MB allowed"
+        )
+    big = [i.filename for i in members if i.file_size > max_file]
+    if big:
+        raise UploadError(f"{name}: {big[0]} is larger than the {max_file / 1e6:.0f} MB file limit")
+    out = []
+    for info in members:
+        with archive.open(info) as f:  # reads at most the declared size (and checks the CRC)
+            out.append((info.filename, f.read(int(max_file) + 1)))
+    return out
+
+
+def save_upload(
+    data_dir: Path,
+    set_name: str,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    max_file_mb: float,
+    max_files: int = UPLOAD_MAX_FILES,
+    max_total_mb: float = UPLOAD_MAX_TOTAL_MB,
+) -> list[Path]:
+    """Save uploaded (name, bytes) files under <data_dir>/uploads/<set>/ (zips extracted, with
+    zip-slip and zip-bomb guards); returns the saved paths. Nothing is written when any check fails."""
+    target = upload_dir(data_dir, set_name)
+    max_file, max_total = max_file_mb * 1024 * 1024, max_total_mb * 1024 * 1024
+    if not files:
+        raise UploadError("no files uploaded")
+    expanded: list[tuple[str, bytes]] = []
+    for name, content in files:
+        safe_name(name)
+        if name.lower().endswith(".zip"):
+            expanded += _unzip(name, content, max_file, max_files, max_total)
+        else:
+            if len(content) > max_file:
+                raise UploadError(f"{name} is larger than the {max_file_mb:g} MB file limit")
+            expanded.append((name, content))
+    if len(expanded) > max_files:
+        raise UploadError(f"{len(expanded)} files, more than the {max_files} allowed per upload")
+    if sum(len(c) for _, c in expanded) > max_total:
+        raise UploadError(f"the upload is larger than {max_total_mb:g} MB")
+    named = [(safe_name(n), c) for n, c in expanded]
+    dupes = sorted({n for n, _ in named if [m for m, _ in named].count(n) > 1})
+    if dupes:
+        raise UploadError(f"the same file name twice in one upload: {', '.join(dupes)}")
+    target.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for n, content in named:
+        path = target / n
+        if path.resolve().parent != target.resolve():  # belt and braces
+            raise UploadError(f"unsafe file name {n!r}")
+        path.write_bytes(content)
+        saved.append(path)
+    return saved

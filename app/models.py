@@ -269,3 +269,55 @@ class ConversationTurn(Base):
     answer: Mapped[dict] = mapped_column(JSON, default=dict)
     query_log_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# -- evaluation runs (eval/runs.py) -----------------------------------------------------------------
+class EvalRun(Base):
+    """One pass of the engine over a golden set. status: running -> done | interrupted."""
+
+    __tablename__ = "eval_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    set_name: Mapped[str] = mapped_column(String(500))  # demo | clapnq | a .jsonl path
+    backend: Mapped[str] = mapped_column(String(20), default="")
+    model: Mapped[str] = mapped_column(String(200), default="")
+    prompt_version: Mapped[str] = mapped_column(String(50), default="")
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)  # as_user, limit, data_dir, retrieval knobs
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    total: Mapped[int] = mapped_column(Integer, default=0)  # questions planned
+    metrics: Mapped[dict] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class EvalResult(Base):
+    """One golden question of an EvalRun, as asked and judged. ``citation_groups`` maps each cited
+    doc_id to the groups owning it when the run asked (null: no such document)."""
+
+    __tablename__ = "eval_results"
+    __table_args__ = (UniqueConstraint("run_id", "item_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("eval_runs.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text)
+    user: Mapped[str] = mapped_column(String(100))
+    groups: Mapped[list] = mapped_column(JSON, default=list)  # the asker's groups at the time
+    answerable: Mapped[bool] = mapped_column(Boolean)
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    reference_sources: Mapped[list] = mapped_column(JSON, default=list)
+    hidden_source: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    answer: Mapped[dict] = mapped_column(JSON, default=dict)  # app.answer.Answer.to_dict()
+    citation_groups: Mapped[dict] = mapped_column(JSON, default=dict)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    citation_hit: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    page_hit: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    mentions: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    refused: Mapped[bool] = mapped_column(Boolean)
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    band: Mapped[str] = mapped_column(String(10), default="")
+    latency_s: Mapped[float] = mapped_column(Float, default=0.0)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def to_dict(self) -> dict:
+        return {c.name: getattr(self, c.name) for c in self.__table__.columns if c.name != "created_at"}

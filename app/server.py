@@ -50,7 +50,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
@@ -422,6 +422,34 @@ class FeedbackSummary(BaseModel):
     escalations: dict[str, int] = Field(description="per status, and total")
 
 
+# -- admin models -----------------------------------------------------------------------------------
+AdminParam = Annotated[
+    str | None,
+    Query(min_length=1, max_length=200, description="The acting user; when given, must be an admin (403)."),
+]
+
+
+class UploadOut(BaseModel):
+    job_id: str
+    status: str
+    files: list[str] = Field(description="the saved file names (zip members flattened: a/b.txt -> a__b.txt)")
+
+
+class UserOut(BaseModel):
+    name: str
+    groups: list[str]
+    roles: list[str]
+    created: str | None
+
+
+class SaveUserRequest(BaseModel):
+    user: UserName
+    name: str = Field(min_length=1, max_length=100, description="The user to create or change.")
+    groups: list[str] = Field(default_factory=list)
+    roles: list[Literal["employee", "reviewer", "admin", "evaluator"]] = Field(default_factory=list)
+    password: str | None = Field(None, description="Required for a new user; resets it when given.")
+
+
 def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     text = {
         400: "Bad request",
@@ -489,7 +517,7 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
             answerer.generator = QueuedGenerator(answerer.generator, queue)
         return answerer
 
-    local = InProcessEngine(services, answerer_for=answerer_for)
+    local = InProcessEngine(services, answerer_for=answerer_for, job_manager=jobs)
 
     # -- health ------------------------------------------------------------------------------------
     @app.get("/health", response_model=Health, summary="Liveness, versions, store size, LLM queue, jobs")
@@ -558,8 +586,8 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="Remove a document everywhere (points, rows, kept original)",
         responses=_responses(404),
     )
-    def delete_document(doc_id: str) -> dict[str, str]:
-        return local.delete_document(doc_id)
+    def delete_document(doc_id: str, user: AdminParam = None) -> dict[str, str]:
+        return local.delete_document(doc_id, user=user)
 
     @app.put(
         "/documents/{doc_id}/groups",
@@ -567,8 +595,18 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="Change who may read a document (in place, no re-embedding)",
         responses=_responses(404),
     )
-    def set_groups(doc_id: str, body: GroupsRequest) -> dict[str, Any]:
-        return local.set_groups(doc_id, body.groups)
+    def set_groups(doc_id: str, body: GroupsRequest, user: AdminParam = None) -> dict[str, Any]:
+        return local.set_groups(doc_id, body.groups, user=user)
+
+    @app.post(
+        "/documents/{doc_id}/reingest",
+        response_model=JobCreated,
+        status_code=202,
+        summary="Re-run ingestion of an uploaded document on its kept upload (admins only)",
+        responses=_responses(403, 404, 409),
+    )
+    def reingest(doc_id: str, body: UserRequest) -> dict[str, Any]:
+        return local.reingest(doc_id, body.user)
 
     @app.get(
         "/documents/{doc_id}/original",
@@ -611,6 +649,38 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
             workers=req.workers,
         )
         return {"job_id": job["id"], "status": job["status"]}
+
+    @app.post(
+        "/uploads",
+        response_model=UploadOut,
+        status_code=202,
+        summary="Upload files or a zip as a document set and start its ingestion job (admins only)",
+        responses=_responses(400, 403, 404),
+    )
+    def upload(
+        user: Annotated[str, Form(min_length=1, max_length=200, description=USER_DOC)],
+        set_name: Annotated[
+            str, Form(alias="set", min_length=1, max_length=100, description="Document set.")
+        ],
+        files: Annotated[list[UploadFile], File(description="The files; a .zip is extracted.")],
+        groups: Annotated[list[str], Form(description="Groups that may read these documents.")] = [],  # noqa: B006
+    ) -> dict[str, Any]:
+        from app.jobs import UPLOAD_MAX_FILES, UPLOAD_MAX_TOTAL_MB
+
+        local.require_admin(user)  # before reading any bytes
+        if len(files) > UPLOAD_MAX_FILES:
+            raise HTTPException(
+                400, f"{len(files)} files, more than the {UPLOAD_MAX_FILES} allowed per upload"
+            )
+        limit = int(max(UPLOAD_MAX_TOTAL_MB, settings.max_file_mb) * 1024 * 1024)
+        received, total = [], 0
+        for f in files:
+            content = f.file.read(limit + 1 - total)
+            total += len(content)
+            if total > limit:
+                raise HTTPException(400, f"the upload is larger than {limit / 1024 / 1024:g} MB")
+            received.append((f.filename or "unnamed", content))
+        return local.upload(user, set_name, groups, received)
 
     @app.get("/jobs", response_model=list[JobSummary], summary="Ingestion jobs, newest first")
     def list_jobs() -> Any:  # noqa: ANN401
@@ -722,6 +792,37 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         ] = None,
     ) -> dict[str, Any]:
         return local.feedback_summary(user, since=since)
+
+    @app.get(
+        "/insights",
+        summary="Questions per day, feedback, confidence bands, escalations, content gaps, latency, "
+        "cache hit rate (admins only)",
+        responses=_responses(403, 404),
+    )
+    def insights(
+        user: UserParam, days: Annotated[int, Query(ge=1, le=366, description="The last N days.")] = 30
+    ) -> dict[str, Any]:
+        return local.insights(user, days=days)
+
+    # -- users (admins only) -----------------------------------------------------------------------
+    @app.get("/users", response_model=list[UserOut], summary="Users, their groups and roles (admins only)")
+    def list_users(user: UserParam) -> Any:  # noqa: ANN401
+        return local.users(user)
+
+    @app.get("/groups", response_model=list[str], summary="Every known group (admins only)")
+    def list_groups(user: UserParam) -> Any:  # noqa: ANN401
+        return local.groups(user)
+
+    @app.post(
+        "/users",
+        response_model=UserOut,
+        summary="Create a user, or change their groups, roles and password (admins only)",
+        responses=_responses(400, 403, 404),
+    )
+    def save_user(body: SaveUserRequest) -> dict[str, Any]:
+        return local.save_user(
+            body.user, body.name, groups=body.groups, roles=body.roles, password=body.password or None
+        )
 
     return app
 

@@ -266,3 +266,72 @@ def add_turn(
         conversation_id, user.name, question=question, answer=answer, query_log_id=answer.get("query_log_id")
     )
     return conversation_id
+
+
+# -- admin: uploads, documents, users, insights (the engine checks the admin role again) -----------
+def upload(
+    backend: Backend,
+    session: SessionUser | None,
+    set_name: str,
+    groups: Sequence[str],
+    files: Sequence[tuple[str, bytes]],
+) -> dict[str, Any]:
+    user = require_role(backend, session, ADMIN)
+    return backend.engine.upload(user.name, set_name, list(groups), list(files))
+
+
+def job(backend: Backend, session: SessionUser | None, job_id: str) -> dict[str, Any]:
+    require_role(backend, session, ADMIN)
+    return backend.engine.job(job_id)
+
+
+def documents(backend: Backend, session: SessionUser | None) -> list[dict[str, Any]]:
+    require_role(backend, session, ADMIN)
+    return backend.engine.documents()
+
+
+def delete_document(backend: Backend, session: SessionUser | None, doc_id: str) -> dict[str, Any]:
+    user = require_role(backend, session, ADMIN)
+    return backend.engine.delete_document(doc_id, user=user.name)
+
+
+def set_document_groups(
+    backend: Backend, session: SessionUser | None, doc_id: str, groups: Sequence[str]
+) -> dict[str, Any]:
+    user = require_role(backend, session, ADMIN)
+    return backend.engine.set_groups(doc_id, list(groups), user=user.name)
+
+
+def reingest(backend: Backend, session: SessionUser | None, doc_id: str) -> dict[str, Any]:
+    user = require_role(backend, session, ADMIN)
+    return backend.engine.reingest(doc_id, user.name)
+
+
+def users(backend: Backend, session: SessionUser | None) -> list[dict[str, Any]]:
+    user = require_role(backend, session, ADMIN)
+    return backend.engine.users(user.name)
+
+
+def groups(backend: Backend, session: SessionUser | None) -> list[str]:
+    user = require_role(backend, session, ADMIN)
+    return backend.engine.groups(user.name)
+
+
+def save_user(
+    backend: Backend,
+    session: SessionUser | None,
+    name: str,
+    *,
+    groups: Sequence[str],
+    roles: Sequence[str],
+    password: str | None = None,
+) -> dict[str, Any]:
+    user = require_role(backend, session, ADMIN)
+    return backend.engine.save_user(
+        user.name, name, groups=list(groups), roles=list(roles), password=password or None
+    )
+
+
+def insights(backend: Backend, session: SessionUser | None, *, days: int = 30) -> dict[str, Any]:
+    user = require_role(backend, session, ADMIN)
+    return backend.engine.insights(user.name, days=days)

@@ -1,8 +1,8 @@
 """DocQA web UI (Streamlit entry): `docqa ui`, or `streamlit run app/ui/main.py`.
 
 Not logged in: only the login page exists. Logged in: the pages the user's roles allow are
-registered (employee: Ask, My questions to experts; reviewer/admin: Review); each page checks the
-role again itself, and each action once more (app.ui.backend)."""
+registered (employee: Ask, My questions to experts; reviewer/admin: Review; admin: Admin, Insights);
+each page checks the role again itself, and each action once more (app.ui.backend)."""
 
 from __future__ import annotations
 
@@ -64,6 +64,24 @@ else:
                 icon=":material/rate_review:",
                 url_path="review",
                 default=not pages,
+            )
+        )
+    if user.has(be.ADMIN):
+        pages.append(
+            st.Page(
+                HERE / "pages" / "admin.py",
+                title="Admin",
+                icon=":material/admin_panel_settings:",
+                url_path="admin",
+                default=not pages,
+            )
+        )
+        pages.append(
+            st.Page(
+                HERE / "pages" / "insights.py",
+                title="Insights",
+                icon=":material/insights:",
+                url_path="insights",
             )
         )
     if not pages:

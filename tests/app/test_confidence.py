@@ -24,16 +24,17 @@ def test_more_evidence_never_lowers_the_score(field: str) -> None:
     assert lower <= score(base).score <= higher
 
 
-def test_the_shipped_weights_use_retrieval_support_and_fluency() -> None:
-    from app.confidence import WEIGHTS, load_weights
+def test_the_shipped_models_per_backend() -> None:
+    from app.confidence import MODELS
 
-    assert load_weights() == (WEIGHTS, load_weights()[1])
-    assert all(w >= 0 for w in WEIGHTS.values())
+    assert {"local", "extractive"} <= set(MODELS)
+    assert all(w >= 0 for weights, _ in MODELS.values() for w in weights.values())
     base = Signals(top_similarity=0.45, second_similarity=0.4, support=0.5, mean_logprob=-1.0)
     for field, bump in (("top_similarity", 0.2), ("support", 0.4), ("mean_logprob", 0.9)):
-        assert (
-            score(Signals(**{**base.__dict__, field: getattr(base, field) + bump})).score > score(base).score
-        )
+        more = Signals(**{**base.__dict__, field: getattr(base, field) + bump})
+        assert score(more).score > score(base).score
+    # an unknown backend (e.g. openai) is scored like the local model
+    assert score(base, backend="openai").score == score(base, backend="local").score
 
 
 def test_refusal_and_fallback_cap_the_score_and_say_why() -> None:

@@ -467,3 +467,156 @@ def test_escalation_is_routed_to_the_documents_reviewers_and_the_asker_sees_the_
     assert client.get("/escalations/9999", params={"user": "alice"}).status_code == 404
     assert client.get("/escalations", params={"user": "mallory"}).status_code == 404
     assert client.get("/insights/feedback", params={"user": "ada"}).json()["escalations"]["closed"] == 1
+
+
+# -- admin: uploads, re-ingest, users, insights ------------------------------------------------------
+def zip_bytes(members: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, text in members.items():
+            z.writestr(name, text)
+    return buf.getvalue()
+
+
+def upload(client: TestClient, user: str, set_name: str, groups: list[str], files: list[tuple[str, bytes]]):  # noqa: ANN201
+    parts = [("files", (name, content, "application/octet-stream")) for name, content in files]
+    return client.post("/uploads", data={"user": user, "set": set_name, "groups": groups}, files=parts)
+
+
+def finished_job(client: TestClient, job_id: str) -> dict:
+    wait_for(lambda: client.get(f"/jobs/{job_id}").json()["status"] not in ("queued", "running"), 30)
+    return client.get(f"/jobs/{job_id}").json()
+
+
+def test_upload_indexes_files_for_admins_only_and_refuses_zip_slip(client: TestClient, svc) -> None:  # noqa: ANN001
+    add_feedback_users(svc.db)
+    files = [
+        ("canteen.txt", b"The canteen opens at 11:30 and closes at 14:00.\n"),
+        ("parking.txt", b"Parking permits are issued by the facilities desk on floor 2.\n"),
+    ]
+    assert upload(client, "eve", "facilities", ["everyone"], files).status_code == 403
+    r = upload(client, "ada", "facilities", ["everyone"], files)
+    assert r.status_code == 202, r.text
+    assert r.json()["files"] == ["canteen.txt", "parking.txt"]
+    job = finished_job(client, r.json()["job_id"])
+    assert job["status"] == "done" and job["total"] == job["done"] == 2
+    assert {f["path"]: f["status"] for f in job["files"]} == {
+        "canteen.txt": "indexed",
+        "parking.txt": "indexed",
+    }
+    kept = svc.settings.data_dir / "uploads" / "facilities"
+    assert sorted(p.name for p in kept.iterdir()) == ["canteen.txt", "parking.txt"]
+    assert "11:30" in ask(client, "When does the canteen open?", "eve")["answer"]
+
+    # a zip: members extracted flat; one with ../ refuses the whole upload, nothing written
+    ok = upload(
+        client, "ada", "zipped", ["hr"], [("set.zip", zip_bytes({"sub/gym.txt": "The gym is free.\n"}))]
+    )
+    assert ok.status_code == 202, ok.text
+    assert ok.json()["files"] == ["sub__gym.txt"]
+    assert finished_job(client, ok.json()["job_id"])["counts"] == {"indexed": 1}
+    evil = zip_bytes({"fine.txt": "fine\n", "../evil.txt": "pwned\n"})
+    bad = upload(client, "ada", "zipped", ["hr"], [("evil.zip", evil)])
+    assert bad.status_code == 400 and "'..'" in bad.json()["detail"] and "../evil.txt" in bad.json()["detail"]
+    assert not (svc.settings.data_dir / "uploads" / "evil.txt").exists()
+    assert not (svc.settings.data_dir / "uploads" / "zipped" / "fine.txt").exists()
+    for name in ("/etc/passwd", "..\\x.txt"):
+        assert upload(client, "ada", "zipped", ["hr"], [(name, b"x")]).status_code == 400
+    assert upload(client, "ada", "../up", ["hr"], files).status_code == 400
+    assert upload(client, "ada", "zipped", [], files).status_code == 400  # readable by nobody: refused
+
+    # re-ingest: an uploaded document from its kept file; a document ingested from a path: 409
+    docs = {d["path"]: d for d in client.get("/documents").json()}
+    again = client.post(f"/documents/{docs['canteen.txt']['doc_id']}/reingest", json={"user": "ada"})
+    assert again.status_code == 202, again.text
+    assert finished_job(client, again.json()["job_id"])["counts"] == {"unchanged": 1}
+    assert (
+        client.post(f"/documents/{docs['canteen.txt']['doc_id']}/reingest", json={"user": "eve"}).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/documents/{docs['public/leave.txt']['doc_id']}/reingest", json={"user": "ada"}
+        ).status_code
+        == 409
+    )
+    # document actions with an acting user: admins only
+    leave = docs["public/leave.txt"]["doc_id"]
+    assert (
+        client.put(f"/documents/{leave}/groups", params={"user": "eve"}, json={"groups": []}).status_code
+        == 403
+    )
+    assert client.delete(f"/documents/{leave}", params={"user": "eve"}).status_code == 403
+
+
+def test_users_are_managed_by_admins_only(client: TestClient, svc) -> None:  # noqa: ANN001
+    from app.access import authenticate
+
+    add_feedback_users(svc.db)
+    assert client.get("/users", params={"user": "eve"}).status_code == 403
+    assert client.get("/users", params={"user": "nobody"}).status_code == 404
+    names = {u["name"]: u for u in client.get("/users", params={"user": "ada"}).json()}
+    assert names["hanna"]["groups"] == ["everyone", "hr"] and names["ada"]["roles"] == ["admin"]
+    assert "hr" in client.get("/groups", params={"user": "ada"}).json()
+    body = {"user": "ada", "name": "nina", "groups": ["everyone"], "roles": ["employee"]}
+    assert client.post("/users", json=body).status_code == 400  # a new user needs a password
+    r = client.post("/users", json=body | {"password": "nina-secret"})
+    assert r.status_code == 200 and r.json()["groups"] == ["everyone"]
+    assert authenticate(svc.db, "nina", "nina-secret")
+    r = client.post(
+        "/users", json=body | {"groups": ["everyone", "finance"], "roles": ["employee", "reviewer"]}
+    )
+    assert r.json()["groups"] == ["everyone", "finance"] and r.json()["roles"] == ["employee", "reviewer"]
+    assert authenticate(svc.db, "nina", "nina-secret"), "no password given: it is kept"
+    client.post("/users", json=body | {"password": "a-new-secret"})
+    assert authenticate(svc.db, "nina", "a-new-secret") and not authenticate(svc.db, "nina", "nina-secret")
+    assert client.post("/users", json=body | {"user": "eve", "password": "whatever1"}).status_code == 403
+    mine = {"user": "ada", "name": "ada", "groups": [], "roles": ["employee"]}
+    assert client.post("/users", json=mine).status_code == 400  # no admin takes admin from themself
+    assert client.post("/users", json=body | {"roles": ["boss"]}).status_code == 422
+
+
+def test_insights_count_questions_feedback_gaps_and_latency(client: TestClient, svc) -> None:  # noqa: ANN001
+    add_feedback_users(svc.db)
+    first = ask(client, LEAVE_Q, "alice")
+    ask(client, LEAVE_Q, "alice")
+    ask(client, "What is the airspeed of an unladen swallow?", "bob")
+    r = client.post(
+        "/feedback",
+        json={"user": "alice", "query_log_id": first["query_log_id"], "thumb": "down", "reason": "outdated"},
+    )
+    assert r.status_code == 200, r.text
+    assert client.get("/insights", params={"user": "bob"}).status_code == 403
+    data = client.get("/insights", params={"user": "ada", "days": 7}).json()
+    assert data["questions"] == 3 and len(data["per_day"]) == 7 and data["per_day"][-1]["questions"] == 3
+    assert data["feedback"]["down"] == 1 and data["feedback"]["down_reasons"]["outdated"] == 1
+    assert sum(data["bands"].values()) == 3
+    assert data["refused"] >= 1 and any("swallow" in g["question"] for g in data["gaps"])
+    assert data["latency_ms"]["p50"] > 0 and data["latency_ms"]["p95"] >= data["latency_ms"]["p50"]
+    assert 0 <= data["cache_hit_rate"] <= 1
+
+
+def test_engine_client_admin_methods_over_http(client: TestClient, svc) -> None:  # noqa: ANN001
+    from app.client import EngineClient, EngineError
+
+    add_feedback_users(svc.db)
+    ec = EngineClient("http://testserver")
+    ec._http = client  # the TestClient is an httpx.Client: the real multipart request, no socket
+    started = ec.upload("ada", "notes", ["everyone"], [("a.txt", b"The library opens at 9.\n")])
+    job = ec.wait_job(started["job_id"], interval_s=0.05)
+    assert job["status"] == "done" and job["counts"] == {"indexed": 1}
+    with pytest.raises(EngineError) as refused:
+        ec.upload("eve", "notes", ["everyone"], [("b.txt", b"x")])
+    assert refused.value.status == 403
+    assert {"ada", "eve"} <= {u["name"] for u in ec.users("ada")}
+    assert ec.save_user("ada", "eve", groups=["everyone", "it"], roles=["employee"])["groups"] == [
+        "everyone",
+        "it",
+    ]
+    assert ec.insights("ada", days=3)["days"] == 3
+    doc = next(d for d in ec.documents("notes"))
+    assert ec.set_groups(doc["doc_id"], ["it"], user="ada")["groups"] == ["it"]
+    assert ec.delete_document(doc["doc_id"], user="ada")["removed"] == doc["doc_id"]
