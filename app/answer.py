@@ -84,6 +84,15 @@ class Citation:
     page: int
     page_end: int
     snippet: str
+    verified_by: str = ""  # a verified answer (app/verified.py): cited as "Verified by <reviewer>, <date>"
+    verified_at: str = ""  # YYYY-MM-DD
+
+    @property
+    def label(self) -> str:
+        """Where in the source: "Verified by <reviewer>, <date>" for a verified answer, else the pages."""
+        if self.verified_by:
+            return f"Verified by {self.verified_by}" + (f", {self.verified_at}" if self.verified_at else "")
+        return f"p. {self.page}" if self.page == self.page_end else f"pp. {self.page}–{self.page_end}"
 
     def to_dict(self) -> dict:
         return self.__dict__.copy()
@@ -556,4 +565,6 @@ class Answerer:
             page=int(p.get("page_start", 1)),
             page_end=int(p.get("page_end", p.get("page_start", 1))),
             snippet=source.snippet,
+            verified_by=str(p.get("verified_by", "")) if p.get("kind") == "verified" else "",
+            verified_at=str(p.get("verified_at", "")) if p.get("kind") == "verified" else "",
         )

@@ -149,6 +149,8 @@ def print_answer(result: dict) -> None:
     out.print(f"[dim]{label}[/]", highlight=False)
     for c in result["citations"]:
         pages = f"p. {c['page']}" if c["page"] == c["page_end"] else f"pp. {c['page']}–{c['page_end']}"
+        if c.get("verified_by"):  # a verified answer (app/verified.py) has no pages
+            pages = f"Verified by {c['verified_by']}, {c.get('verified_at') or '?'}"
         snippet = " ".join(c["snippet"].split())
         short = snippet[:160] + ("…" if len(snippet) > 160 else "")
         out.print(f"[bold][{c['n']}][/] {c['path']}, {pages}: [dim]{short}[/]", highlight=False)

@@ -229,6 +229,19 @@ class EngineClient:
         """Usage, feedback, confidence, escalations, content gaps, latency, cache (admins only)."""
         return self._request("GET", "/insights", params={"user": user, "days": days})
 
+    def eval_runs(self, user: str, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Stored evaluation runs, newest first (evaluators and admins only; 403 otherwise)."""
+        return self._request("GET", "/eval/runs", params={"user": user, "limit": limit})
+
+    def eval_run(self, run_id: int, user: str) -> dict[str, Any]:
+        """One evaluation run with its per-question ``results`` (evaluators and admins only)."""
+        return self._request("GET", f"/eval/runs/{run_id}", params={"user": user})
+
+    def eval_compare(self, a: int, b: int, user: str, *, threshold: float | None = None) -> dict[str, Any]:
+        """Run B against run A: metric deltas, regressions, fixes, failures (evaluators and admins)."""
+        params = {"a": a, "b": b, "user": user} | ({"threshold": threshold} if threshold is not None else {})
+        return self._request("GET", "/eval/compare", params=params)
+
     def original(self, doc_id: str, user: str) -> dict[str, Any]:
         """The kept original of a document's current version, if ``user``'s groups may read it
         (EngineError 403 otherwise): {filename, media_type, content (bytes), version}."""
@@ -338,6 +351,30 @@ class EngineClient:
         """Feedback and escalation counts (admins only; 403 otherwise)."""
         params = {"user": user} | ({"since": since.isoformat()} if since else {})
         return self._request("GET", "/insights/feedback", params=params)
+
+    # -- verified answers (see app/verified.py) ------------------------------------------------------
+    def publish_verified(
+        self,
+        escalation_id: int,
+        user: str,
+        *,
+        question: str | None = None,
+        answer: str | None = None,
+        groups: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        """Publish an answered escalation as a verified answer readable by ``groups`` (default: the
+        escalation's routing groups); question and answer default to the escalation's and its reply."""
+        body = {"user": user, "escalation_id": escalation_id, "question": question, "answer": answer}
+        body["groups"] = list(groups) if groups is not None else None
+        return self._request("POST", "/verified", json=body)
+
+    def verified_answers(self, user: str) -> list[dict[str, Any]]:
+        """The verified answers ``user`` may read or has published (all for admins), newest first."""
+        return self._request("GET", "/verified", params={"user": user})
+
+    def unpublish_verified(self, verified_id: int, user: str) -> dict[str, Any]:
+        """Remove a verified answer (the reviewer who published it, or an admin)."""
+        return self._request("DELETE", f"/verified/{verified_id}", params={"user": user})
 
 
 def _filename(disposition: str) -> str:
@@ -607,6 +644,59 @@ class InProcessEngine:
             now=now,
         )
 
+    # -- evaluation runs: read-only (`docqa eval run` writes them; eval/runs.py) ----------------------
+    def require_evaluator(self, user: str) -> None:
+        """EngineError 404 for an unknown user, 403 unless they hold the role evaluator or admin.
+
+        Permission rule: evaluation results hold answer text quoted from documents, asked as other
+        users; only evaluators and admins may read them, and that role is the check. An answer that
+        leaked (cited a document its asker may not read) is withheld, as in `docqa eval report`."""
+        found = self.services.db.get_user(user)
+        if found is None:
+            raise EngineError(404, f"no user {user!r}; see `docqa users list`")
+        if not {"evaluator", "admin"} & set(found.role_list):
+            raise EngineError(403, f"{user} is neither an evaluator nor an admin")
+
+    def _stored_eval_run(self, run_id: int) -> Any:  # noqa: ANN401 - app.models.EvalRun
+        run = self.services.db.get_eval_run(run_id)
+        if run is None:
+            raise EngineError(404, f"no evaluation run {run_id}; see `docqa eval list`")
+        return run
+
+    def eval_runs(self, user: str, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The stored runs, newest first: id, set, backend, model, status, dates, metrics."""
+        self.require_evaluator(user)
+        return [_eval_run_row(r) for r in self.services.db.list_eval_runs(max(1, min(int(limit), 1000)))]
+
+    def eval_run(self, run_id: int, user: str) -> dict[str, Any]:
+        """One run and its ``results`` in the order asked (EvalResult columns plus ``leaked``)."""
+        self.require_evaluator(user)
+        run = self._stored_eval_run(run_id)
+        results = [_eval_result_row(r.to_dict()) for r in self.services.db.list_eval_results(run_id)]
+        return _eval_run_row(run) | {"results": results}
+
+    def eval_compare(self, a: int, b: int, user: str, *, threshold: float | None = None) -> dict[str, Any]:
+        """Run B against baseline A with eval.metrics.compare_runs (as `docqa eval compare`): per-metric
+        deltas, regressions (right in A, wrong in B; with both answers), fixes and the gate's failures."""
+        from eval.metrics import compare_runs
+
+        self.require_evaluator(user)
+        runs = {i: self._stored_eval_run(i) for i in (a, b)}
+        db = self.services.db
+        rows = {i: [_eval_result_row(r.to_dict()) for r in db.list_eval_results(i)] for i in (a, b)}
+        result = compare_runs(
+            runs[a].metrics or {}, runs[b].metrics or {}, rows[a], rows[b], threshold=threshold
+        )
+        a_by_id = {r["item_id"]: r for r in rows[a]}
+        b_by_id = {r["item_id"]: r for r in rows[b]}
+        for reg in result["regressions"]:
+            before, after = a_by_id[reg["item_id"]], b_by_id[reg["item_id"]]
+            reg["answer"] = after["answer"].get("answer", "")  # withheld already when it leaked
+            reg["a_answer"] = before["answer"].get("answer", "")
+            reg["tags"] = after.get("tags") or []
+            reg["leaked"] = after["leaked"]
+        return result | {"a": a, "b": b}
+
     # -- feedback and escalations: app/feedback.py checks who may do what -----------------------------
     def feedback(
         self, query_log_id: int, user: str, thumb: str, *, reason: str | None = None, comment: str = ""
@@ -685,6 +775,48 @@ class InProcessEngine:
                 raise EngineError(403, "only admins can see feedback insights")
             return feedback_summary(self.services.db, since)
 
+    # -- verified answers: app/verified.py checks who may do what -------------------------------------
+    def publish_verified(
+        self,
+        escalation_id: int,
+        user: str,
+        *,
+        question: str | None = None,
+        answer: str | None = None,
+        groups: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        """Publish an answered escalation as a verified answer readable by ``groups`` (default: the
+        escalation's routing groups); question and answer default to the escalation's and its reply."""
+        from app.verified import publish
+
+        svc = self.services
+        with self._feedback_call(user):
+            found = publish(
+                svc.db,
+                svc.store,
+                svc.embedder,
+                user,
+                escalation_id,
+                question=question,
+                answer=answer,
+                groups=groups,
+            )
+        return found.to_dict()
+
+    def verified_answers(self, user: str) -> list[dict[str, Any]]:
+        """The verified answers ``user`` may read or has published (all for admins), newest first."""
+        from app.verified import list_verified
+
+        with self._feedback_call(user):
+            return [v.to_dict() for v in list_verified(self.services.db, user)]
+
+    def unpublish_verified(self, verified_id: int, user: str) -> dict[str, Any]:
+        """Remove a verified answer (the reviewer who published it, or an admin)."""
+        from app.verified import unpublish
+
+        with self._feedback_call(user):
+            return unpublish(self.services.db, self.services.store, user, verified_id).to_dict()
+
     @contextmanager
     def _feedback_call(self, user: str) -> Iterator[None]:
         """404 for an unknown user; app.feedback's errors as EngineError with their HTTP status."""
@@ -736,3 +868,36 @@ def _user_row(user: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.User
         "roles": user.role_list,
         "created": user.created_at.isoformat() if user.created_at else None,
     }
+
+
+EVAL_WITHHELD = "[withheld: this answer cited a document its asker may not read]"
+
+
+def _eval_run_row(run: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.EvalRun
+    return {
+        "id": run.id,
+        "set": run.set_name,
+        "backend": run.backend,
+        "model": run.model,
+        "prompt_version": run.prompt_version,
+        "status": run.status,
+        "total": run.total,
+        "settings": run.settings or {},
+        "metrics": run.metrics or {},
+        "started": run.started_at.isoformat() if run.started_at else None,
+        "finished": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+def _eval_result_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An EvalResult as JSON plus ``leaked``; a leaked answer keeps no text and no snippets."""
+    from eval.metrics import leaked
+
+    out = dict(row) | {"leaked": leaked(row)}
+    if out["leaked"]:
+        answer = dict(out.get("answer") or {})
+        answer["answer"] = EVAL_WITHHELD
+        answer["citations"] = [c | {"snippet": ""} for c in answer.get("citations") or []]
+        answer.pop("sources", None)
+        out["answer"] = answer
+    return out

@@ -28,6 +28,7 @@ from app.models import (
     IngestRun,
     QueryLog,
     User,
+    VerifiedAnswer,
     utcnow,
 )
 
@@ -508,6 +509,43 @@ class Database:
     def list_group_names(self) -> list[str]:
         with self.session() as s:
             return list(s.scalars(select(Group.name).order_by(Group.name)))
+
+    # -- verified answers (app/verified.py) -------------------------------------------------------
+    def add_verified_answer(self, **fields: Any) -> VerifiedAnswer:
+        """A new verified answer; its ``doc_id`` is "verified-<id>"."""
+        with self.session() as s:
+            row = VerifiedAnswer(**fields)
+            s.add(row)
+            s.flush()
+            row.doc_id = f"verified-{row.id}"
+            s.flush()
+            return row
+
+    def get_verified_answer(self, verified_id: int) -> VerifiedAnswer | None:
+        with self.session() as s:
+            return s.get(VerifiedAnswer, verified_id)
+
+    def get_verified_answers(self, doc_ids: Sequence[str]) -> list[VerifiedAnswer]:
+        """The verified answers among ``doc_ids`` ("verified-<id>") that exist."""
+        if not doc_ids:
+            return []
+        with self.session() as s:
+            q = select(VerifiedAnswer).where(VerifiedAnswer.doc_id.in_(sorted(set(doc_ids))))
+            return list(s.scalars(q))
+
+    def list_verified_answers(self) -> list[VerifiedAnswer]:
+        """Newest first."""
+        with self.session() as s:
+            q = select(VerifiedAnswer).order_by(VerifiedAnswer.created_at.desc(), VerifiedAnswer.id.desc())
+            return list(s.scalars(q))
+
+    def delete_verified_answer(self, verified_id: int) -> bool:
+        with self.session() as s:
+            row = s.get(VerifiedAnswer, verified_id)
+            if row is None:
+                return False
+            s.delete(row)
+            return True
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

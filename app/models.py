@@ -321,3 +321,21 @@ class EvalResult(Base):
 
     def to_dict(self) -> dict:
         return {c.name: getattr(self, c.name) for c in self.__table__.columns if c.name != "created_at"}
+
+
+# -- verified answers (app/verified.py) -----------------------------------------------------------
+class VerifiedAnswer(Base):
+    """A reviewer's curated question/answer, published from an escalation for readers in ``groups``.
+    It is indexed as one vector-store point with ``doc_id`` ("verified-<id>", set once the id is known)."""
+
+    __tablename__ = "verified_answers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doc_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    groups: Mapped[list] = mapped_column(JSON, default=list)
+    reviewer: Mapped[str] = mapped_column(String(100), index=True)
+    escalation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("escalations.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

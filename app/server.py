@@ -422,6 +422,34 @@ class FeedbackSummary(BaseModel):
     escalations: dict[str, int] = Field(description="per status, and total")
 
 
+# -- verified answer models (app/verified.py) --------------------------------------------------------
+VerifiedId = Annotated[int, PathParam(description="The verified answer's id.")]
+
+
+class PublishRequest(BaseModel):
+    user: UserName
+    escalation_id: int = Field(description="An answered escalation routed or assigned to the user.")
+    question: str | None = Field(None, max_length=1000, description="Default: the escalation's question.")
+    answer: str | None = Field(None, max_length=10_000, description="Default: the escalation's reply.")
+    groups: list[str] | None = Field(
+        None,
+        description="Groups that may read it (at least one); a reviewer picks among the escalation's "
+        "routing groups (its own groups when it has none), an admin any. Default: the routing groups.",
+    )
+
+
+class VerifiedOut(BaseModel):
+    id: int
+    doc_id: str = Field(description="Its id in the vector store and in citations (verified-<id>).")
+    question: str
+    answer: str
+    groups: list[str]
+    reviewer: str
+    escalation_id: int | None
+    created_at: str | None = Field(description="ISO 8601, UTC")
+    can_unpublish: bool = Field(description="The requesting user may remove it.")
+
+
 # -- admin models -----------------------------------------------------------------------------------
 AdminParam = Annotated[
     str | None,
@@ -779,6 +807,37 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
     def close_escalation(body: UserRequest, escalation_id: EscalationId) -> dict[str, Any]:
         return local.close_escalation(escalation_id, body.user)
 
+    # -- verified answers (app/verified.py checks who may do what) --------------------------------
+    @app.post(
+        "/verified",
+        response_model=VerifiedOut,
+        status_code=201,
+        summary="Publish an answered escalation as a verified answer for readers in the chosen groups",
+        responses=_responses(400, 403, 404, 409),
+    )
+    def publish_verified(req: PublishRequest) -> dict[str, Any]:
+        return local.publish_verified(
+            req.escalation_id, req.user, question=req.question, answer=req.answer, groups=req.groups
+        )
+
+    @app.get(
+        "/verified",
+        response_model=list[VerifiedOut],
+        summary="Verified answers the user may read or has published (all for admins), newest first",
+        responses=_responses(404),
+    )
+    def list_verified(user: UserParam) -> Any:  # noqa: ANN401
+        return local.verified_answers(user)
+
+    @app.delete(
+        "/verified/{verified_id}",
+        response_model=VerifiedOut,
+        summary="Unpublish a verified answer (the reviewer who published it, or an admin)",
+        responses=_responses(403, 404),
+    )
+    def unpublish_verified(verified_id: VerifiedId, user: UserParam) -> dict[str, Any]:
+        return local.unpublish_verified(verified_id, user)
+
     @app.get(
         "/insights/feedback",
         response_model=FeedbackSummary,
@@ -803,6 +862,43 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         user: UserParam, days: Annotated[int, Query(ge=1, le=366, description="The last N days.")] = 30
     ) -> dict[str, Any]:
         return local.insights(user, days=days)
+
+    # -- evaluation runs (read-only; evaluators and admins only: results quote documents) ----------
+    @app.get(
+        "/eval/runs",
+        summary="Stored evaluation runs, newest first (evaluators and admins only)",
+        responses=_responses(403, 404),
+    )
+    def eval_runs(
+        user: UserParam, limit: Annotated[int, Query(ge=1, le=1000, description="At most N runs.")] = 100
+    ) -> list[dict[str, Any]]:
+        return local.eval_runs(user, limit=limit)
+
+    @app.get(
+        "/eval/runs/{run_id}",
+        summary="One evaluation run and its per-question results (evaluators and admins only)",
+        responses=_responses(403, 404),
+    )
+    def eval_run(
+        run_id: Annotated[int, PathParam(description="The run's id.")], user: UserParam
+    ) -> dict[str, Any]:
+        return local.eval_run(run_id, user)
+
+    @app.get(
+        "/eval/compare",
+        summary="Run b against baseline run a: metric deltas and per-question regressions "
+        "(evaluators and admins only)",
+        responses=_responses(403, 404),
+    )
+    def eval_compare(
+        a: Annotated[int, Query(description="The baseline run.")],
+        b: Annotated[int, Query(description="The run to judge against it.")],
+        user: UserParam,
+        threshold: Annotated[
+            float | None, Query(ge=0, description="Gate: name each gated metric dropping by more.")
+        ] = None,
+    ) -> dict[str, Any]:
+        return local.eval_compare(a, b, user, threshold=threshold)
 
     # -- users (admins only) -----------------------------------------------------------------------
     @app.get("/users", response_model=list[UserOut], summary="Users, their groups and roles (admins only)")

@@ -110,7 +110,9 @@ def calibrate_cmd(
         [], "--rows", help="Refit from rows earlier runs saved (repeatable) instead of asking again."
     ),
     write: bool = typer.Option(
-        False, "--write", help="Store the fitted weights in app/confidence_weights.json."
+        False,
+        "--write",
+        help="Store the refit for the rows' backend in app/confidence_weights.json.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -121,35 +123,27 @@ def calibrate_cmd(
     from app.confidence import WEIGHTS_FILE
     from app.console import err, fail, services
     from eval.calibration import summarise
-    from eval.datasets import SHARED_DATA, prepare_clapnq
-    from eval.golden import golden_path, load_golden
     from eval.runner import run_golden
+    from eval.runs import SetError, load_set, set_path, set_settings
 
     if rows_files:
         rows = [json.loads(ln) for f in rows_files for ln in f.read_text().splitlines() if ln.strip()]
         source = " + ".join(str(f) for f in rows_files)
     else:
-        settings = Settings()
+        settings = set_settings(set_name, Settings())  # clapnq: its own state under <data_dir>/eval
         settings.answer_cache = False
-        if set_name == "clapnq":  # its own state: the ClapNQ corpus is not the company's documents
-            settings.data_dir = settings.data_dir / "eval" / "clapnq"
-            path = SHARED_DATA / "clapnq"
-        else:
-            path = Path(set_name) if set_name.endswith(".jsonl") else golden_path(set_name)
-            if not path.is_file():
-                raise fail(f"no golden set {set_name!r} ({path} not found)")
+        try:
+            path = "clapnq" if set_name == "clapnq" else set_path(set_name)
+        except SetError as exc:
+            raise fail(str(exc)) from None
         saved = settings.data_dir / "eval" / f"calibrate-{dt.datetime.now():%Y%m%d-%H%M%S}.jsonl"
         saved.parent.mkdir(parents=True, exist_ok=True)
         rows = []
         with services(settings) as svc, saved.open("w") as fh:
-            if set_name == "clapnq":
-                err.print(f"ingesting the ClapNQ corpus into {settings.data_dir} (once) …")
-                try:
-                    items = prepare_clapnq(svc)
-                except (OSError, RuntimeError) as exc:
-                    raise fail(str(exc)) from None
-            else:
-                items = load_golden(path)
+            try:
+                items = load_set(set_name, svc, progress=err.print)
+            except SetError as exc:
+                raise fail(str(exc)) from None
             items = items[:limit] if limit else items
 
             def on_row(row) -> None:  # noqa: ANN001 - eval.runner.Row
@@ -180,13 +174,19 @@ def calibrate_cmd(
         "refused_answerable": sum(r["answer"]["refused"] for r in rows if r["answerable"]),
     }
     if write and "fitted" in report:
-        backends = sorted({r["answer"]["backend"] for r in rows})
-        WEIGHTS_FILE.write_text(json.dumps({
+        backends = sorted({r["answer"]["backend"] for r in answered})
+        if len(backends) != 1:
+            raise fail(f"the rows mix answer backends ({', '.join(backends)}): fit one backend at a time")
+        data = json.loads(WEIGHTS_FILE.read_text())
+        data["backends"][backends[0]] = {
             "weights": report["fitted"]["weights"],
             "bias": report["fitted"]["bias"],
-            "fitted": {"on": source, "answers": report["answers"], "backends": backends,
-                       "cv_auroc": report["fitted"]["cv_auroc"], "date": f"{dt.date.today()}"},
-        }, indent=2) + "\n")  # fmt: skip
+            "fitted": {"on": source, "answers": report["answers"], "correct": report["correct"],
+                       "cv_auroc": report["fitted"]["cv_auroc"], "cv_ece": report["fitted"]["cv_ece"],
+                       "before": {k: report["current"][k] for k in ("auroc", "ece")},
+                       "date": f"{dt.date.today()}"},
+        }  # fmt: skip
+        WEIGHTS_FILE.write_text(json.dumps(data, indent=2) + "\n")
         report["written"] = str(WEIGHTS_FILE)
     if as_json:
         print(json.dumps(report, indent=2))
@@ -329,3 +329,232 @@ def retrieval_cmd(
     out.print(t)
     for note in result.notes:
         out.print(f"note: {note}")
+
+
+# -- docqa eval run | list | report | compare (EvalRun rows; eval/runs.py) ---------------------------
+def _print_metrics(metrics: dict, title: str) -> None:
+    from eval.report import METRIC_ROWS, fmt
+
+    t = Table("metric", "value", title=title)
+    for key, label, kind in METRIC_ROWS:
+        t.add_row(label, fmt(metrics.get(key), kind))
+    out.print(t)
+    tags = metrics.get("tags") or {}
+    if tags:
+        tt = Table("tag", "questions", "correct", "accuracy", title="accuracy per tag")
+        for tag, v in tags.items():
+            tt.add_row(tag, str(v["questions"]), str(v["correct"]), fmt(v["accuracy"], "pct"))
+        out.print(tt)
+    _print_ragas(metrics.get("ragas"))
+
+
+def _print_ragas(ragas: dict | None) -> None:
+    from eval.report import ragas_rows
+
+    rows = ragas_rows(ragas)
+    if not rows:
+        return
+    t = Table("RAGAS metric", "value", title=f"RAGAS ({ragas['mode']})")
+    for label, value in rows:
+        t.add_row(label, value)
+    out.print(t)
+
+
+@eval_app.command("run")
+def run_cmd(
+    set_name: str | None = typer.Option(
+        None, "--set", help="demo, clapnq (ingested into <data_dir>/eval/clapnq), or a .jsonl path."
+    ),
+    as_user: str | None = typer.Option(None, "--as", help="Ask every question as this user."),
+    limit: int | None = typer.Option(None, min=1, help="Only the first N questions."),
+    backend: str | None = typer.Option(None, help="local, openai or extractive (default: settings)."),
+    resume: int | None = typer.Option(None, "--resume", help="Continue run RUN_ID: ask only what it lacks."),
+    ragas: str = typer.Option(
+        "nonllm",
+        "--ragas",
+        help="RAGAS scores of the answers: none; nonllm (no judge: context precision/recall against the "
+        "reference pages, string and MiniLM similarity to the reference answer); llm (faithfulness, answer "
+        "relevancy, context precision/recall judged by the configured LLM backend: slow on CPU).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the run's metrics as JSON."),
+) -> None:
+    """Ask a golden set through the real engine, store an EvalRun with one row per question, and
+    print its metrics. Ctrl-C keeps what was answered (status "interrupted"); --resume continues."""
+    from contextlib import ExitStack
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from app.console import err, fail, services
+    from eval.runs import SetError, check_ready, execute_run, load_set, pending, set_settings, start_run
+
+    if ragas not in ("none", "nonllm", "llm"):
+        raise fail(f"--ragas must be none, nonllm or llm, got {ragas!r}")
+    base = Settings()
+    base.answer_cache = False
+    with ExitStack() as stack:
+        rec = stack.enter_context(services(base))  # the runs live in the configured data dir
+        run = None
+        if resume is not None:
+            run = rec.db.get_eval_run(resume)
+            if run is None:
+                raise fail(f"no evaluation run {resume}")
+            if set_name and set_name != run.set_name:
+                raise fail(f"run {resume} is over set {run.set_name!r}, not {set_name!r}")
+            if as_user or limit or backend:
+                raise fail("--resume continues a run with its own --as, --limit and --backend")
+            set_name = run.set_name
+            as_user, limit = run.settings.get("as_user"), run.settings.get("limit")
+        elif not set_name:
+            raise fail("give --set NAME (demo, clapnq or a .jsonl path) or --resume RUN_ID")
+        settings = set_settings(set_name, base)
+        eng = rec if settings.data_dir == base.data_dir else stack.enter_context(services(settings))
+        try:
+            items = load_set(set_name, eng, progress=err.print)
+            items = items[:limit] if limit else items
+            check_ready(eng, items, as_user)
+        except (SetError, ValueError) as exc:
+            raise fail(str(exc)) from None
+        if run is None:
+            run = start_run(
+                rec.db, set_name, settings, total=len(items), backend=backend, as_user=as_user, limit=limit
+            )
+        todo = pending(rec.db, run, items)
+        err.print(f"evaluation run {run.id}: {set_name}, {todo} of {len(items)} to ask", highlight=False)
+        bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=err, transient=True,
+        )  # fmt: skip
+        with bar:
+            task = bar.add_task(f"run {run.id}", total=len(items), completed=len(items) - todo)
+            try:
+                status, metrics = execute_run(eng, rec.db, run, items, on_result=lambda _: bar.advance(task))
+            except ValueError as exc:
+                raise fail(str(exc)) from None
+        if status == "done" and ragas != "none":
+            from app.llm import LLMUnavailableError
+            from eval.runs import score_ragas
+
+            err.print(f"RAGAS ({ragas}) scoring of run {run.id} …", highlight=False)
+            try:
+                metrics["ragas"] = score_ragas(eng, rec.db, run, items, ragas, settings)
+            except (ValueError, LLMUnavailableError) as exc:
+                raise fail(f"RAGAS scoring failed: {exc}") from None
+    if as_json:
+        print(json.dumps({"run": run.id, "status": status, "metrics": metrics}, indent=2))
+    else:
+        _print_metrics(metrics, f"evaluation run {run.id}: {set_name} ({status})")
+    if status == "interrupted":
+        err.print(f"interrupted: continue with `docqa eval run --resume {run.id}`", highlight=False)
+        raise typer.Exit(130)
+
+
+@eval_app.command("list")
+def list_cmd(
+    limit: int = typer.Option(50, min=1, help="The newest N runs."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The evaluation runs stored in this data dir, newest first."""
+    from app.console import services
+    from eval.report import fmt
+
+    with services(Settings()) as svc:
+        runs = svc.db.list_eval_runs(limit)
+        counts = {r.id: len(svc.db.list_eval_results(r.id)) for r in runs}
+    if as_json:
+        print(json.dumps([{
+            "id": r.id, "set": r.set_name, "status": r.status, "backend": r.backend, "model": r.model,
+            "started_at": r.started_at.isoformat(), "questions": counts[r.id], "total": r.total,
+            "accuracy": (r.metrics or {}).get("accuracy"), "leaks": (r.metrics or {}).get("leaks"),
+        } for r in runs], indent=2))  # fmt: skip
+        return
+    t = Table("id", "set", "status", "backend", "started", "questions", "accuracy", "refusal recall", "leaks",
+              title="evaluation runs")  # fmt: skip
+    for r in runs:
+        m = r.metrics or {}
+        t.add_row(str(r.id), r.set_name, r.status, r.backend, f"{r.started_at:%Y-%m-%d %H:%M}",
+                  f"{counts[r.id]}/{r.total}", fmt(m.get("accuracy"), "pct"),
+                  fmt(m.get("refusal_recall"), "pct"), fmt(m.get("leaks"), "n"))  # fmt: skip
+    out.print(t)
+
+
+@eval_app.command("report")
+def report_cmd(
+    run_id: int = typer.Argument(..., help="An evaluation run id (docqa eval list)."),
+    out_file: Path | None = typer.Option(
+        None, "--out", help="FILE.md or FILE.html (default <data_dir>/eval/run-ID.md)."
+    ),
+) -> None:
+    """Write a run's report: metrics, accuracy per tag, reliability table and diagram, failing questions."""
+    from app.console import fail, services
+    from eval.report import write_report
+
+    settings = Settings()
+    with services(settings) as svc:
+        run = svc.db.get_eval_run(run_id)
+        if run is None:
+            raise fail(f"no evaluation run {run_id}")
+        results = [r.to_dict() for r in svc.db.list_eval_results(run_id)]
+    target = out_file or settings.data_dir / "eval" / f"run-{run_id}.md"
+    for path in write_report(run, results, target):
+        out.print(f"wrote {path}")
+
+
+def _ragas_deltas(a_metrics: dict | None, b_metrics: dict | None) -> dict:
+    """Deltas (B - A) of the RAGAS scores either run has (ragas_<name>; higher is better)."""
+    from eval.ragas_eval import flat_metrics
+
+    a = flat_metrics((a_metrics or {}).get("ragas"))
+    b = flat_metrics((b_metrics or {}).get("ragas"))
+    return {
+        name: {"a": a.get(name), "b": b.get(name),
+               "delta": None if a.get(name) is None or b.get(name) is None else b[name] - a[name]}
+        for name in sorted(a.keys() | b.keys())
+    }  # fmt: skip
+
+
+@eval_app.command("compare")
+def compare_cmd(
+    run_a: int = typer.Argument(..., help="The baseline run."),
+    run_b: int = typer.Argument(..., help="The run to judge against it."),
+    fail_on_regression: float | None = typer.Option(
+        None,
+        "--fail-on-regression",
+        help="Exit 1 when accuracy, refusal recall or citation page "
+        "accuracy drops by more than this (e.g. 0.02), or B has a permission leak.",
+    ),  # fmt: skip
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Per-metric changes from run A to run B and the questions A got right and B got wrong."""
+    from app.console import fail, services
+    from eval.metrics import compare_runs
+    from eval.report import fmt
+
+    with services(Settings()) as svc:
+        runs = {i: svc.db.get_eval_run(i) for i in (run_a, run_b)}
+        for i, r in runs.items():
+            if r is None:
+                raise fail(f"no evaluation run {i}")
+        rows = {i: [r.to_dict() for r in svc.db.list_eval_results(i)] for i in (run_a, run_b)}
+    result = compare_runs(
+        runs[run_a].metrics or {}, runs[run_b].metrics or {}, rows[run_a], rows[run_b],
+        threshold=fail_on_regression,
+    )  # fmt: skip
+    result["deltas"] |= _ragas_deltas(runs[run_a].metrics, runs[run_b].metrics)
+    result |= {"a": run_a, "b": run_b}
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        t = Table("metric", f"run {run_a}", f"run {run_b}", "change", title=f"compare {run_a} → {run_b}")
+        for name, d in result["deltas"].items():
+            delta = "–" if d["delta"] is None else f"{d['delta']:+.3f}"
+            kind = "n" if isinstance(d["a"], int) and isinstance(d["b"], int) else "f3"
+            t.add_row(name, fmt(d["a"], kind), fmt(d["b"], kind), delta)
+        out.print(t)
+        out.print(f"{result['common_questions']} questions in both runs; "
+                  f"{len(result['regressions'])} regressed, {len(result['fixes'])} fixed")  # fmt: skip
+        for r in result["regressions"]:
+            out.print(f"  regressed {r['item_id']}: {r['question']}", highlight=False)
+        for f in result["failures"]:
+            out.print(f"[bold red]regression:[/] {f}", highlight=False)
+    if fail_on_regression is not None and result["failures"]:
+        raise typer.Exit(1)

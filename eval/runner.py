@@ -71,24 +71,29 @@ def run_golden(
     *,
     backend: str | None = None,
     on_row: Callable[[Row], None] | None = None,
+    as_user: str | None = None,
 ) -> list[Row]:
-    """Ask every item as its user through the same answerer the product uses (no answer cache:
-    every question is really answered) and label each answer with ``judge``."""
+    """Ask every item as its user (or all of them as ``as_user``) through the same answerer the
+    product uses (no answer cache: every question is really answered) and label each answer with
+    ``judge``. Each row's ``extra`` holds the asker's groups and whether a cited page holds a
+    reference page (``page_hit``, None if unanswerable)."""
     from app.access import user_groups
 
     answerer = svc.answerer(backend)
     answerer.cache = None
     rows = []
     for item in items:
-        if svc.db.get_user(item.user) is None:
-            raise ValueError(f"golden item {item.id}: no user {item.user!r} (seed the demo users first)")
+        user = as_user or item.user
+        if svc.db.get_user(user) is None:
+            raise ValueError(f"golden item {item.id}: no user {user!r} (seed the demo users first)")
+        groups = user_groups(svc.db, user)
         t = time.perf_counter()
-        result = answerer.ask(item.question, user_groups(svc.db, item.user)).to_dict()
+        result = answerer.ask(item.question, groups).to_dict()
         correct, hit, mentions = judge(item, result)
         row = Row(
             id=item.id,
             question=item.question,
-            user=item.user,
+            user=user,
             answerable=item.answerable,
             tags=list(item.tags),
             answer=result,
@@ -96,6 +101,10 @@ def run_golden(
             citation_hit=hit,
             mentions=mentions,
             seconds=time.perf_counter() - t,
+            extra={
+                "groups": groups,
+                "page_hit": citation_hit(item, result) if item.answerable else None,
+            },
         )
         rows.append(row)
         if on_row:

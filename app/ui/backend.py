@@ -229,6 +229,9 @@ def turns(backend: Backend, session: SessionUser | None, conversation_id: int) -
     readable = {
         d.doc_id for d in backend.db.get_documents(sorted(cited)) if set(d.group_names) & set(user.groups)
     }
+    readable |= {  # verified answers (app/verified.py) cited like documents, with their own groups
+        v.doc_id for v in backend.db.get_verified_answers(sorted(cited)) if set(v.groups) & set(user.groups)
+    }
     out = []
     for t in rows:
         answer = dict(t.answer or {})

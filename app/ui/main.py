@@ -1,8 +1,9 @@
 """DocQA web UI (Streamlit entry): `docqa ui`, or `streamlit run app/ui/main.py`.
 
 Not logged in: only the login page exists. Logged in: the pages the user's roles allow are
-registered (employee: Ask, My questions to experts; reviewer/admin: Review; admin: Admin, Insights);
-each page checks the role again itself, and each action once more (app.ui.backend)."""
+registered (employee: Ask, My questions to experts; reviewer/admin: Review; admin: Admin, Insights;
+evaluator/admin: Evaluate); each page checks the role again itself, and each action once more
+(app.ui.backend; the Evaluate page's own reads)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,16 @@ else:
                 title="Insights",
                 icon=":material/insights:",
                 url_path="insights",
+            )
+        )
+    if user.has(be.EVALUATOR, be.ADMIN):
+        pages.append(
+            st.Page(
+                HERE / "pages" / "evaluate.py",
+                title="Evaluate",
+                icon=":material/fact_check:",
+                url_path="evaluate",
+                default=not pages,
             )
         )
     if not pages:

@@ -117,6 +117,10 @@ def highlight(snippet: str, words: set[str]) -> str:
 
 
 def pages_label(citation: Mapping[str, Any]) -> str:
+    """Where the citation points: "Verified by <reviewer>, <date>" for a verified answer, else its pages."""
+    if citation.get("verified_by"):
+        at = citation.get("verified_at") or ""
+        return f"Verified by {citation['verified_by']}" + (f", {at}" if at else "")
     page, end = citation.get("page"), citation.get("page_end") or citation.get("page")
     if not page:
         return ""

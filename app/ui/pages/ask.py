@@ -50,6 +50,8 @@ def show_sources(turn_id: int, answer: dict[str, Any]) -> None:
             st.caption(c.get("path", ""))
             snippet = render.highlight(c.get("snippet", ""), render.cited_words(text, n))
             st.html(f'<div class="docqa-snippet" style="font-size:0.9em;line-height:1.45">{snippet}</div>')
+            if c.get("verified_by"):  # a reviewer's verified answer: the card is the whole source
+                continue
             key = f"open_{turn_id}_{n}"
             if st.button("Open source", key=f"btn_{key}", icon=":material/description:"):
                 st.session_state[key] = not st.session_state.get(key, False)

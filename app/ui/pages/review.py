@@ -1,4 +1,5 @@
-"""Review (reviewers, admins): the escalations routed to them; claim, reply, close."""
+"""Review (reviewers, admins): the escalations routed to them; claim, reply, close, publish as a
+verified answer (and unpublish)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,19 @@ FILTERS = {
     "all": "All",
 }
 
+
+def publish(eid: int, question: str, answer: str, groups: list[str]) -> dict:
+    """The engine checks that the user may publish this escalation to these groups."""
+    me = be.require_role(B, state.session(), *be.REVIEW_ROLES)
+    return B.engine.publish_verified(eid, me.name, question=question, answer=answer, groups=groups)
+
+
+def unpublish(verified_id: int) -> dict:
+    me = be.require_role(B, state.session(), *be.REVIEW_ROLES)
+    return B.engine.unpublish_verified(verified_id, me.name)
+
+
+all_groups = (state.run_action(lambda: be.groups(B, state.session())) or []) if user.has(be.ADMIN) else []
 st.title("Review")
 status = st.selectbox("Show", list(FILTERS), format_func=FILTERS.get, key="review_status")
 queue = state.run_action(lambda: be.review_queue(B, state.session(), status=status)) or []
@@ -48,6 +62,25 @@ for e in queue:
                     st.markdown(f"{head}: {render.md_escape(s.get('snippet', ''))}")
         if e.get("reply"):
             st.success(f"Reply by {e.get('replied_by')}: {render.md_escape(e['reply'])}")
+            with st.expander("Publish as verified answer"):
+                routing = list(e["groups"]) or list(user.groups)  # a ticket citing nothing: your groups
+                choices = sorted(set(routing) | set(all_groups))
+                with st.form(f"publish_form_{eid}"):
+                    q = st.text_input("Question", value=e["question"], key=f"pub_q_{eid}")
+                    a = st.text_area("Answer", value=e["reply"], key=f"pub_a_{eid}")
+                    g = st.multiselect(
+                        "Who may read it",
+                        choices,
+                        default=list(e["groups"]),
+                        key=f"pub_g_{eid}",
+                        help="Readers in these groups will get it cited as "
+                        "“Verified by <you>, <date>”. At least one group.",
+                    )
+                    go = st.form_submit_button("Publish", key=f"pub_{eid}", type="primary")
+                if go and state.run_action(
+                    lambda eid=eid, q=q, a=a, g=g: publish(eid, q, a, g), ok="Published as a verified answer"
+                ):
+                    st.rerun()
         if e["status"] == "closed":
             continue
         cols = st.columns([1, 1, 4])
@@ -66,5 +99,25 @@ for e in queue:
             send = st.form_submit_button("Send reply", key=f"reply_{eid}", type="primary")
         if send and state.run_action(
             lambda eid=eid, t=text: be.reply(B, state.session(), eid, t), ok="Reply sent"
+        ):
+            st.rerun()
+
+
+st.subheader("Verified answers")
+verified = state.run_action(lambda: B.engine.verified_answers(user.name)) or []
+if not verified:
+    st.caption("None published yet.")
+for v in verified:
+    with st.container(border=True, key=f"verified_{v['id']}"):
+        st.markdown(f"**{render.md_escape(v['question'])}**")
+        st.markdown(render.md_escape(v["answer"]))
+        st.caption(
+            f"Verified by {v['reviewer']}, {str(v['created_at'])[:10]} · readable by {', '.join(v['groups'])}"
+            + (f" · from escalation #{v['escalation_id']}" if v.get("escalation_id") else "")
+        )
+        if (
+            v.get("can_unpublish")
+            and st.button("Unpublish", key=f"unpublish_{v['id']}")
+            and state.run_action(lambda vid=v["id"]: unpublish(vid), ok="Unpublished")
         ):
             st.rerun()

@@ -1,0 +1,256 @@
+"""A readable report of one evaluation run: Markdown (or HTML converted from it) with the metric
+table, per-tag accuracy, the reliability table and diagram, and the failing questions.
+
+An answer that leaked (cited a document its asker may not read) is withheld from the report: the
+report only repeats text the asker was allowed to see.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from eval.metrics import leaked
+
+METRIC_ROWS = (
+    ("questions", "questions", "n"),
+    ("answerable", "answerable", "n"),
+    ("unanswerable", "unanswerable", "n"),
+    ("answered", "answered (not refused)", "n"),
+    ("accuracy", "answer accuracy (answerable)", "pct"),
+    ("overall_accuracy", "overall accuracy (refusing the unanswerable counts)", "pct"),
+    ("citation_validity", "citation validity", "pct"),
+    ("invalid_citations", "invalid citations (must be 0)", "n"),
+    ("citation_page_accuracy", "citation page accuracy (answered answerable)", "pct"),
+    ("refusal_precision", "refusal precision", "pct"),
+    ("refusal_recall", "refusal recall (unanswerable)", "pct"),
+    ("leaks", "permission leaks (must be 0)", "n"),
+    ("auroc", "confidence AUROC (answered)", "f3"),
+    ("ece", "confidence ECE (answered)", "f3"),
+    ("latency_p50_s", "latency p50 (s)", "f2"),
+    ("latency_p95_s", "latency p95 (s)", "f2"),
+    ("tokens_per_answer", "tokens per answer", "f1"),
+)
+
+
+RAGAS_LABELS = {
+    "context_precision_nonllm": "context precision (non-LLM, vs reference pages)",
+    "context_recall_nonllm": "context recall (non-LLM, vs reference pages)",
+    "string_similarity": "answer vs reference: string similarity",
+    "semantic_similarity": "answer vs reference: semantic similarity (MiniLM)",
+    "faithfulness": "faithfulness (LLM judge)",
+    "answer_relevancy": "answer relevancy (LLM judge)",
+    "context_precision": "context precision (LLM judge)",
+    "context_recall": "context recall (LLM judge)",
+}
+
+
+def ragas_rows(ragas: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """(label, value) rows of a run's RAGAS entry (``metrics["ragas"]``, eval/ragas_eval.py); empty
+    when the run has none."""
+    if not ragas or ragas.get("mode") in (None, "none"):
+        return []
+    rows = [(RAGAS_LABELS.get(k, k), fmt(v, "f3")) for k, v in (ragas.get("metrics") or {}).items()]
+    rows.append(("questions scored (answered, answerable)", fmt(ragas.get("scored"), "n")))
+    rows.append(("questions skipped (refused, unanswerable, uncited)", fmt(ragas.get("skipped"), "n")))
+    if ragas.get("context_scored") != ragas.get("scored"):
+        rows.append(("questions with reference contexts", fmt(ragas.get("context_scored"), "n")))
+    rows.append(("scoring time (s)", fmt(ragas.get("seconds"), "f1")))
+    return rows
+
+
+def fmt(value: Any, kind: str = "f3") -> str:
+    if value is None:
+        return "–"
+    if kind == "n":
+        return str(value)
+    if kind == "pct":
+        return f"{value:.1%}"
+    digits = int(kind[1:]) if kind.startswith("f") else 3
+    return f"{value:.{digits}f}"
+
+
+def _cell(text: Any) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def reliability_plot(bins: Sequence[Mapping[str, Any]], path: Path) -> str | None:
+    """Write a reliability diagram PNG (needs matplotlib); returns a note instead when it cannot."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "matplotlib is not installed: no reliability diagram (the table above has the same data)."
+    if not bins:
+        return "no answered questions: no reliability diagram."
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=100)
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
+    xs = [b["mean_confidence"] for b in bins]
+    ys = [b["accuracy"] for b in bins]
+    sizes = [20 + 10 * b["count"] for b in bins]
+    ax.plot(xs, ys, color="tab:blue")
+    ax.scatter(xs, ys, s=sizes, color="tab:blue", label="answers (size = count)", zorder=3)
+    ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.05), xlabel="mean confidence", ylabel="share correct")
+    ax.set_title("reliability diagram")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return None
+
+
+def _answer_text(row: Mapping[str, Any]) -> str:
+    if leaked(row):
+        return "[withheld: this answer cited a document its asker may not read]"
+    text = (row.get("answer") or {}).get("answer", "")
+    return text if len(text) <= 300 else text[:297] + "…"
+
+
+def _why(row: Mapping[str, Any]) -> str:
+    if not row["answerable"]:
+        return "answered an unanswerable question" + (" (LEAK)" if leaked(row) else "")
+    if row["refused"]:
+        return "refused"
+    reasons = []
+    if not row.get("mentions"):
+        reasons.append("missing a must-include fact")
+    if not row.get("citation_hit"):
+        reasons.append("no reference document cited")
+    return ", ".join(reasons) or "wrong"
+
+
+def render_markdown(run: Any, results: Sequence[Mapping[str, Any]], *, plot: str | None = None,
+                    plot_note: str | None = None) -> str:  # fmt: skip
+    """The report of ``run`` (an EvalRun) over its ``results`` (EvalResult dicts). ``plot`` is the
+    diagram's path relative to the report; ``plot_note`` says why there is none."""
+    m = run.metrics or {}
+    s = run.settings or {}
+    lines = [
+        f"# Evaluation run {run.id}: {run.set_name}",
+        "",
+        f"- status: **{run.status}** ({len(results)} of {run.total} questions stored)",
+        f"- backend: {run.backend}; model: {run.model or '–'}; prompt: {run.prompt_version}",
+        f"- asked as: {s.get('as_user') or 'each item’s own user'}; limit: {s.get('limit') or '–'}",
+        f"- started: {run.started_at:%Y-%m-%d %H:%M:%S}; finished: "
+        + (f"{run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else "–"),
+        "",
+        "## Metrics",
+        "",
+    ]
+    lines += _table(["metric", "value"], [(label, fmt(m.get(key), kind)) for key, label, kind in METRIC_ROWS])
+    ragas = ragas_rows(m.get("ragas"))
+    if ragas:
+        lines += [f"## RAGAS ({m['ragas']['mode']})", ""]
+        lines += _table(["metric", "value"], ragas)
+    lines += ["## Accuracy per tag", ""]
+    tags = m.get("tags") or {}
+    lines += _table(
+        ["tag", "questions", "correct", "accuracy"],
+        [(t, v["questions"], v["correct"], fmt(v["accuracy"], "pct")) for t, v in tags.items()],
+    )
+    lines += ["## Reliability (answered questions)", ""]
+    bins = m.get("reliability") or []
+    lines += _table(
+        ["confidence", "answers", "mean confidence", "share correct"],
+        [(b["range"], b["count"], f"{b['mean_confidence']:.2f}", f"{b['accuracy']:.2f}") for b in bins],
+    )
+    if plot:
+        lines += [f"![reliability diagram]({plot})", ""]
+    elif plot_note:
+        lines += [f"_{plot_note}_", ""]
+    failing = [r for r in results if not r["correct"]]
+    lines += [f"## Failing questions ({len(failing)})", ""]
+    if failing:
+        lines += _table(
+            ["id", "user", "tags", "why", "confidence", "question", "answer"],
+            [
+                (r["item_id"], r["user"], ", ".join(r.get("tags") or []), _why(r),
+                 f"{r['confidence']:.2f} {r.get('band', '')}", r["question"], _answer_text(r))
+                for r in failing
+            ],
+        )  # fmt: skip
+    else:
+        lines += ["None.", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+_INLINE = [
+    (re.compile(r"!\[([^\]]*)\]\(([^)]+)\)"), r'<img alt="\1" src="\2">'),
+    (re.compile(r"\*\*(.+?)\*\*"), r"<strong>\1</strong>"),
+    (re.compile(r"(?<![\w*])_(.+?)_(?![\w*])"), r"<em>\1</em>"),
+]
+
+
+def _inline(text: str) -> str:
+    out = html.escape(text, quote=False).replace("\\|", "|")
+    for pattern, repl in _INLINE:
+        out = pattern.sub(repl, out)
+    return out
+
+
+def markdown_to_html(markdown: str, title: str = "DocQA evaluation") -> str:
+    """The small Markdown subset ``render_markdown`` writes (headings, bullets, pipe tables,
+    images, bold/italic) as a standalone HTML page."""
+    body: list[str] = []
+    lines = markdown.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            body.append(f"<h{level}>{_inline(line[level:].strip())}</h{level}>")
+        elif line.startswith("- "):
+            items = []
+            while i < len(lines) and lines[i].startswith("- "):
+                items.append(f"<li>{_inline(lines[i][2:])}</li>")
+                i += 1
+            body.append("<ul>" + "".join(items) + "</ul>")
+            continue
+        elif line.startswith("|"):
+            rows = []
+            while i < len(lines) and lines[i].startswith("|"):
+                rows.append(lines[i])
+                i += 1
+            cells = [re.split(r"(?<!\\)\|", r.strip()[1:-1]) for r in rows]
+            head = "".join(f"<th>{_inline(c.strip())}</th>" for c in cells[0])
+            trs = ["<tr>" + "".join(f"<td>{_inline(c.strip())}</td>" for c in r) + "</tr>" for r in cells[2:]]
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(trs)}</tbody></table>")
+            continue
+        elif line.strip():
+            body.append(f"<p>{_inline(line)}</p>")
+        i += 1
+    style = (
+        "body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
+        "table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #ccc;padding:0.25em 0.5em;"
+        "text-align:left;vertical-align:top}th{background:#f4f4f4}"
+    )
+    return (
+        f'<!doctype html>\n<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+def write_report(run: Any, results: Sequence[Mapping[str, Any]], out: Path) -> list[Path]:
+    """Write the report to ``out`` (.md, or .html/.htm for HTML) and its reliability diagram beside it
+    (``<stem>-reliability.png``). Returns the files written."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    png = out.with_name(f"{out.stem}-reliability.png")
+    note = reliability_plot((run.metrics or {}).get("reliability") or [], png)
+    text = render_markdown(run, results, plot=None if note else png.name, plot_note=note)
+    if out.suffix.lower() in (".html", ".htm"):
+        out.write_text(markdown_to_html(text, f"DocQA evaluation run {run.id}"), encoding="utf-8")
+    else:
+        out.write_text(text, encoding="utf-8")
+    return [out] if note else [out, png]
