@@ -36,6 +36,16 @@ def login_page() -> None:
             st.rerun()
 
 
+# (page file, title, icon, roles that may open it); each page checks its roles again itself
+PAGES = [
+    ("ask.py", "Ask", "chat", (be.EMPLOYEE,)),
+    ("experts.py", "My questions to experts", "support_agent", (be.EMPLOYEE,)),
+    ("review.py", "Review", "rate_review", tuple(be.REVIEW_ROLES)),
+    ("admin.py", "Admin", "admin_panel_settings", (be.ADMIN,)),
+    ("insights.py", "Insights", "insights", (be.ADMIN,)),
+    ("evaluate.py", "Evaluate", "fact_check", (be.EVALUATOR, be.ADMIN)),
+]
+
 user = state.current_user()
 if user is None:
     page = st.navigation(
@@ -43,58 +53,10 @@ if user is None:
     )
 else:
     pages = []
-    if user.has(be.EMPLOYEE):
-        pages.append(
-            st.Page(
-                HERE / "pages" / "ask.py", title="Ask", icon=":material/chat:", url_path="ask", default=True
-            )
-        )
-        pages.append(
-            st.Page(
-                HERE / "pages" / "experts.py",
-                title="My questions to experts",
-                icon=":material/support_agent:",
-                url_path="experts",
-            )
-        )
-    if user.has(*be.REVIEW_ROLES):
-        pages.append(
-            st.Page(
-                HERE / "pages" / "review.py",
-                title="Review",
-                icon=":material/rate_review:",
-                url_path="review",
-                default=not pages,
-            )
-        )
-    if user.has(be.ADMIN):
-        pages.append(
-            st.Page(
-                HERE / "pages" / "admin.py",
-                title="Admin",
-                icon=":material/admin_panel_settings:",
-                url_path="admin",
-                default=not pages,
-            )
-        )
-        pages.append(
-            st.Page(
-                HERE / "pages" / "insights.py",
-                title="Insights",
-                icon=":material/insights:",
-                url_path="insights",
-            )
-        )
-    if user.has(be.EVALUATOR, be.ADMIN):
-        pages.append(
-            st.Page(
-                HERE / "pages" / "evaluate.py",
-                title="Evaluate",
-                icon=":material/fact_check:",
-                url_path="evaluate",
-                default=not pages,
-            )
-        )
+    for file, title, icon, roles in PAGES:  # the first page a user may open is their home page
+        if user.has(*roles):
+            pages.append(st.Page(HERE / "pages" / file, title=title, icon=f":material/{icon}:",
+                                 url_path=file.removesuffix(".py"), default=not pages))  # fmt: skip
     if not pages:
 
         def no_pages() -> None:
