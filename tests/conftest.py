@@ -66,3 +66,18 @@ def serving(services) -> Iterator[str]:  # noqa: ANN001 - app.services.Services
     finally:
         server.should_exit = True
         thread.join(15)
+
+
+def write_docs(root: Path, files: dict[str, str], acl: str | None = None) -> Path:
+    """Write a small corpus (relative path -> text) and its acl.yaml under ``root``."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    if acl:
+        (root / "acl.yaml").write_text(acl)
+    return root
+
+
+def acl_per_file(corpus: dict[str, tuple[str, str]]) -> str:
+    """An acl.yaml giving each file of ``corpus`` (path -> (group, text)) its one group."""
+    return "rules:\n" + "".join(f'  - match: "{rel}"\n    groups: [{g}]\n' for rel, (g, _) in corpus.items())

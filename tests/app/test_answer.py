@@ -22,6 +22,7 @@ from app.answer import (
     version_conflicts,
 )
 from app.retrieve import Passage
+from tests.conftest import acl_per_file, write_docs
 
 
 def passage(
@@ -136,11 +137,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory, embedder):  # noqa: ANN001,
 
     root = tmp_path_factory.mktemp("answer")
     docs = root / "docs"
-    for rel, (_, text) in CORPUS.items():
-        (docs / rel).parent.mkdir(parents=True, exist_ok=True)
-        (docs / rel).write_text(text)
-    acl = "rules:\n" + "".join(f'  - match: "{rel}"\n    groups: [{g}]\n' for rel, (g, _) in CORPUS.items())
-    (docs / "acl.yaml").write_text(acl)
+    write_docs(docs, {rel: text for rel, (_, text) in CORPUS.items()}, acl_per_file(CORPUS))
     svc = Services(
         Settings(data_dir=root / "state", ingest_workers=0, llm_backend="extractive"), embedder=embedder
     )

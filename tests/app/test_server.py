@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from app.server import create_app
 from tests.app.test_answer import FakeGeneration
+from tests.conftest import write_docs
 
 pytestmark = pytest.mark.integration
 
@@ -38,12 +39,7 @@ def add_users(db) -> None:  # noqa: ANN001 - app.db.Database
 
 
 def write_corpus(root: Path, files: dict[str, str], acl: str | None = ACL) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    if acl:
-        (root / "acl.yaml").write_text(acl)
-    return root
+    return write_docs(root, files, acl)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from app.answer import Citation
 from app.client import EngineError, InProcessEngine
 from app.ui.render import pages_label
+from tests.conftest import write_docs
 
 CORPUS = {
     "public/canteen.txt": "The canteen opens at 11:30 and closes at 14:00. Lunch costs EUR 3.50.\n",
@@ -42,10 +43,7 @@ def engine(svc, tmp_path: Path) -> Iterator[InProcessEngine]:  # noqa: ANN001
     """A public and an hr document; alice (everyone, hr), bob (everyone), rita reviews hr, ivan
     reviews it, ada is an admin. No password hashing (unused here)."""
     docs = tmp_path / "docs"
-    for rel, text in CORPUS.items():
-        (docs / rel).parent.mkdir(parents=True, exist_ok=True)
-        (docs / rel).write_text(text)
-    (docs / "acl.yaml").write_text(ACL)
+    write_docs(docs, CORPUS, ACL)
     report = svc.ingestor.ingest([docs], set_name="t")
     assert all(f.status == "indexed" for f in report.files), report.files
     db = svc.db

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from eval.metrics import compare_runs, invalid_citations, leaked, percentile, run_metrics, tag_accuracy
+from tests.conftest import acl_per_file, write_docs
 
 
 def cite(doc_id: str, path: str, page: int = 1) -> dict:
@@ -177,11 +178,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # noqa:
 
     root = tmp_path_factory.mktemp("evalruns")
     docs = root / "docs"
-    for rel, (_, text) in CORPUS.items():
-        (docs / rel).parent.mkdir(parents=True, exist_ok=True)
-        (docs / rel).write_text(text)
-    acl = "rules:\n" + "".join(f'  - match: "{rel}"\n    groups: [{g}]\n' for rel, (g, _) in CORPUS.items())
-    (docs / "acl.yaml").write_text(acl)
+    write_docs(docs, {rel: text for rel, (_, text) in CORPUS.items()}, acl_per_file(CORPUS))
     (root / "golden.jsonl").write_text("".join(json.dumps(g) + "\n" for g in GOLDEN))
     svc = Services(Settings(data_dir=root / "state", ingest_workers=0), embedder=embedder)
     try:
