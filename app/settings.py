@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     llm_context_tokens: int = Field(4096, description="llama.cpp context window (prompt + answer).")
     llm_max_tokens: int = Field(300, description="Longest generated answer, in tokens.")
     llm_timeout_s: float = Field(90.0, description="One generation attempt taking longer is aborted.")
+    judge_timeout_s: float = Field(
+        900.0,
+        description="`docqa eval run --ragas llm`: one judge call taking longer is aborted (the RAGAS "
+        "judge's prompts are long: ~4 min each on two cores with the local model).",
+    )
     llm_retries: int = Field(2, description="Retries after a failed attempt (backoff 0.5 s, 1 s, 2 s, ...).")
     openai_base_url: str | None = Field(
         None, description="OpenAI-compatible API base, e.g. http://host:8000/v1."

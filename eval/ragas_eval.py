@@ -213,11 +213,12 @@ def ragas_embeddings(embed_model: Any | None = None) -> Any:
 
 
 def judge_llm(settings: Any) -> Any:
-    """The judge: the llama-index LLM of the configured backend (app.llm is the only model client).
+    """The judge: the llama-index LLM of the configured backend (app.llm is the only model client),
+    with ``judge_timeout_s`` per call instead of the answers' ``llm_timeout_s``.
     Raises ValueError for the extractive backend (it has no language model)."""
     from app.llm import make_generator
 
-    gen = make_generator(settings)
+    gen = make_generator(settings.model_copy(update={"llm_timeout_s": settings.judge_timeout_s}))
     if gen is None:
         raise ValueError(
             "--ragas llm needs a language model: set DOCQA_LLM_BACKEND to local or openai "
@@ -338,12 +339,13 @@ def evaluate_results(
     lookup: ContextLookup | None = None,
     llm: Any | None = None,
     embeddings: Any | None = None,
+    timeout_s: float = 600.0,
 ) -> dict[str, Any]:
     """build_rows + score_rows: the ``ragas`` entry of a run's metrics."""
     if mode == "none":
         return {"mode": "none"}
     rows, skipped = build_rows(results, references, lookup)
-    return score_rows(rows, mode, embeddings=embeddings, llm=llm, skipped=skipped)
+    return score_rows(rows, mode, embeddings=embeddings, llm=llm, skipped=skipped, timeout_s=timeout_s)
 
 
 def flat_metrics(ragas: Mapping[str, Any] | None) -> dict[str, float | None]:

@@ -48,6 +48,18 @@ RAGAS_LABELS = {
 }
 
 
+RAGAS_SHORT = {  # column-width names of the same metrics
+    "context_precision_nonllm": "context precision (non-LLM)",
+    "context_recall_nonllm": "context recall (non-LLM)",
+    "string_similarity": "string similarity",
+    "semantic_similarity": "semantic similarity",
+    "faithfulness": "faithfulness",
+    "answer_relevancy": "answer relevancy",
+    "context_precision": "context precision",
+    "context_recall": "context recall",
+}
+
+
 def ragas_rows(ragas: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     """(label, value) rows of a run's RAGAS entry (``metrics["ragas"]``, eval/ragas_eval.py); empty
     when the run has none."""

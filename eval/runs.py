@@ -199,7 +199,10 @@ def score_ragas(
     references = {i.id: i.reference_answer for i in items}
     llm = judge_llm(settings) if mode == "llm" else None
     try:
-        ragas = evaluate_results(results, references, mode, lookup=ContextLookup(engine_svc), llm=llm)
+        ragas = evaluate_results(
+            results, references, mode, lookup=ContextLookup(engine_svc), llm=llm,
+            timeout_s=settings.judge_timeout_s,
+        )  # fmt: skip
     finally:
         if llm is not None:
             llm.close()

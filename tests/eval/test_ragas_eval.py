@@ -186,3 +186,23 @@ def test_report_rows_show_the_ragas_entry() -> None:
     assert rows["answer vs reference: semantic similarity (MiniLM)"] == "–"
     assert rows["questions skipped (refused, unanswerable, uncited)"] == "1"
     assert ragas_rows(None) == [] and ragas_rows({"mode": "none"}) == []
+
+
+@pytest.mark.unit
+def test_the_judge_gets_its_own_timeout(tmp_path) -> None:  # noqa: ANN001
+    """Judge prompts are long: the judge waits judge_timeout_s per call, answers keep llm_timeout_s."""
+    from app.settings import Settings
+    from eval.ragas_eval import judge_llm
+
+    settings = Settings(
+        data_dir=tmp_path, llm_backend="openai", openai_base_url="http://127.0.0.1:9/v1",
+        openai_model="judge", llm_timeout_s=90, judge_timeout_s=900,
+    )  # fmt: skip
+    judge = judge_llm(settings)
+    try:
+        assert judge.timeout_s == 900
+        assert settings.llm_timeout_s == 90  # the engine's own answers are not slowed down
+    finally:
+        judge.close()
+    with pytest.raises(ValueError, match="needs a language model"):
+        judge_llm(Settings(data_dir=tmp_path, llm_backend="extractive"))

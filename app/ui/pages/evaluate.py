@@ -23,7 +23,8 @@ import streamlit as st
 from app.ui import backend as be
 from app.ui import render, state
 from eval.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER
-from eval.report import METRIC_ROWS, fmt, ragas_rows
+from eval.ragas_eval import flat_metrics
+from eval.report import METRIC_ROWS, RAGAS_SHORT, fmt, ragas_rows
 
 ROLES = (be.EVALUATOR, be.ADMIN)
 user = state.guard(*ROLES)
@@ -61,6 +62,13 @@ def when(iso: str | None) -> str:
 def run_label(run: Mapping[str, Any]) -> str:
     parts = (f"#{run['id']}", set_label(run["set"]), run["backend"], when(run["started"]), run["status"])
     return " · ".join(parts)
+
+
+def ragas_columns(metrics: Mapping[str, Any]) -> dict[str, float | None]:
+    """The run's RAGAS means as table columns ("RAGAS <short name>"), empty when it has none."""
+    return {
+        f"RAGAS {RAGAS_SHORT.get(k[6:], k[6:])}": v for k, v in flat_metrics(metrics.get("ragas")).items()
+    }
 
 
 def change(name: str, delta: float | None) -> tuple[str, str]:
@@ -112,9 +120,12 @@ for r in runs:
             "AUROC": m.get("auroc"),
             "latency p50 (s)": m.get("latency_p50_s"),
         }
+        | ragas_columns(m)
     )
+ragas_names = sorted({k for row in table for k in row if k.startswith("RAGAS ")})
+columns = [k for k in table[0] if not k.startswith("RAGAS ")] + ragas_names
 st.dataframe(
-    table,
+    [{k: row.get(k) for k in columns} for row in table],
     hide_index=True,
     column_config={
         "accuracy": PCT,
@@ -122,7 +133,8 @@ st.dataframe(
         "citation page accuracy": PCT,
         "AUROC": st.column_config.NumberColumn(format="%.3f"),
         "latency p50 (s)": st.column_config.NumberColumn(format="%.2f"),
-    },
+    }
+    | {k: st.column_config.NumberColumn(format="%.3f") for k in ragas_names},
 )
 if leaky := [r["id"] for r in runs if (r["metrics"].get("leaks") or 0) > 0]:
     st.error(f"Permission leaks (must be 0) in run(s) {', '.join(f'#{i}' for i in leaky)}.")
@@ -149,6 +161,11 @@ if len(scored) > 1:
             ]
         ).set_index("run")
         st.line_chart(latency.astype(float), x_label="run", y_label="seconds")
+    with_ragas = [r for r in scored if ragas_columns(r["metrics"])]
+    if len(with_ragas) > 1:
+        st.markdown("**RAGAS scores across runs** (runs scored with RAGAS)")
+        ragas_frame = pd.DataFrame([{"run": r["id"]} | ragas_columns(r["metrics"]) for r in with_ragas])
+        st.line_chart(ragas_frame.set_index("run").astype(float), x_label="run", y_label="score")
 
 by_id = {r["id"]: r for r in runs}
 ids = list(by_id)
@@ -264,6 +281,17 @@ with questions_tab:
                     ],
                     hide_index=True,
                 )
+                per_item = ((m.get("ragas") or {}).get("per_item") or {}).get(r["item_id"])
+                if per_item:
+                    st.dataframe(
+                        [
+                            {"RAGAS metric": RAGAS_SHORT.get(k, k), "score": fmt(v)}
+                            for k, v in per_item.items()
+                        ],
+                        hide_index=True,
+                    )
+                elif m.get("ragas"):
+                    st.caption("RAGAS did not score this question (refused, unanswerable or uncited).")
                 refs = [
                     f"{s.get('document') or s.get('path') or s}"
                     + (f" p. {s['page']}" if s.get("page") else "")

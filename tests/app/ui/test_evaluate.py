@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -51,15 +52,17 @@ def result(item_id: str, question: str, *, correct: bool, **extra: Any) -> dict[
     return fields | extra
 
 
-def store_run(db: Any, rows: list[dict[str, Any]]) -> int:  # noqa: ANN401 - app.db.Database
-    """An EvalRun with ``rows`` as its results, scored as eval/runs.py's finish_run does."""
+def store_run(db: Any, rows: list[dict[str, Any]], ragas: dict | None = None) -> int:  # noqa: ANN401
+    """An EvalRun with ``rows`` as its results, scored as eval/runs.py's finish_run does (plus the
+    ``ragas`` entry eval/runs.py's score_ragas would add)."""
     from eval.metrics import run_metrics
 
     run = db.create_eval_run(set_name="tiny.jsonl", backend="extractive", status="running", total=len(rows))
     for row in rows:
         db.add_eval_result(run.id, **row)
     stored = [r.to_dict() for r in db.list_eval_results(run.id)]
-    db.update_eval_run(run.id, status="done", metrics=run_metrics(stored))
+    metrics = run_metrics(stored) | ({"ragas": ragas} if ragas else {})
+    db.update_eval_run(run.id, status="done", metrics=metrics)
     return run.id
 
 
@@ -79,7 +82,12 @@ def two_runs(db: Any) -> tuple[int, int]:  # noqa: ANN401
         ],
     }  # fmt: skip
     leak["citation_groups"] = {"d-salary": ["hr"]}
-    b = store_run(db, [result("t-leave", LEAVE_Q, correct=False), unanswerable, leak])
+    ragas = {  # as eval.ragas_eval.score_rows returns it (nonllm mode)
+        "mode": "nonllm", "scored": 1, "skipped": 2, "context_scored": 1, "seconds": 0.4,
+        "metrics": {"semantic_similarity": 0.625, "context_recall_nonllm": 0.5},
+        "per_item": {"t-leave": {"semantic_similarity": 0.625, "context_recall_nonllm": 0.5}},
+    }  # fmt: skip
+    b = store_run(db, [result("t-leave", LEAVE_Q, correct=False), unanswerable, leak], ragas)
     return a, b
 
 
@@ -126,6 +134,9 @@ def test_an_evaluator_sees_runs_opens_questions_and_compares(app_test, runs) -> 
     assert sorted(listed["id"].tolist()) == [run_a, run_b]
     assert listed.set_index("id").loc[run_b, "leaks"] == 1
     assert any(f"#{run_b}" in e.value for e in at.error)  # the leak is flagged
+    by_run = listed.set_index("id")  # RAGAS means: run B was scored, run A was not
+    assert by_run.loc[run_b, "RAGAS semantic similarity"] == pytest.approx(0.625)
+    assert pd.isna(by_run.loc[run_a, "RAGAS semantic similarity"])
 
     # one run's questions: run B, only the wrong ones, then open the leave question
     at.selectbox(key="eval_run").select(run_b).run()
@@ -137,6 +148,8 @@ def test_an_evaluator_sees_runs_opens_questions_and_compares(app_test, runs) -> 
     assert not at.exception, at.exception
     shown = texts(at)
     assert "30 vacation days" in shown and "Confidence" in shown
+    ragas = frame(at, "RAGAS metric").set_index("RAGAS metric")  # this question's RAGAS scores
+    assert ragas.loc["semantic similarity", "score"] == "0.625"
     at.selectbox(key="eval_item").select("t-salary").run()
     shown = texts(at)
     assert SECRET not in shown and "withheld" in shown and "Permission leak" in shown
