@@ -426,3 +426,55 @@ def bench_query(
         "notes": notes,
         "seconds": round(time.perf_counter() - t0, 1),
     }
+
+
+# -- docqa bench scale ---------------------------------------------------------------------------------
+def write_scifact_docs(dest: Path, n: int, *, corpus: Path = SCIFACT) -> list[Path]:
+    """The first ``n`` SciFact abstracts as ``dest/<id>.txt`` (title line, blank line, abstract)."""
+    import json
+
+    dest.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    with corpus.open(encoding="utf-8") as fh:
+        for line in fh:
+            if len(paths) >= n:
+                break
+            rec = json.loads(line)
+            path = dest / f"{rec['_id']}.txt"
+            body = f"{rec.get('title', '').strip()}\n\n{rec.get('text', '').strip()}\n"
+            path.write_text(body, encoding="utf-8")
+            paths.append(path)
+    if len(paths) < n:
+        raise ValueError(f"only {len(paths)} abstracts in {corpus}, wanted {n}")
+    return paths
+
+
+def bench_scale(settings: Settings, sizes: list[int], *, progress: Any = None) -> dict:
+    """Ingestion time vs corpus size: the first N SciFact abstracts for each N in ``sizes``, each
+    ingested into a fresh data dir (bench_ingest: pipeline time and raw encode time of its chunks)."""
+    say = progress or (lambda _msg: None)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="docqa-bench-scale-") as tmp:
+        docs = write_scifact_docs(Path(tmp) / "all", max(sizes))
+        for n in sorted(sizes):
+            folder = Path(tmp) / f"n{n}"
+            folder.mkdir()
+            for p in docs[:n]:
+                (folder / p.name).symlink_to(p)
+            say(f"ingesting {n} abstracts")
+            b = bench_ingest(folder, settings)
+            rows.append(
+                {
+                    "documents": n,
+                    "indexed": b.indexed,
+                    "chunks": b.chunks,
+                    "tokens": b.tokens,
+                    "seconds": round(b.seconds, 2),
+                    "docs_per_s": round(n / max(b.seconds, 1e-9), 2),
+                    "tokens_per_s": round(b.tokens / max(b.seconds, 1e-9), 1),
+                    "raw_encode_seconds": round(b.raw_encode_seconds, 2),
+                    "pipeline_vs_raw_encode": round(b.rates()["pipeline_vs_raw_encode"], 3),
+                    "embed_backend": getattr(settings, "embed_backend", "fp32"),
+                }
+            )
+    return {"rows": rows, "corpus": str(SCIFACT)}

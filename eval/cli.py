@@ -12,6 +12,15 @@ from app.console import out
 from app.settings import Settings
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print numbers.")
+RECORD_HELP = "Also save the result to docs/perf/ for `docqa bench doc` (docs/performance.md)."
+
+
+def _record(wanted: bool, name: str, result: dict) -> None:
+    if wanted:
+        from app.console import err
+        from eval.perfdoc import record
+
+        err.print(f"recorded {record(name, result)}; regenerate docs/performance.md with `docqa bench doc`")
 
 
 @bench_app.command("ingest")
@@ -19,6 +28,7 @@ def bench_ingest_cmd(
     path: Path = typer.Argument(Path("data"), help="File or folder to ingest (into a temporary data dir)."),
     workers: int | None = typer.Option(None, help="Partitioning processes (default DOCQA_INGEST_WORKERS)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    record: bool = typer.Option(False, "--record", help=RECORD_HELP),
 ) -> None:
     """Files/s, pages/s, chunks/s, time share per stage, and raw encode throughput on the same chunks."""
     from eval.bench import bench_ingest
@@ -27,6 +37,7 @@ def bench_ingest_cmd(
     if workers is not None:
         settings.ingest_workers = workers
     result = bench_ingest(path, settings).to_dict()
+    _record(record, f"ingest-{path.resolve().name}", result)
     if as_json:
         print(json.dumps(result, indent=2))
         return
@@ -65,6 +76,7 @@ def bench_query_cmd(
         None, "--llm/--no-llm", help="Time the local LLM (default: if it is installed)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    record: bool = typer.Option(False, "--record", help=RECORD_HELP),
 ) -> None:
     """Filtered retrieval p50/p95 and recall@10 at the data/ size and on synthetic corpora; answer latency."""
     import sys
@@ -75,6 +87,7 @@ def bench_query_cmd(
         print(f"[bench query] {msg}", file=sys.stderr, flush=True)
 
     result = bench_query(Settings(), data_path=path, sizes=_sizes(sizes), llm=llm, progress=progress)
+    _record(record, "query", result)
     if as_json:
         print(json.dumps(result, indent=2))
         return
@@ -93,6 +106,48 @@ def bench_query_cmd(
     out.print(a)
     for note in result["notes"]:
         out.print(f"note: {note}")
+
+
+@bench_app.command("scale")
+def bench_scale_cmd(
+    sizes: str = typer.Option("250,500,1000,2000", help="Numbers of SciFact abstracts, comma-separated."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    record: bool = typer.Option(False, "--record", help=RECORD_HELP),
+) -> None:
+    """Ingestion time vs corpus size: the first N SciFact abstracts, each N into a fresh data dir."""
+    from app.console import err
+    from eval.bench import bench_scale
+
+    result = bench_scale(Settings(), _sizes(sizes), progress=lambda m: err.print(f"[bench scale] {m}"))
+    _record(record, "scale", result)
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    t = Table("documents", "chunks", "tokens", "seconds", "docs/s", "tokens/s", "vs raw encode",
+              title="docqa bench scale")  # fmt: skip
+    for r in result["rows"]:
+        t.add_row(str(r["documents"]), str(r["chunks"]), str(r["tokens"]), f"{r['seconds']:.1f}",
+                  f"{r['docs_per_s']:.1f}", f"{r['tokens_per_s']:.0f}",
+                  f"{r['pipeline_vs_raw_encode']:.2f}")  # fmt: skip
+    out.print(t)
+
+
+@bench_app.command("doc")
+def bench_doc_cmd(
+    as_json: bool = typer.Option(False, "--json", help="Print the written paths as JSON."),
+) -> None:
+    """Regenerate docs/performance.md (tables and SVG plots) from the results `--record` saved."""
+    from app.console import fail
+    from eval.perfdoc import write_doc
+
+    try:
+        doc, plots = write_doc()
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print(json.dumps({"doc": str(doc), "plots": [str(p) for p in plots]}, indent=2))
+        return
+    out.print(f"wrote {doc}" + "".join(f"\n  plot {p}" for p in plots))
 
 
 # -- docqa eval ------------------------------------------------------------------------------------

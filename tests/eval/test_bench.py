@@ -52,3 +52,18 @@ def test_bench_query_tiny(tmp_path: Path) -> None:
     assert set(ext) >= {"p50_ms", "p95_ms", "ttft_p50_ms"}
     assert 0 < ext["p50_ms"] <= ext["p95_ms"]
     assert "local" not in result["answer"]
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_bench_scale_ingests_growing_scifact_subsets(tmp_path: Path) -> None:
+    from eval.bench import SCIFACT, bench_scale
+
+    if not SCIFACT.is_file():
+        pytest.fail(f"{SCIFACT} is missing: ../shared/data must be present")
+    result = bench_scale(Settings(data_dir=tmp_path / "state"), [4, 2])
+    small, large = result["rows"]  # smallest first, whatever the order asked
+    assert (small["documents"], large["documents"]) == (2, 4)
+    assert small["indexed"] == 2 and large["indexed"] == 4  # every abstract indexed, none skipped
+    assert 0 < small["chunks"] < large["chunks"] and small["tokens"] < large["tokens"]
+    assert small["seconds"] > 0 and large["docs_per_s"] > 0 and large["embed_backend"] in ("fp32", "int8")
