@@ -150,6 +150,117 @@ def bench_doc_cmd(
     out.print(f"wrote {doc}" + "".join(f"\n  plot {p}" for p in plots))
 
 
+@bench_app.command("load")
+def bench_load_cmd(
+    users: int = typer.Option(20, min=1, help="Simulated users asking at the same time."),
+    duration: float = typer.Option(300.0, min=1, help="Seconds of load."),
+    backend: str | None = typer.Option(None, help="local, openai or extractive (default: the engine's)."),
+    golden: str = typer.Option("demo", "--set", help="Golden set whose (question, user) pairs are asked."),
+    think: str = typer.Option("2,8", help="Each user's pause between questions: MIN,MAX seconds."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (with every request)."),
+    record: bool = typer.Option(False, "--record", help=RECORD_HELP),
+) -> None:
+    """Many users asking through the engine at once: errors (target 0), shed (503, queue full) and
+    rate-limited (429) requests, latency and time to first token p50/p95, engine memory. Uses the
+    running engine of this data dir, else starts one for the run (the data dir must be ingested)."""
+    from app.client import find_engine, read_engine_file
+    from app.console import err, fail
+    from eval.golden import golden_path, load_golden
+    from eval.load import EngineProcess, run_load
+
+    settings = Settings()
+    try:
+        items = load_golden(golden if golden.endswith(".jsonl") else golden_path(golden))
+        lo, hi = (float(x) for x in think.split(","))
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    questions = [(i.question, i.user) for i in items]
+    engine, child = find_engine(settings), None
+    try:
+        if engine is None:
+            err.print("no engine runs for this data dir: starting `docqa serve` for the benchmark …")
+            child = EngineProcess(settings.data_dir)
+            try:
+                token = child.wait_ready(settings)
+            except RuntimeError as exc:
+                raise fail(str(exc)) from None
+            url, pid = child.url, child.pid
+        else:
+            info = read_engine_file(settings) or {}
+            url, pid = engine.url, info.get("pid")
+            token = settings.engine_token.get_secret_value() if settings.engine_token else info.get("token")
+            engine.close()
+        err.print(f"{users} users for {duration:.0f} s against {url} ({len(questions)} questions) …")
+        result = run_load(url, token, questions, users=users, duration_s=duration, backend=backend,
+                          think_s=(lo, hi), engine_pid=pid,
+                          progress=lambda m: err.print(f"[bench load] {m}"))  # fmt: skip
+    finally:
+        if child is not None:
+            child.stop()
+    summary = {k: v for k, v in result.items() if k != "requests_log"}
+    _record(record, f"load-{backend or settings.llm_backend}", summary)
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    title = f"docqa bench load: {users} users, {duration:.0f} s, {result['backend']}"
+    t = Table("measure", "value", title=title)
+    for key, value in summary.items():
+        if key != "errors_by_detail":
+            t.add_row(key, "-" if value is None else str(value))
+    out.print(t)
+    for detail, n in summary["errors_by_detail"].items():
+        out.print(f"error ×{n}: {detail}")
+
+
+@bench_app.command("compare")
+def bench_compare_cmd(
+    sets: str = typer.Option("demo,scifact,messy", help="Comma-separated: demo, scifact, messy."),
+    limit: int | None = typer.Option(
+        None, min=1, help="Only the first N questions per set (SciFact: and only their abstracts + 10*N)."
+    ),
+    backends: str = typer.Option("fp32,int8", help="Our encoder backends, one row each."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Our pipeline vs LlamaIndex's default pipeline in one process, same files, groups, questions and
+    model: ingestion time, chunks, pages with text, filtered query p50/p95, hit@5, nDCG@10, ratios."""
+    from app.console import err, fail
+    from eval.bench_compare import SETS, compare, corpora_for
+
+    names = [s.strip() for s in sets.split(",") if s.strip()]
+    chosen = [b.strip() for b in backends.split(",") if b.strip()]
+    if bad := [n for n in names if n not in SETS]:
+        raise fail(f"unknown set(s) {', '.join(bad)}: choose from {', '.join(SETS)}")
+    if bad := [b for b in chosen if b not in ("fp32", "int8")]:
+        raise fail(f"unknown backend(s) {', '.join(bad)}: fp32, int8")
+    result = compare(corpora_for(names, limit), Settings(), backends=chosen,
+                     progress=lambda m: err.print(f"[bench compare] {m}", highlight=False))  # fmt: skip
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+
+    def fmt(v: float | None, spec: str = ".3f") -> str:
+        return "-" if v is None else format(v, spec)
+
+    t = Table("set", "pipeline", "ingest s", "chunks", "files w/ text", "pages w/ text", "p50 ms", "p95 ms",
+              "hit@5", "nDCG@10", title="docqa bench compare (one process, same model)")  # fmt: skip
+    for r in result["rows"]:
+        t.add_row(r["set"], r["pipeline"], fmt(r["ingest_s"], ".1f"), str(r["chunks"]), str(r["files_with_text"]),
+                  str(r["pages_with_text"]), fmt(r["p50_ms"], ".1f"), fmt(r["p95_ms"], ".1f"), fmt(r["hit5"]),
+                  fmt(r["ndcg10"]))  # fmt: skip
+    out.print(t)
+    ratios = Table("set", "pipeline", "ingest speed-up", "p50 ours/base", "hit@5 ours/base",
+                   "nDCG@10 ours/base", "pages w/ text ours/base", title="ratios vs llamaindex-default")  # fmt: skip
+    for r in result["rows"]:
+        if r["ratios"]:
+            x = r["ratios"]
+            ratios.add_row(r["set"], r["pipeline"], fmt(x["ingest_speedup"], ".2f") + "×", fmt(x["p50"]),
+                           fmt(x["hit5"]), fmt(x["ndcg10"]), fmt(x["pages_with_text"]))  # fmt: skip
+    out.print(ratios)
+    for note in result["notes"]:
+        out.print(f"note: {note}")
+    out.print(f"{result['seconds']:.0f} s in total")
+
+
 # -- docqa eval ------------------------------------------------------------------------------------
 eval_app = typer.Typer(no_args_is_help=True, help="Measure answer quality on golden question sets.")
 
