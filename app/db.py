@@ -7,12 +7,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy import create_engine, event, func, make_url, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import (
-    Base,
     CachedAnswer,
     Conversation,
     ConversationTurn,
@@ -39,16 +38,26 @@ class DatabaseUnavailableError(RuntimeError):
 
 class Database:
     def __init__(self, url: str) -> None:
-        self.url = url
+        """Open the database at ``url`` and bring its schema to the newest Alembic revision
+        (app/migrations: a new database is created, an old one upgraded or adopted)."""
+        from app.migrations import upgrade
+
+        self.url = url = driver_url(url)
         is_sqlite = url.startswith("sqlite")
-        self.engine = create_engine(url, connect_args={"timeout": 30} if is_sqlite else {})
+        if is_sqlite:
+            connect_args: dict[str, Any] = {"timeout": 30}
+        else:  # timestamps come back in UTC, and naive ones we pass are read as UTC
+            connect_args = {"options": "-c timezone=UTC"} if url.startswith("postgresql") else {}
+        self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not is_sqlite)
         if is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:
-            Base.metadata.create_all(self.engine)
+            upgrade(self.engine)
         except OperationalError as exc:
-            raise DatabaseUnavailableError(f"cannot open the database at {url}: {exc.orig}") from exc
+            self.engine.dispose()
+            where = make_url(url).render_as_string(hide_password=True)
+            raise DatabaseUnavailableError(f"cannot open the database at {where}: {exc.orig}") from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -206,6 +215,26 @@ class Database:
             s.delete(doc)
             return originals
 
+    def settle_versions(self, doc_id: str) -> int:
+        """Mark every 'active' version but the current one superseded (a repair); returns how many."""
+        with self.session() as s:
+            doc = s.scalar(select(Document).where(Document.doc_id == doc_id))
+            if doc is None:
+                return 0
+            stale = [v for v in doc.versions if v.state == "active" and v.version != doc.current_version]
+            for v in stale:
+                v.state = "superseded"
+            return len(stale)
+
+    def mark_for_reindex(self, doc_id: str) -> None:
+        """Make the next ingest of the document's file write a new version even if it is unchanged."""
+        with self.session() as s:
+            doc = s.scalar(select(Document).where(Document.doc_id == doc_id))
+            if doc is not None:
+                for v in doc.versions:
+                    if v.version == doc.current_version:
+                        v.pipeline_sig = ""
+
     # -- ingest runs -----------------------------------------------------------------------------
     def start_run(self, set_name: str, args: dict[str, Any]) -> int:
         with self.session() as s:
@@ -227,6 +256,14 @@ class Database:
     def get_run(self, run_id: int) -> IngestRun | None:
         with self.session() as s:
             return s.get(IngestRun, run_id)
+
+    def list_runs(self, status: str | None = None, limit: int = 1000) -> list[IngestRun]:
+        """Ingest runs, newest first, optionally only those with ``status``."""
+        with self.session() as s:
+            q = select(IngestRun).order_by(IngestRun.id.desc()).limit(limit)
+            if status is not None:
+                q = q.where(IngestRun.status == status)
+            return list(s.scalars(q))
 
     # -- answer cache ----------------------------------------------------------------------------
     def cache_entries(self, fingerprint: str, limit: int = 500) -> list[CachedAnswer]:
@@ -546,6 +583,63 @@ class Database:
                 return False
             s.delete(row)
             return True
+
+    # -- audit log of admin actions (app/access.py record_audit) ----------------------------------
+    def add_audit(
+        self, actor: str, action: str, target: str = "", details: Mapping[str, Any] | None = None
+    ) -> int:
+        from app.models import AuditLog
+
+        with self.session() as s:
+            row = AuditLog(actor=actor[:200], action=action[:100], target=target[:1000])
+            row.details = dict(details or {})
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def list_audit(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        limit: int = 200,
+    ) -> list[Any]:
+        """Newest first; ``action`` matches exactly or as a prefix ending in "." (e.g. "user.")."""
+        from datetime import UTC
+
+        from app.models import AuditLog
+
+        with self.session() as s:
+            q = select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
+            if actor:
+                q = q.where(AuditLog.actor == actor)
+            if action:
+                q = q.where(
+                    AuditLog.action.startswith(action) if action.endswith(".") else AuditLog.action == action
+                )
+            if since is not None:  # stored as UTC (naive in SQLite)
+                if since.tzinfo is not None:
+                    since = since.astimezone(UTC).replace(tzinfo=None)
+                q = q.where(AuditLog.created_at >= since)
+            return list(s.scalars(q.limit(max(1, min(int(limit), 5000)))))
+
+    def delete_user(self, name: str) -> bool:
+        """Remove a user (their group memberships go with them; logs keep their name)."""
+        with self.session() as s:
+            user = s.scalar(select(User).where(User.name == name))
+            if user is None:
+                return False
+            s.delete(user)
+            return True
+
+
+def driver_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` URLs use psycopg 3 (the driver we install)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -339,3 +339,18 @@ class VerifiedAnswer(Base):
         ForeignKey("escalations.id", ondelete="SET NULL"), nullable=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+# -- audit log of admin actions (app/db.py add_audit / list_audit) --------------------------------
+class AuditLog(Base):
+    """One administrative or security-relevant action: who (``actor``: a user name, "cli:<os user>"
+    or "anonymous"), what (``action``, e.g. "user.create", "document.delete", "login.failed") on what
+    (``target``), with free-form ``details``."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200), index=True)
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    target: Mapped[str] = mapped_column(String(1000), default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -12,12 +12,13 @@ VENV=.venv
 step() { printf '\n== %s\n' "$*"; }
 
 # 1. Debian packages: OCR (tesseract), PDF rasterising (poppler), file-type sniffing (libmagic),
-#    headless chromium for the web UI's browser test.
+#    headless chromium for the web UI's browser test, PostgreSQL for the database tests.
 need=()
 command -v tesseract >/dev/null || need+=(tesseract-ocr tesseract-ocr-eng)
 command -v pdfinfo >/dev/null || need+=(poppler-utils)
 ldconfig -p 2>/dev/null | grep -q 'libmagic.so.1' || need+=(libmagic1)
 [ -x /usr/bin/chromium ] || need+=(chromium)   # the web UI's end-to-end browser test
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)   # the database tests' throwaway server
 if [ ${#need[@]} -gt 0 ]; then
   step "installing Debian packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

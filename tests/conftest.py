@@ -68,6 +68,18 @@ def serving(services) -> Iterator[str]:  # noqa: ANN001 - app.services.Services
         thread.join(15)
 
 
+def service_headers(app) -> dict[str, str]:  # noqa: ANN001 - the engine's FastAPI app
+    """The Authorization header with the engine app's service token: TestClient(app, headers=...)."""
+    return {"Authorization": f"Bearer {app.state.service_token}"}
+
+
+def engine_token(settings) -> str:  # noqa: ANN001 - app.settings.Settings
+    """The service token a running engine (``serving``) wrote to <data_dir>/engine.json."""
+    from app.client import read_engine_file
+
+    return read_engine_file(settings)["token"]
+
+
 def write_docs(root: Path, files: dict[str, str], acl: str | None = None) -> Path:
     """Write a small corpus (relative path -> text) and its acl.yaml under ``root``."""
     for rel, text in files.items():
@@ -81,3 +93,100 @@ def write_docs(root: Path, files: dict[str, str], acl: str | None = None) -> Pat
 def acl_per_file(corpus: dict[str, tuple[str, str]]) -> str:
     """An acl.yaml giving each file of ``corpus`` (path -> (group, text)) its one group."""
     return "rules:\n" + "".join(f'  - match: "{rel}"\n    groups: [{g}]\n' for rel, (g, _) in corpus.items())
+
+
+# -- a throwaway PostgreSQL server for the database tests ------------------------------------------
+class PostgresServer:
+    """A private PostgreSQL cluster (initdb into a temp dir, unix socket only, no TCP port)."""
+
+    def __init__(self, bindir: Path, root: Path, as_postgres: bool) -> None:
+        self.bindir, self.root, self.as_postgres = bindir, root, as_postgres
+        self.data, self.socket_dir, self.port = root / "data", root, 5432
+        self._count = 0
+
+    def run(self, tool: str, *args: str) -> None:
+        import subprocess
+
+        cmd = [str(self.bindir / tool), *args]
+        if self.as_postgres:  # initdb and postgres refuse to run as root
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=self.root)
+        if done.returncode:
+            log = self.root / "server.log"
+            raise RuntimeError(
+                f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
+                + (log.read_text() if log.exists() else "")
+            )
+
+    @property
+    def _client(self) -> list[str]:
+        return ["-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres"]
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@/{database}?host={self.socket_dir}&port={self.port}"
+
+    def start(self) -> None:
+        self.run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale")
+        opts = f"-k {self.socket_dir} -p {self.port} -c listen_addresses='' -c fsync=off"
+        log = str(self.root / "server.log")
+        self.run("pg_ctl", "-D", str(self.data), "-l", log, "-o", opts, "-w", "start")
+
+    def stop(self) -> None:
+        self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def create_database(self) -> str:
+        """A new empty database; returns its name."""
+        self._count += 1
+        name = f"docqa_test_{self._count}"
+        self.run("createdb", *self._client, name)
+        return name
+
+    def drop_database(self, name: str) -> None:
+        self.run("dropdb", *self._client, "--force", name)
+
+
+def _postgres_bindir() -> Path | None:
+    import shutil
+
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if found:
+        return found[-1].parent
+    on_path = shutil.which("initdb")
+    return Path(on_path).parent if on_path else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for this test session. It must run (CI included); only
+    DOCQA_TEST_POSTGRES=0 skips the tests that need it."""
+    import shutil
+    import tempfile
+
+    if os.environ.get("DOCQA_TEST_POSTGRES") == "0":
+        pytest.skip("DOCQA_TEST_POSTGRES=0: PostgreSQL tests skipped")
+    bindir = _postgres_bindir()
+    if bindir is None:
+        pytest.fail(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found: run scripts/setup.sh or "
+            "`apt-get install postgresql` (or set DOCQA_TEST_POSTGRES=0 to skip these tests)"
+        )
+    as_postgres = os.getuid() == 0
+    root = Path(tempfile.mkdtemp(prefix="docqa-pg-"))  # not under pytest's root-only tmp dir
+    if as_postgres:
+        shutil.chown(root, "postgres", "postgres")
+    server = PostgresServer(bindir, root, as_postgres)
+    try:
+        server.start()
+        yield server
+    finally:
+        if (server.data / "postmaster.pid").exists():
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """SQLAlchemy URL of a fresh, empty PostgreSQL database (dropped after the test)."""
+    name = postgres_server.create_database()
+    yield postgres_server.url(name)
+    postgres_server.drop_database(name)
