@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from argon2 import PasswordHasher
@@ -11,6 +13,11 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 from app.db import Database
 from app.models import User
+
+if TYPE_CHECKING:
+    from app.auth import LoginThrottle
+
+log = logging.getLogger("docqa.access")
 
 ROLES = ("employee", "reviewer", "admin", "evaluator")
 _hasher = PasswordHasher()
@@ -45,6 +52,70 @@ def add_user(db: Database, name: str, password: str, groups: Sequence[str], role
 def authenticate(db: Database, name: str, password: str) -> User | None:
     user = db.get_user(name)
     return user if user and verify_password(user.password_hash, password) else None
+
+
+class LoginRefused(Exception):
+    """A login that failed or is throttled; the message may be shown as is (it never says whether
+    the user exists). ``retry_after``: seconds, when throttled."""
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+WRONG_LOGIN = "Wrong user name or password."
+
+
+def log_in(
+    db: Database,
+    throttle: LoginThrottle,
+    name: str,
+    password: str,
+    *,
+    address: str | None = None,
+    via: str = "engine",
+) -> User:
+    """The user if the password matches (argon2) and neither the name nor the address is cooling
+    down after too many failures (app.auth.LoginThrottle); else LoginRefused. Failed and throttled
+    logins are written to the audit log."""
+    from app.auth import LoginThrottled
+
+    name = name.strip()
+    where = {"address": address or "", "via": via}
+    try:
+        throttle.check(name, address)
+    except LoginThrottled as exc:
+        record_audit(db, name or "anonymous", "login.throttled", name, where)
+        raise LoginRefused(str(exc), exc.retry_after) from None
+    user = authenticate(db, name, password) if name and password else None
+    if user is None:
+        throttle.failed(name, address)
+        record_audit(db, name or "anonymous", "login.failed", name, where)
+        raise LoginRefused(WRONG_LOGIN)
+    throttle.succeeded(name, address)
+    return user
+
+
+def cli_actor() -> str:
+    """The audit actor of a CLI command: "cli:<os user>"."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no user name for this uid (containers)
+        import os
+
+        return f"cli:uid-{os.getuid()}"
+
+
+def record_audit(
+    db: Database, actor: str, action: str, target: str = "", details: Mapping[str, Any] | None = None
+) -> None:
+    """Append to the audit log; a failure to write it is logged, never raised (the action happened)."""
+    try:
+        db.add_audit(actor, action, target, details)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("audit log not written (%s %s %s): %s", actor, action, target, exc)
 
 
 def user_groups(db: Database, name: str) -> list[str]:

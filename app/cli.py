@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 users_app = typer.Typer(no_args_is_help=True, help="Manage users and their groups.")
 app.add_typer(users_app, name="users")
+db_app = typer.Typer(no_args_is_help=True, help="The database schema (Alembic migrations in app/migrations).")
+app.add_typer(db_app, name="db")
 
 OFFLINE_ENV = {
     "DO_NOT_TRACK": "1",
@@ -44,18 +46,35 @@ def users_add(
     ),
 ) -> None:
     """Create a user or update an existing one's password, groups and roles."""
-    from app.access import add_user
+    from app.access import add_user, cli_actor, record_audit
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with services() as svc:
+        existed = svc.db.get_user(name.strip()) is not None
         try:
             user = add_user(svc.db, name, password, split_csv(groups), split_csv(roles))
         except ValueError as exc:
             raise fail(str(exc)) from None
+        details = {"groups": user.group_names, "roles": user.role_list, "password_changed": True}
+        record_audit(svc.db, cli_actor(), "user.change" if existed else "user.create", user.name, details)
         out.print(f"user {user.name}: groups {', '.join(user.group_names) or '-'}; roles {user.roles}")
+
+
+@users_app.command("rm")
+def users_rm(name: str) -> None:
+    """Remove a user (their logs, feedback and escalations keep their name)."""
+    from app.access import cli_actor, record_audit
+
+    with services() as svc:
+        found = svc.db.get_user(name)
+        if found is None or not svc.db.delete_user(name):
+            raise fail(f"no user {name!r}; see `docqa users list`")
+        details = {"groups": found.group_names, "roles": found.role_list}
+        record_audit(svc.db, cli_actor(), "user.delete", name, details)
+    out.print(f"removed user {name}")
 
 
 @users_app.command("list")
@@ -78,12 +97,13 @@ def users_seed(
     file: Path = typer.Option(Path("data/users.yaml"), help="YAML list of demo users."),
 ) -> None:
     """Create the demo users (demo only: their passwords are published in data/users.yaml)."""
-    from app.access import seed_users
+    from app.access import cli_actor, record_audit, seed_users
 
     if not file.is_file():
         raise fail(f"{file} not found")
     with services() as svc:
         users = seed_users(svc.db, file)
+        record_audit(svc.db, cli_actor(), "user.seed", str(file), {"users": [u.name for u in users]})
     out.print(f"seeded {len(users)} demo users: {', '.join(u.name for u in users)} (passwords in {file})")
 
 
@@ -163,13 +183,69 @@ def print_answer(result: dict) -> None:
         out.print("[bold]Consider asking an expert[/] (low confidence or a high-stakes topic).")
 
 
+# -- doctor ----------------------------------------------------------------------------------------
+@app.command("doctor")
+def doctor(
+    repair: bool = typer.Option(False, "--repair", help="Fix what an interrupted run left behind."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Check that the database and the vector store agree: every document answerable at exactly one
+    version with all its chunks, no orphan or duplicate points, no half-written versions, no runs of
+    killed processes still marked running, no kept originals missing. Exit 0 when consistent, 1 when
+    not (after --repair: 0 if everything was repaired); 3 when the stores can't be opened."""
+    from app.client import find_engine
+    from app.doctor import check, live_runs, summary
+    from app.doctor import repair as fix
+
+    settings = Settings()
+    running = find_engine(settings)
+    if running is not None:
+        running.close()
+        raise fail(
+            f"an engine (`docqa serve`) at {running.url} holds the stores: stop it, then run "
+            "`docqa doctor` again",
+            3,
+        )
+    with services(settings) as svc:
+        if live := live_runs(svc.db):
+            raise fail(f"ingest run {live[0]} is still running: run `docqa doctor` when it has finished", 3)
+        found = check(svc)
+        remaining = found
+        if repair and found:
+            fix(svc, found)
+            remaining = check(svc)
+    if as_json:
+        result = {"consistent": not remaining, "findings": [f.to_dict() for f in found]}
+        if repair:
+            result["remaining"] = [f.to_dict() for f in remaining]
+        print(json.dumps(result, indent=2))
+    else:
+        if found:
+            table = Table("problem", "detail", *(["repair"] if repair else []), title="docqa doctor")
+            for f in found:
+                table.add_row(f.kind, f.message, *([f.repaired or "-"] if repair else []))
+            out.print(table)
+        if not remaining:
+            what = "repaired: " if found else ""
+            out.print(f"{what}database and vector store are consistent", highlight=False)
+        else:
+            counts = ", ".join(f"{n} {k}" for k, n in summary(remaining).items())
+            hint = "" if repair else " (run `docqa doctor --repair`)"
+            err.print(f"[bold red]inconsistent:[/] {counts}{hint}", highlight=False)
+            if repair:
+                for f in remaining:
+                    err.print(f"  · {f.message}", highlight=False, markup=False)
+    raise typer.Exit(1 if remaining else 0)
+
+
 # -- serve -----------------------------------------------------------------------------------------
 @app.command("serve")
 def serve(
     host: str | None = typer.Option(
         None,
-        help="Interface to bind (default DOCQA_ENGINE_HOST, 127.0.0.1). The engine trusts the user "
-        "named in each request: do not expose it beyond this machine.",
+        help="Interface to bind (default DOCQA_ENGINE_HOST, 127.0.0.1). Every request needs a token "
+        "(DOCQA_ENGINE_TOKEN, or the one written to <data_dir>/engine.json); put TLS in front "
+        "before exposing it beyond this machine.",
     ),
     port: int | None = typer.Option(None, help="Port (default DOCQA_ENGINE_PORT, 8765)."),
 ) -> None:
@@ -203,9 +279,11 @@ def ui(
 ) -> None:
     """Run the web UI (Streamlit). Starts the engine (`docqa serve`) first when none runs for this
     data dir, and stops it again on exit, so that every browser session shares one engine."""
+    from app.logs import install
     from app.ui.backend import UiSettings
     from app.ui.launch import LaunchError, run
 
+    install()  # personal data out of the logs (the Streamlit process installs its own)
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
     settings = UiSettings()
@@ -220,6 +298,46 @@ def ui(
     except LaunchError as exc:
         raise fail(str(exc), 3) from None
     raise typer.Exit(code)
+
+
+# -- db --------------------------------------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database (DOCQA_DATABASE_URL; default <data_dir>/docqa.db) to the newest schema.
+    Every process opening it does the same; this only does it ahead of time."""
+    from app.db import Database, DatabaseUnavailableError
+    from app.migrations import head_revisions
+
+    settings = Settings()
+    settings.ensure_dirs()
+    try:
+        Database(settings.db_url).close()
+    except DatabaseUnavailableError as exc:
+        raise fail(str(exc), 3) from None
+    out.print(f"database at revision {', '.join(head_revisions())} (newest)")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's schema revision and the newest one, changing nothing."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.migrations import status
+
+    try:
+        current, heads = status(Settings().db_url)
+    except OperationalError as exc:
+        raise fail(f"cannot open the database: {exc.orig}", 3) from None
+    state = "up to date" if current == heads else "needs `docqa db upgrade` (or any docqa command)"
+    out.print(f"database: {', '.join(current) or 'empty'}; newest: {', '.join(heads)} ({state})")
+
+
+@db_app.command("revision")
+def db_revision(message: str = typer.Argument(..., help="What changed, e.g. 'add audit log'.")) -> None:
+    """For developers: write the migration from the schema at head to app/models.py's."""
+    from app.migrations import new_revision
+
+    out.print(f"wrote {new_revision(message)}: review it, then run the schema test (tests/app/test_db.py)")
 
 
 def _register_subcommands() -> None:

@@ -7,10 +7,17 @@ so a caller works with either: ask, documents, ingestion jobs, and feedback and 
 status the engine answers: 400 bad input, 403 not allowed, 404 unknown user/answer/escalation,
 409 conflicting escalation state, 503 stores unavailable.
 
-A running engine announces itself in ``<data_dir>/engine.json`` ({url, pid, started}); ``find_engine``
-trusts that file only if the pid is alive and GET /health answers within about a second, so a file
-left behind by a killed engine is ignored. ``DOCQA_ENGINE_URL`` names an engine explicitly (e.g. on
-another host); then no file is read and an unreachable engine is an error, not a silent fallback.
+A running engine announces itself in ``<data_dir>/engine.json`` ({url, pid, started, token}, file mode
+0600: only the OS user running the engine can read its service token); ``find_engine`` trusts that
+file only if the pid is alive and GET /health answers within about a second, so a file left behind
+by a killed engine is ignored. ``DOCQA_ENGINE_URL`` names an engine explicitly (e.g. on another
+host); then an unreachable engine is an error, not a silent fallback, and the token is
+``DOCQA_ENGINE_TOKEN`` (or engine.json's when it announces that same URL).
+
+Every request but /health carries ``Authorization: Bearer <token>``: the service token (the CLI and
+the UI server act for the users they name), or a user's session token from ``EngineClient.login``
+(then the engine refuses 403 to act as anyone else). Admin actions without a user (the CLI's
+``docqa docs rm``) are audited as ``actor`` ("cli:<os user>" by default, sent as X-DocQA-Actor).
 """
 
 from __future__ import annotations
@@ -58,12 +65,18 @@ def engine_file(settings: Settings) -> Path:
     return settings.data_dir / ENGINE_FILE
 
 
-def write_engine_file(settings: Settings, url: str) -> None:
+def write_engine_file(settings: Settings, url: str, token: str | None = None) -> None:
+    """Announce the engine at ``url`` (with its service ``token``) in engine.json, mode 0600."""
     path = engine_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     info = {"url": url, "pid": os.getpid(), "started": datetime.now(UTC).isoformat(timespec="seconds")}
+    if token:
+        info["token"] = token
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(info, indent=2) + "\n")
     tmp.replace(path)
 
 
@@ -96,12 +109,14 @@ def pid_alive(pid: object) -> bool:
 
 def find_engine(settings: Settings) -> EngineClient | None:
     """The engine serving this data dir, or None when none runs (then open the stores yourself)."""
-    if settings.engine_url:
-        return EngineClient(settings.engine_url)
+    configured = settings.engine_token.get_secret_value() if settings.engine_token else None
     info = read_engine_file(settings)
+    if settings.engine_url:
+        same = info is not None and info["url"].rstrip("/") == settings.engine_url.rstrip("/")
+        return EngineClient(settings.engine_url, token=configured or (_token(info) if same else None))
     if info is None or not pid_alive(info.get("pid")):
         return None
-    client = EngineClient(info["url"])
+    client = EngineClient(info["url"], token=configured or _token(info))
     try:
         client.health(timeout=HEALTH_TIMEOUT_S)
     except EngineError:
@@ -110,13 +125,65 @@ def find_engine(settings: Settings) -> EngineClient | None:
     return client
 
 
+def _token(info: Mapping[str, Any] | None) -> str | None:
+    token = (info or {}).get("token")
+    return token if isinstance(token, str) and token else None
+
+
+RETRIES = 2  # after the first attempt, for calls that never reached the engine
+BACKOFF_S = 0.5
+
+
 # -- the client ------------------------------------------------------------------------------------
 class EngineClient:
-    """A thin httpx wrapper over the engine's HTTP API; errors become EngineError."""
+    """A thin httpx wrapper over the engine's HTTP API; errors become EngineError.
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    ``token``: the engine's service token, or a user's session token (see ``login``); ``actor``:
+    who the audit log names for admin actions that name no user (default "cli:<os user>")."""
+
+    def __init__(
+        self, url: str, *, timeout: float = 30.0, token: str | None = None, actor: str | None = None
+    ) -> None:
+        from app.access import cli_actor
+
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        headers = {"X-DocQA-Actor": actor or cli_actor()}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
+
+    def login(self, name: str, password: str) -> dict[str, Any]:
+        """Log in as a user (POST /login): {token, user, roles, groups, expires_at}; from now on this
+        client sends that session token and can act only as that user. EngineError 401 (wrong name
+        or password) or 429 (too many failed logins, with retry_after)."""
+        found = self._request("POST", "/login", json={"name": name, "password": password})
+        self._http.headers["Authorization"] = f"Bearer {found['token']}"
+        return found
+
+    def logout(self) -> None:
+        """End this client's session token (POST /logout)."""
+        try:
+            response = self._http.post("/logout")
+        except httpx.HTTPError as exc:
+            raise EngineUnavailableError(self.url, exc) from None
+        _raise_for_status(response)
+        self._http.headers.pop("Authorization", None)
+
+    def audit(
+        self,
+        user: str,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        """The audit log, newest first (admins only): {id, at, actor, action, target, details}."""
+        params: dict[str, Any] = {"user": user, "limit": limit}
+        params |= {k: v for k, v in {"actor": actor, "action": action}.items() if v}
+        if since is not None:
+            params["since"] = since.isoformat()
+        return self._request("GET", "/audit", params=params)
 
     def close(self) -> None:
         self._http.close()
@@ -127,16 +194,27 @@ class EngineClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:  # noqa: ANN401
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise EngineUnavailableError(self.url, exc) from None
+    def _request(self, method: str, path: str, *, retries: int = RETRIES, **kwargs: Any) -> Any:  # noqa: ANN401
+        """One call, retried with backoff (0.5 s, 1 s) when it never reached the engine (connection
+        refused or connect timeout: safe for any method) and, for reads, on 502/504 from a proxy."""
+        for attempt in range(retries + 1):
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if attempt == retries:
+                    raise EngineUnavailableError(self.url, exc) from None
+            except httpx.HTTPError as exc:
+                raise EngineUnavailableError(self.url, exc) from None
+            else:
+                if not (method == "GET" and response.status_code in (502, 504) and attempt < retries):
+                    break
+            time.sleep(BACKOFF_S * 2**attempt)
         _raise_for_status(response)
         return response.json()
 
     def health(self, *, timeout: float | None = None) -> dict[str, Any]:
-        return self._request("GET", "/health", **({"timeout": timeout} if timeout else {}))
+        """GET /health once (a probe: no retries)."""
+        return self._request("GET", "/health", retries=0, **({"timeout": timeout} if timeout else {}))
 
     def ask(
         self,
@@ -146,12 +224,14 @@ class EngineClient:
         backend: str | None = None,
         history: Sequence[str] = (),
         on_token: Callable[[str], None] | None = None,
+        on_quick: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
         """The answer JSON (Answer.to_dict() + cache_hit, query_log_id, log_warning). With
-        ``on_token`` the answer is streamed and each generated piece of text is passed to it."""
+        ``on_token`` (or ``on_quick``) the answer is streamed: each generated piece of text is passed
+        to ``on_token``; ``on_quick`` gets the quick extractive answer before the model writes."""
         body = {"question": question, "user": user, "backend": backend, "history": list(history)}
         no_read_timeout = httpx.Timeout(self._http.timeout.connect or 30.0, read=None)
-        if on_token is None:
+        if on_token is None and on_quick is None:
             return self._request("POST", "/ask", json=body, timeout=no_read_timeout)
         from httpx_sse import SSEError, connect_sse
 
@@ -162,8 +242,10 @@ class EngineClient:
                 _raise_for_status(events.response)
                 for event in events.iter_sse():
                     data = json.loads(event.data) if event.data else {}
-                    if event.event == "token":
+                    if event.event == "token" and on_token is not None:
                         on_token(data.get("text", ""))
+                    elif event.event == "quick" and on_quick is not None:
+                        on_quick(data)
                     elif event.event == "answer":
                         return data
                     elif event.event == "error":
@@ -224,6 +306,10 @@ class EngineClient:
             "password": password,
         }
         return self._request("POST", "/users", json=body)
+
+    def delete_user(self, user: str, name: str) -> dict[str, Any]:
+        """Remove the user ``name`` (admins only; not oneself): {removed}."""
+        return self._request("DELETE", f"/users/{name}", params={"user": user})
 
     def insights(self, user: str, *, days: int = 30) -> dict[str, Any]:
         """Usage, feedback, confidence, escalations, content gaps, latency, cache (admins only)."""
@@ -423,10 +509,51 @@ class InProcessEngine:
         *,
         answerer_for: Callable[[str | None], Any] | None = None,
         job_manager: Any = None,  # noqa: ANN401 - app.jobs.JobManager (the engine's); made when needed
+        actor: str | None = None,
     ) -> None:
         self.services = services
         self.answerer_for = answerer_for or services.answerer  # backend -> app.answer.Answerer
         self._job_manager = job_manager
+        self.actor = actor  # audit actor of admin actions naming no user; default "cli:<os user>"
+
+    def audit_event(
+        self,
+        action: str,
+        target: str = "",
+        details: Mapping[str, Any] | None = None,
+        *,
+        user: str | None = None,
+        actor: str | None = None,
+    ) -> None:
+        """Record an admin action: by ``user``, else ``actor``, else this engine's actor."""
+        from app.access import cli_actor, record_audit
+
+        who = user or actor or self.actor or cli_actor()
+        record_audit(self.services.db, who, action, target, details)
+
+    def audit(
+        self,
+        user: str,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        """The audit log, newest first (admins only): {id, at, actor, action, target, details}."""
+        self.require_admin(user)
+        rows = self.services.db.list_audit(actor=actor, action=action, since=since, limit=limit)
+        return [
+            {
+                "id": r.id,
+                "at": r.created_at.isoformat() if r.created_at else None,
+                "actor": r.actor,
+                "action": r.action,
+                "target": r.target,
+                "details": r.details or {},
+            }
+            for r in rows
+        ]
 
     @property
     def job_manager(self) -> Any:  # noqa: ANN401 - app.jobs.JobManager
@@ -459,14 +586,18 @@ class InProcessEngine:
         backend: str | None = None,
         history: Sequence[str] = (),
         on_token: Callable[[str], None] | None = None,
+        on_quick: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
         """Answer as ``user``, log the question (QueryLog) and return Answer.to_dict() plus
-        ``cache_hit``, ``query_log_id`` and ``log_warning`` (logging never breaks an answer)."""
+        ``cache_hit``, ``query_log_id`` and ``log_warning`` (logging never breaks an answer).
+        ``on_quick``: the quick extractive answer, before a language model writes."""
         from app.querylog import log_answer
 
         svc = self.services
         groups = self.user_groups(user)
-        result = self.answerer_for(backend).ask(question, groups, on_token=on_token, history=list(history))
+        result = self.answerer_for(backend).ask(
+            question, groups, on_token=on_token, history=list(history), on_quick=on_quick
+        )
         log_id, warning = None, ""
         try:
             log_id = log_answer(svc.db, user, groups, result, settings=svc.settings)
@@ -479,13 +610,17 @@ class InProcessEngine:
     def documents(self, set_name: str | None = None) -> list[dict[str, Any]]:
         return [document_row(d) for d in self.services.db.list_documents(set_name)]
 
-    def delete_document(self, doc_id: str, *, user: str | None = None) -> dict[str, Any]:
+    def delete_document(
+        self, doc_id: str, *, user: str | None = None, actor: str | None = None
+    ) -> dict[str, Any]:
         if user is not None:
             self.require_admin(user)
         doc = self.services.db.get_document(doc_id)
         if doc is None:
             raise EngineError(404, f"no document {doc_id!r}")
         self.services.ingestor.remove_document(doc_id)
+        details = {"doc_id": doc_id, "set": doc.set.name, "groups": doc.group_names}
+        self.audit_event("document.delete", doc.path, details, user=user, actor=actor)
         return {"removed": doc_id, "path": doc.path}
 
     def original_file(self, doc_id: str, user: str) -> dict[str, Any]:
@@ -519,14 +654,20 @@ class InProcessEngine:
         content = found.pop("path").read_bytes()
         return found | {"content": content}
 
-    def set_groups(self, doc_id: str, groups: Sequence[str], *, user: str | None = None) -> dict[str, Any]:
+    def set_groups(
+        self, doc_id: str, groups: Sequence[str], *, user: str | None = None, actor: str | None = None
+    ) -> dict[str, Any]:
         if user is not None:
             self.require_admin(user)
+        before = self.services.db.get_document(doc_id)
         try:
             self.services.ingestor.set_groups(doc_id, [g.strip() for g in groups if g.strip()])
         except KeyError:
             raise EngineError(404, f"no document {doc_id!r}") from None
-        return document_row(self.services.db.get_document(doc_id))
+        row = document_row(self.services.db.get_document(doc_id))
+        details = {"doc_id": doc_id, "before": before.group_names if before else [], "after": row["groups"]}
+        self.audit_event("document.groups", row["path"], details, user=user, actor=actor)
+        return row
 
     # -- ingestion jobs, uploads, users, insights (admin) ------------------------------------------------
     def job(self, job_id: str, *, since: int = 0) -> dict[str, Any]:
@@ -559,7 +700,10 @@ class InProcessEngine:
         except UploadError as exc:
             raise EngineError(400, str(exc)) from None
         job = self.job_manager.submit(saved, set_name=set_name.strip(), groups=groups)
-        return {"job_id": job["id"], "status": job["status"], "files": [p.name for p in saved]}
+        names = [p.name for p in saved]
+        details = {"files": names[:100], "count": len(names), "groups": groups, "job_id": job["id"]}
+        self.audit_event("upload", set_name.strip(), details, user=user)
+        return {"job_id": job["id"], "status": job["status"], "files": names}
 
     def reingest(self, doc_id: str, user: str) -> dict[str, Any]:
         """Re-run ingestion of an uploaded document on its kept upload file (same set, same key,
@@ -582,6 +726,8 @@ class InProcessEngine:
                 "from its folder",
             )
         job = self.job_manager.submit([path], set_name=doc.set.name, groups=doc.group_names)
+        details = {"doc_id": doc_id, "set": doc.set.name, "job_id": job["id"]}
+        self.audit_event("document.reingest", doc.path, details, user=user)
         return {"job_id": job["id"], "status": job["status"]}
 
     def users(self, user: str) -> list[dict[str, Any]]:
@@ -622,7 +768,26 @@ class InProcessEngine:
                 found = db.upsert_user(name, existing.password_hash, groups, roles)
         except ValueError as exc:
             raise EngineError(400, str(exc)) from None
+        details: dict[str, Any] = {"groups": groups, "roles": roles, "password_changed": bool(password)}
+        if existing is not None:
+            details["before"] = {"groups": existing.group_names, "roles": existing.role_list}
+        action = "user.create" if existing is None else "user.change"
+        self.audit_event(action, found.name, details, user=user)
         return _user_row(db.get_user(found.name))
+
+    def delete_user(self, user: str, name: str) -> dict[str, Any]:
+        """Remove ``name`` (admins only): 404 unknown, 400 for oneself. Their logs, feedback and
+        escalations stay, under their name."""
+        self.require_admin(user)
+        found = self.services.db.get_user(name)
+        if found is None:
+            raise EngineError(404, f"no user {name!r}; see `docqa users list`")
+        if name == user:
+            raise EngineError(400, "you cannot remove yourself")
+        self.services.db.delete_user(name)
+        details = {"groups": found.group_names, "roles": found.role_list}
+        self.audit_event("user.delete", name, details, user=user)
+        return {"removed": name}
 
     def insights(self, user: str, *, days: int = 30) -> dict[str, Any]:
         """Usage, feedback, confidence, escalations, content gaps, latency and cache (admins only)."""
@@ -801,7 +966,10 @@ class InProcessEngine:
                 answer=answer,
                 groups=groups,
             )
-        return found.to_dict()
+        row = found.to_dict()
+        details = {"escalation_id": escalation_id, "groups": row.get("groups", [])}
+        self.audit_event("verified.publish", row.get("doc_id") or str(row.get("id")), details, user=user)
+        return row
 
     def verified_answers(self, user: str) -> list[dict[str, Any]]:
         """The verified answers ``user`` may read or has published (all for admins), newest first."""
@@ -815,7 +983,10 @@ class InProcessEngine:
         from app.verified import unpublish
 
         with self._feedback_call(user):
-            return unpublish(self.services.db, self.services.store, user, verified_id).to_dict()
+            row = unpublish(self.services.db, self.services.store, user, verified_id).to_dict()
+        details = {"question": str(row.get("question", ""))[:200], "reviewer": row.get("reviewer")}
+        self.audit_event("verified.delete", row.get("doc_id") or str(verified_id), details, user=user)
+        return row
 
     @contextmanager
     def _feedback_call(self, user: str) -> Iterator[None]:

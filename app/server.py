@@ -4,10 +4,17 @@ The embedded vector store admits one process at a time, and a local LLM should b
 asked one question at a time; so the CLI and the UI are clients of this FastAPI service
 (``create_app``; OpenAPI schema at ``/openapi.json``, interactive docs at ``/docs``).
 
-Trust: the engine does NOT authenticate anyone yet. It trusts the ``user`` field (or ``?user=``) of a
-request and answers with that user's groups and roles, resolved here from the database. That is why
-it binds to 127.0.0.1 by default; authentication comes with the UI. Ingestion paths are paths on the
-engine's machine.
+Authentication: every endpoint but /health and /login needs ``Authorization: Bearer <token>``
+(401 otherwise). The service token (DOCQA_ENGINE_TOKEN, or made at start and written to
+<data_dir>/engine.json, mode 0600) is for trusted clients acting for users, the CLI and the UI server:
+the ``user`` field (or ``?user=``) names who acts. A session token from POST /login (name and
+password; it expires after DOCQA_SESSION_HOURS, or DOCQA_SESSION_IDLE_MINUTES unused) acts only as
+its user: a request naming anyone else is refused 403, and endpoints naming no user (documents,
+ingestion jobs) need the role admin. Groups and roles are always resolved here from the database.
+Failed logins are throttled per name and per client address (429 with Retry-After), and each user
+may ask DOCQA_QUESTIONS_PER_MINUTE questions (burst DOCQA_QUESTIONS_BURST; 429 with Retry-After
+beyond). Admin actions and failed logins go to the audit log (GET /audit). Ingestion paths are
+paths on the engine's machine.
 
 Feedback and escalations (app/feedback.py decides who may do what): the asker rates an answer
 (POST /feedback, by its ``query_log_id`` from /ask) or hands it to a human reviewer (POST
@@ -45,19 +52,22 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.answer import PROMPT_VERSION, Citation
+from app.auth import Clock, LoginThrottle, RateLimiter, SessionTokens, new_token, tokens_equal
 from app.client import EngineError, InProcessEngine
 from app.db import DatabaseUnavailableError
 from app.jobs import JobManager
@@ -79,6 +89,15 @@ class EngineBusyError(EngineError):
         noun = "question is" if waiting == 1 else "questions are"
         detail = f"the engine is busy, {waiting} {noun} waiting; try again shortly"
         super().__init__(503, detail, retry_after=str(min(60, 5 * (waiting + 1))))
+
+
+class RateLimitedError(EngineError):
+    def __init__(self, user: str, per_minute: float, wait_s: float) -> None:
+        import math
+
+        wait = max(1, math.ceil(wait_s))
+        detail = f"Too many questions: {user} may ask {per_minute:g} per minute; try again in {wait} s"
+        super().__init__(429, detail, retry_after=str(wait))
 
 
 class EngineStartError(RuntimeError):
@@ -478,9 +497,66 @@ class SaveUserRequest(BaseModel):
     password: str | None = Field(None, description="Required for a new user; resets it when given.")
 
 
+class LoginRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class LoginOut(BaseModel):
+    token: str = Field(description="Send as `Authorization: Bearer <token>`; acts only as this user.")
+    user: str
+    roles: list[str]
+    groups: list[str]
+    expires_at: str = Field(description="ISO 8601, UTC (absolute; it also ends after idling)")
+    idle_minutes: float = Field(description="Unused for longer, it expires (0 = never)")
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: str | None = Field(description="ISO 8601, UTC")
+    actor: str = Field(description='A user, "cli:<os user>", or the name tried at a failed login')
+    action: str
+    target: str
+    details: dict[str, Any]
+
+
+@dataclass
+class Principal:
+    """Who a request is authenticated as: ``user`` None for the service token."""
+
+    user: str | None
+    actor: str  # the audit actor of admin actions that name no user
+
+
+BEARER = HTTPBearer(
+    auto_error=False,
+    description="The service token (<data_dir>/engine.json or DOCQA_ENGINE_TOKEN), or a session token "
+    "from POST /login.",
+)
+ACTOR_HEADER = "X-DocQA-Actor"
+OPEN_PATHS = frozenset({"/health", "/login"})
+
+
+def acting(request: Request, user: str | None) -> str | None:
+    """The user a request acts as: the named one with the service token; with a session token its
+    own user (403 when the request names someone else)."""
+    p: Principal = request.state.principal
+    if p.user is None:
+        return user
+    if user is not None and user != p.user:
+        raise HTTPException(403, f"this session token belongs to {p.user}; it cannot act as {user}")
+    return p.user
+
+
+def actor_of(request: Request) -> str:
+    return request.state.principal.actor
+
+
 def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     text = {
         400: "Bad request",
+        401: "Missing, unknown or expired token; or a wrong name or password",
+        429: "Too many failed logins or questions (with Retry-After)",
         403: "Not allowed for this user",
         404: "Not found",
         409: "The escalation's state does not allow this",
@@ -490,12 +566,35 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 # -- the app ---------------------------------------------------------------------------------------
-def create_app(services: Services, *, announce_url: str | None = None) -> FastAPI:
+def create_app(
+    services: Services,
+    *,
+    announce_url: str | None = None,
+    service_token: str | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
     """The engine's FastAPI app over ``services``. With ``announce_url`` the app writes
-    <data_dir>/engine.json on startup (so clients find it) and removes it on shutdown."""
+    <data_dir>/engine.json (with the service token, mode 0600) on startup, so clients find it, and
+    removes it on shutdown. The service token: ``service_token``, else DOCQA_ENGINE_TOKEN, else a
+    random one (``app.state.service_token``). ``clock`` (seconds) drives login throttling, question
+    rate limits and session expiry (tests inject one)."""
     from app.client import remove_engine_file, write_engine_file
 
     settings = services.settings
+    configured = settings.engine_token.get_secret_value() if settings.engine_token else None
+    token = service_token or configured or new_token()
+    throttle = LoginThrottle(
+        settings.login_max_failures,
+        settings.login_window_s,
+        settings.login_cooldown_s,
+        clock=clock or time.monotonic,
+    )
+    limiter = RateLimiter(
+        settings.questions_per_minute, settings.questions_burst, clock=clock or time.monotonic
+    )
+    sessions = SessionTokens(
+        settings.session_hours * 3600, settings.session_idle_minutes * 60, clock=clock or time.time
+    )
     queue = GenerationQueue(settings.engine_max_queue)
     jobs = JobManager(services)
     answerer_lock = threading.Lock()  # loading a model twice at once would cost twice the RAM
@@ -505,7 +604,7 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(_warm_up, services)
         if announce_url:
-            write_engine_file(settings, announce_url)
+            write_engine_file(settings, announce_url, token)
             log.info("DocQA engine at %s (pid %d, data dir %s)", announce_url, os.getpid(), settings.data_dir)
         try:
             yield
@@ -514,14 +613,41 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
                 remove_engine_file(settings, announce_url)
             await run_in_threadpool(jobs.close)
 
+    def authenticate(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+    ) -> None:
+        """Every route but OPEN_PATHS: the service token or a live session token, else 401."""
+        if getattr(request.scope.get("route"), "path", None) in OPEN_PATHS:
+            return
+        given = credentials.credentials if credentials else ""
+        request.state.token = given
+        if tokens_equal(given, token):
+            actor = (request.headers.get(ACTOR_HEADER) or "").strip()[:200] or "service"
+            request.state.principal = Principal(None, actor)
+            return
+        name = sessions.resolve(given) if given else None
+        if name is not None and services.db.get_user(name) is None:  # removed since
+            sessions.revoke_user(name)
+            name = None
+        if name is None:
+            detail = (
+                "your session has expired or is unknown; log in again (POST /login)"
+                if given
+                else "authentication required: send Authorization: Bearer <token> (POST /login gives one)"
+            )
+            raise HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+        request.state.principal = Principal(name, name)
+
     app = FastAPI(
         title="DocQA engine",
         version=API_VERSION,
         summary="Permission-aware document question answering: cited answers from what a user may read.",
         description=(__doc__ or "").split("\n\n", 1)[1],
         lifespan=lifespan,
+        dependencies=[Depends(authenticate)],
     )
     app.state.services, app.state.jobs, app.state.queue = services, jobs, queue
+    app.state.service_token, app.state.sessions = token, sessions
 
     @app.exception_handler(EngineError)
     @app.exception_handler(StoreUnavailableError)
@@ -545,7 +671,52 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
             answerer.generator = QueuedGenerator(answerer.generator, queue)
         return answerer
 
-    local = InProcessEngine(services, answerer_for=answerer_for, job_manager=jobs)
+    local = InProcessEngine(services, answerer_for=answerer_for, job_manager=jobs, actor="service")
+
+    def service_or_admin(request: Request) -> None:
+        """Endpoints that name no user: the service token, or a session of an admin."""
+        user = request.state.principal.user
+        if user is not None:
+            local.require_admin(user)
+
+    # -- login -------------------------------------------------------------------------------------
+    @app.post(
+        "/login",
+        response_model=LoginOut,
+        summary="Log in with name and password: a session token that acts only as this user",
+        responses=_responses(401, 429),
+    )
+    def login(request: Request, body: LoginRequest) -> dict[str, Any]:
+        from app.access import LoginRefused, log_in
+
+        address = request.client.host if request.client else None
+        try:
+            user = log_in(services.db, throttle, body.name, body.password, address=address, via="engine")
+        except LoginRefused as exc:
+            if exc.retry_after:
+                raise EngineError(429, str(exc), retry_after=str(exc.retry_after)) from None
+            raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+        issued, session = sessions.issue(user.name)
+        expires = datetime.fromtimestamp(session.expires, UTC).isoformat(timespec="seconds")
+        return {
+            "token": issued,
+            "user": user.name,
+            "roles": user.role_list,
+            "groups": user.group_names,
+            "expires_at": expires,
+            "idle_minutes": settings.session_idle_minutes,
+        }
+
+    @app.post("/logout", status_code=204, summary="End this session token", responses=_responses(400))
+    def logout(request: Request) -> None:
+        if request.state.principal.user is None:
+            raise HTTPException(400, "the service token is not a session; it cannot log out")
+        sessions.revoke(request.state.token)
+
+    def rate_exempt(user: str) -> bool:
+        exempt = set(settings.questions_exempt_roles)
+        found = services.db.get_user(user) if exempt else None
+        return bool(found and exempt & set(found.role_list))
 
     # -- health ------------------------------------------------------------------------------------
     @app.get("/health", response_model=Health, summary="Liveness, versions, store size, LLM queue, jobs")
@@ -577,22 +748,30 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         responses={
             **_responses(404, 503),
             200: {
-                "description": "The answer as JSON, or with stream=true a text/event-stream of "
-                "`token` events, then one `answer` event (the same JSON) or one `error` event.",
+                "description": "The answer as JSON, or with stream=true a text/event-stream: with a "
+                "language model first one `quick` event (the extractive answer quoted from the "
+                "sources, {answer, citations, seconds}, to show while the model writes), then `token` "
+                "events, then one `answer` event (the same JSON) or one `error` event.",
                 "content": {"text/event-stream": {"schema": {"type": "string"}}},
             },
         },
     )
-    async def ask(req: AskRequest) -> Any:  # noqa: ANN401 - AskResponse or an event stream
-        await run_in_threadpool(local.user_groups, req.user)  # unknown user: 404 before any stream
+    async def ask(request: Request, req: AskRequest) -> Any:  # noqa: ANN401 - AskResponse or a stream
+        user = acting(request, req.user)
+        await run_in_threadpool(local.user_groups, user)  # unknown user: 404 before any stream
+        if limiter.enabled and not await run_in_threadpool(rate_exempt, user):
+            wait = limiter.take(user)
+            if wait > 0:
+                raise RateLimitedError(user, settings.questions_per_minute, wait)
         backend = req.backend or settings.llm_backend
         release = queue.admit() if backend != "extractive" else (lambda: None)
 
-        def work(on_token: Callable[[str], None] | None) -> dict[str, Any]:
+        def work(
+            on_token: Callable[[str], None] | None, on_quick: Callable[[dict], None] | None = None
+        ) -> dict:
             try:
-                return local.ask(
-                    req.question, req.user, backend=backend, history=req.history, on_token=on_token
-                )
+                return local.ask(req.question, user, backend=backend, history=req.history,
+                                 on_token=on_token, on_quick=on_quick)  # fmt: skip
             finally:
                 release()
 
@@ -605,7 +784,10 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
 
     # -- documents ---------------------------------------------------------------------------------
     @app.get("/documents", response_model=list[DocumentOut], summary="Indexed documents")
-    def documents(set_name: str | None = Query(None, alias="set", description="Only this set.")) -> Any:  # noqa: ANN401
+    def documents(
+        request: Request, set_name: str | None = Query(None, alias="set", description="Only this set.")
+    ) -> Any:  # noqa: ANN401
+        service_or_admin(request)
         return local.documents(set_name)
 
     @app.delete(
@@ -614,8 +796,9 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="Remove a document everywhere (points, rows, kept original)",
         responses=_responses(404),
     )
-    def delete_document(doc_id: str, user: AdminParam = None) -> dict[str, str]:
-        return local.delete_document(doc_id, user=user)
+    def delete_document(request: Request, doc_id: str, user: AdminParam = None) -> dict[str, str]:
+        user = acting(request, user)
+        return local.delete_document(doc_id, user=user, actor=actor_of(request))
 
     @app.put(
         "/documents/{doc_id}/groups",
@@ -623,8 +806,11 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="Change who may read a document (in place, no re-embedding)",
         responses=_responses(404),
     )
-    def set_groups(doc_id: str, body: GroupsRequest, user: AdminParam = None) -> dict[str, Any]:
-        return local.set_groups(doc_id, body.groups, user=user)
+    def set_groups(
+        request: Request, doc_id: str, body: GroupsRequest, user: AdminParam = None
+    ) -> dict[str, Any]:
+        user = acting(request, user)
+        return local.set_groups(doc_id, body.groups, user=user, actor=actor_of(request))
 
     @app.post(
         "/documents/{doc_id}/reingest",
@@ -633,8 +819,8 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="Re-run ingestion of an uploaded document on its kept upload (admins only)",
         responses=_responses(403, 404, 409),
     )
-    def reingest(doc_id: str, body: UserRequest) -> dict[str, Any]:
-        return local.reingest(doc_id, body.user)
+    def reingest(request: Request, doc_id: str, body: UserRequest) -> dict[str, Any]:
+        return local.reingest(doc_id, acting(request, body.user))
 
     @app.get(
         "/documents/{doc_id}/original",
@@ -645,8 +831,8 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
             200: {"description": "The file, inline; for PDFs append #page=N to open at a page."},
         },
     )
-    def original(doc_id: str, user: UserParam) -> FileResponse:
-        found = local.original_file(doc_id, user)
+    def original(request: Request, doc_id: str, user: UserParam) -> FileResponse:
+        found = local.original_file(doc_id, acting(request, user))
         return FileResponse(
             found["path"],
             media_type=found["media_type"],
@@ -663,7 +849,8 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="Start an ingestion job (paths on the engine's machine)",
         responses=_responses(400),
     )
-    def ingest(req: IngestRequest) -> dict[str, str]:
+    def ingest(request: Request, req: IngestRequest) -> dict[str, str]:
+        service_or_admin(request)
         paths = [Path(p).expanduser() for p in req.all_paths()]
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
@@ -676,6 +863,13 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
             prune=req.prune,
             workers=req.workers,
         )
+        details = {
+            "paths": req.all_paths()[:100],
+            "groups": req.groups,
+            "prune": req.prune,
+            "job_id": job["id"],
+        }
+        local.audit_event("ingest.start", req.set, details, actor=actor_of(request))
         return {"job_id": job["id"], "status": job["status"]}
 
     @app.post(
@@ -686,6 +880,7 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         responses=_responses(400, 403, 404),
     )
     def upload(
+        request: Request,
         user: Annotated[str, Form(min_length=1, max_length=200, description=USER_DOC)],
         set_name: Annotated[
             str, Form(alias="set", min_length=1, max_length=100, description="Document set.")
@@ -695,6 +890,7 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
     ) -> dict[str, Any]:
         from app.jobs import UPLOAD_MAX_FILES, UPLOAD_MAX_TOTAL_MB
 
+        user = acting(request, user)
         local.require_admin(user)  # before reading any bytes
         if len(files) > UPLOAD_MAX_FILES:
             raise HTTPException(
@@ -711,7 +907,8 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         return local.upload(user, set_name, groups, received)
 
     @app.get("/jobs", response_model=list[JobSummary], summary="Ingestion jobs, newest first")
-    def list_jobs() -> Any:  # noqa: ANN401
+    def list_jobs(request: Request) -> Any:  # noqa: ANN401
+        service_or_admin(request)
         return jobs.list_jobs()
 
     @app.get(
@@ -721,8 +918,11 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         responses=_responses(404),
     )
     def get_job(
-        job_id: str, since: int = Query(0, ge=0, description="Leave out the first `since` file reports.")
+        request: Request,
+        job_id: str,
+        since: int = Query(0, ge=0, description="Leave out the first `since` file reports."),
     ) -> Any:  # noqa: ANN401
+        service_or_admin(request)
         job = jobs.get(job_id, files_from=since)
         if job is None:
             raise HTTPException(404, f"no job {job_id!r} (jobs are kept in memory until the engine stops)")
@@ -735,8 +935,10 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="Rate an answer (its asker only); given again, it is updated",
         responses=_responses(400, 403, 404),
     )
-    def give_feedback(req: FeedbackRequest) -> dict[str, Any]:
-        return local.feedback(req.query_log_id, req.user, req.thumb, reason=req.reason, comment=req.comment)
+    def give_feedback(request: Request, req: FeedbackRequest) -> dict[str, Any]:
+        return local.feedback(
+            req.query_log_id, acting(request, req.user), req.thumb, reason=req.reason, comment=req.comment
+        )
 
     @app.get(
         "/feedback/{query_log_id}",
@@ -744,8 +946,8 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="The user's feedback on an answer (404 if none)",
         responses=_responses(404),
     )
-    def get_feedback(query_log_id: AnswerId, user: UserParam) -> dict[str, Any]:
-        return local.get_feedback(query_log_id, user)
+    def get_feedback(request: Request, query_log_id: AnswerId, user: UserParam) -> dict[str, Any]:
+        return local.get_feedback(query_log_id, acting(request, user))
 
     @app.post(
         "/escalations",
@@ -754,9 +956,11 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="Hand an answer to a human reviewer of the cited documents' groups",
         responses=_responses(400, 403, 404),
     )
-    def escalate(req: EscalateRequest) -> dict[str, Any]:
+    def escalate(request: Request, req: EscalateRequest) -> dict[str, Any]:
         sources = [s.model_dump(exclude_unset=True) for s in req.sources] if req.sources is not None else None
-        return local.escalate(req.query_log_id, req.user, comment=req.comment, sources=sources)
+        return local.escalate(
+            req.query_log_id, acting(request, req.user), comment=req.comment, sources=sources
+        )
 
     @app.get(
         "/escalations",
@@ -765,11 +969,12 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         responses=_responses(404),
     )
     def list_escalations(
+        request: Request,
         user: UserParam,
         status: Annotated[Status | None, Query(description="Only those in this state.")] = None,
         mine: Annotated[bool, Query(description="Only those the user asked or is assigned to.")] = False,
     ) -> Any:  # noqa: ANN401
-        return local.escalations(user, status=status, mine=mine)
+        return local.escalations(acting(request, user), status=status, mine=mine)
 
     @app.get(
         "/escalations/{escalation_id}",
@@ -777,8 +982,8 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="One escalation, as the user may see it",
         responses=_responses(403, 404),
     )
-    def get_escalation(escalation_id: EscalationId, user: UserParam) -> dict[str, Any]:
-        return local.escalation(escalation_id, user)
+    def get_escalation(request: Request, escalation_id: EscalationId, user: UserParam) -> dict[str, Any]:
+        return local.escalation(escalation_id, acting(request, user))
 
     @app.post(
         "/escalations/{escalation_id}/claim",
@@ -786,8 +991,8 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="A reviewer takes an escalation",
         responses=_responses(403, 404, 409),
     )
-    def claim(body: UserRequest, escalation_id: EscalationId) -> dict[str, Any]:
-        return local.claim(escalation_id, body.user)
+    def claim(request: Request, body: UserRequest, escalation_id: EscalationId) -> dict[str, Any]:
+        return local.claim(escalation_id, acting(request, body.user))
 
     @app.post(
         "/escalations/{escalation_id}/reply",
@@ -795,8 +1000,8 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="A reviewer answers the asker (claims it if still open)",
         responses=_responses(400, 403, 404, 409),
     )
-    def reply(body: ReplyRequest, escalation_id: EscalationId) -> dict[str, Any]:
-        return local.reply(escalation_id, body.user, body.text)
+    def reply(request: Request, body: ReplyRequest, escalation_id: EscalationId) -> dict[str, Any]:
+        return local.reply(escalation_id, acting(request, body.user), body.text)
 
     @app.post(
         "/escalations/{escalation_id}/close",
@@ -804,8 +1009,8 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="Close an escalation (its asker, a reviewer it is routed to, or an admin)",
         responses=_responses(403, 404, 409),
     )
-    def close_escalation(body: UserRequest, escalation_id: EscalationId) -> dict[str, Any]:
-        return local.close_escalation(escalation_id, body.user)
+    def close_escalation(request: Request, body: UserRequest, escalation_id: EscalationId) -> dict[str, Any]:
+        return local.close_escalation(escalation_id, acting(request, body.user))
 
     # -- verified answers (app/verified.py checks who may do what) --------------------------------
     @app.post(
@@ -815,9 +1020,13 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="Publish an answered escalation as a verified answer for readers in the chosen groups",
         responses=_responses(400, 403, 404, 409),
     )
-    def publish_verified(req: PublishRequest) -> dict[str, Any]:
+    def publish_verified(request: Request, req: PublishRequest) -> dict[str, Any]:
         return local.publish_verified(
-            req.escalation_id, req.user, question=req.question, answer=req.answer, groups=req.groups
+            req.escalation_id,
+            acting(request, req.user),
+            question=req.question,
+            answer=req.answer,
+            groups=req.groups,
         )
 
     @app.get(
@@ -826,8 +1035,8 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="Verified answers the user may read or has published (all for admins), newest first",
         responses=_responses(404),
     )
-    def list_verified(user: UserParam) -> Any:  # noqa: ANN401
-        return local.verified_answers(user)
+    def list_verified(request: Request, user: UserParam) -> Any:  # noqa: ANN401
+        return local.verified_answers(acting(request, user))
 
     @app.delete(
         "/verified/{verified_id}",
@@ -835,8 +1044,8 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="Unpublish a verified answer (the reviewer who published it, or an admin)",
         responses=_responses(403, 404),
     )
-    def unpublish_verified(verified_id: VerifiedId, user: UserParam) -> dict[str, Any]:
-        return local.unpublish_verified(verified_id, user)
+    def unpublish_verified(request: Request, verified_id: VerifiedId, user: UserParam) -> dict[str, Any]:
+        return local.unpublish_verified(verified_id, acting(request, user))
 
     @app.get(
         "/insights/feedback",
@@ -845,12 +1054,13 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         responses=_responses(403, 404),
     )
     def feedback_insights(
+        request: Request,
         user: UserParam,
         since: Annotated[
             datetime | None, Query(description="Only since then (ISO 8601, naive = UTC).")
         ] = None,
     ) -> dict[str, Any]:
-        return local.feedback_summary(user, since=since)
+        return local.feedback_summary(acting(request, user), since=since)
 
     @app.get(
         "/insights",
@@ -859,9 +1069,11 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         responses=_responses(403, 404),
     )
     def insights(
-        user: UserParam, days: Annotated[int, Query(ge=1, le=366, description="The last N days.")] = 30
+        request: Request,
+        user: UserParam,
+        days: Annotated[int, Query(ge=1, le=366, description="The last N days.")] = 30,
     ) -> dict[str, Any]:
-        return local.insights(user, days=days)
+        return local.insights(acting(request, user), days=days)
 
     # -- evaluation runs (read-only; evaluators and admins only: results quote documents) ----------
     @app.get(
@@ -870,9 +1082,11 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         responses=_responses(403, 404),
     )
     def eval_runs(
-        user: UserParam, limit: Annotated[int, Query(ge=1, le=1000, description="At most N runs.")] = 100
+        request: Request,
+        user: UserParam,
+        limit: Annotated[int, Query(ge=1, le=1000, description="At most N runs.")] = 100,
     ) -> list[dict[str, Any]]:
-        return local.eval_runs(user, limit=limit)
+        return local.eval_runs(acting(request, user), limit=limit)
 
     @app.get(
         "/eval/runs/{run_id}",
@@ -880,9 +1094,9 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         responses=_responses(403, 404),
     )
     def eval_run(
-        run_id: Annotated[int, PathParam(description="The run's id.")], user: UserParam
+        request: Request, run_id: Annotated[int, PathParam(description="The run's id.")], user: UserParam
     ) -> dict[str, Any]:
-        return local.eval_run(run_id, user)
+        return local.eval_run(run_id, acting(request, user))
 
     @app.get(
         "/eval/compare",
@@ -891,6 +1105,7 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         responses=_responses(403, 404),
     )
     def eval_compare(
+        request: Request,
         a: Annotated[int, Query(description="The baseline run.")],
         b: Annotated[int, Query(description="The run to judge against it.")],
         user: UserParam,
@@ -898,16 +1113,16 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
             float | None, Query(ge=0, description="Gate: name each gated metric dropping by more.")
         ] = None,
     ) -> dict[str, Any]:
-        return local.eval_compare(a, b, user, threshold=threshold)
+        return local.eval_compare(a, b, acting(request, user), threshold=threshold)
 
     # -- users (admins only) -----------------------------------------------------------------------
     @app.get("/users", response_model=list[UserOut], summary="Users, their groups and roles (admins only)")
-    def list_users(user: UserParam) -> Any:  # noqa: ANN401
-        return local.users(user)
+    def list_users(request: Request, user: UserParam) -> Any:  # noqa: ANN401
+        return local.users(acting(request, user))
 
     @app.get("/groups", response_model=list[str], summary="Every known group (admins only)")
-    def list_groups(user: UserParam) -> Any:  # noqa: ANN401
-        return local.groups(user)
+    def list_groups(request: Request, user: UserParam) -> Any:  # noqa: ANN401
+        return local.groups(acting(request, user))
 
     @app.post(
         "/users",
@@ -915,10 +1130,48 @@ def create_app(services: Services, *, announce_url: str | None = None) -> FastAP
         summary="Create a user, or change their groups, roles and password (admins only)",
         responses=_responses(400, 403, 404),
     )
-    def save_user(body: SaveUserRequest) -> dict[str, Any]:
-        return local.save_user(
-            body.user, body.name, groups=body.groups, roles=body.roles, password=body.password or None
+    def save_user(request: Request, body: SaveUserRequest) -> dict[str, Any]:
+        user = acting(request, body.user)
+        changed = local.save_user(
+            user, body.name, groups=body.groups, roles=body.roles, password=body.password or None
         )
+        if body.password:  # a new password ends the user's sessions
+            sessions.revoke_user(changed["name"])
+        return changed
+
+    @app.delete(
+        "/users/{name}",
+        summary="Remove a user (admins only; not oneself); their sessions end",
+        responses=_responses(400, 403, 404),
+    )
+    def delete_user(
+        request: Request, name: Annotated[str, PathParam(description="The user to remove.")], user: UserParam
+    ) -> dict[str, str]:
+        removed = local.delete_user(acting(request, user), name)
+        sessions.revoke_user(name)
+        return removed
+
+    # -- audit log (admins only) -------------------------------------------------------------------
+    @app.get(
+        "/audit",
+        response_model=list[AuditOut],
+        summary="Admin actions and failed logins, newest first (admins only)",
+        responses=_responses(403, 404),
+    )
+    def audit(
+        request: Request,
+        user: UserParam,
+        actor: Annotated[str | None, Query(max_length=200, description="Only by this actor.")] = None,
+        action: Annotated[
+            str | None,
+            Query(max_length=100, description='Only this action, or a prefix ending in "." (user.).'),
+        ] = None,
+        since: Annotated[
+            datetime | None, Query(description="Only since then (ISO 8601, naive = UTC).")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=5000, description="At most N entries.")] = 200,
+    ) -> Any:  # noqa: ANN401
+        return local.audit(acting(request, user), actor=actor, action=action, since=since, limit=limit)
 
     return app
 
@@ -960,9 +1213,10 @@ def _versions() -> dict[str, str]:
     }
 
 
-def _stream(work: Callable[[Callable[[str], None] | None], dict[str, Any]]) -> AsyncIterator[bytes]:
-    """Start ``work`` in a thread now (so it always runs to its end and frees its queue slot, even
-    if the client goes away) and relay its tokens, then its answer or error, as SSE."""
+def _stream(work: Callable[..., dict[str, Any]]) -> AsyncIterator[bytes]:
+    """Start ``work(on_token, on_quick)`` in a thread now (so it always runs to its end and frees its
+    queue slot, even if the client goes away) and relay its quick answer (before a language model
+    writes), its tokens, then its answer or error, as SSE."""
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
@@ -971,7 +1225,9 @@ def _stream(work: Callable[[Callable[[str], None] | None], dict[str, Any]]) -> A
 
     def run() -> None:
         try:
-            answer = AskResponse.model_validate(work(lambda token: put("token", token)))
+            answer = AskResponse.model_validate(
+                work(lambda token: put("token", token), lambda quick: put("quick", quick))
+            )
             put("answer", answer.model_dump(mode="json"))
         except Exception as exc:  # noqa: BLE001 - becomes an error event
             if error_status(exc)[0] == 500:
@@ -989,6 +1245,8 @@ def _stream(work: Callable[[Callable[[str], None] | None], dict[str, Any]]) -> A
                 continue
             if kind == "token":
                 yield _sse("token", {"text": value})
+            elif kind == "quick":
+                yield _sse("quick", value)
             elif kind == "answer":
                 yield _sse("answer", value)
                 return
@@ -1035,6 +1293,9 @@ def make_server(services: Services, sock: socket.socket, *, log_level: str = "in
     config = uvicorn.Config(
         app, log_level=log_level, timeout_graceful_shutdown=5, lifespan="on", workers=1, access_log=False
     )
+    from app.logs import install
+
+    install()  # after uvicorn configured its loggers: redact personal data from every record
     return uvicorn.Server(config)
 
 

@@ -147,7 +147,7 @@ def to_point(row: VerifiedAnswer, embedder: Embedder) -> Point:
         id=point_id_for(row.doc_id),
         dense=embedder.embed_documents([text])[0],
         sparse=embedder.sparse_documents([text])[0],
-        payload=payload(row),
+        payload=payload(row) | {"encoder": embedder.encoder_id},
     )
 
 

@@ -7,7 +7,10 @@ logins (argon2 hashes never travel over HTTP) and the chat history (Conversation
 
 Roles are re-read from the database by every check (``require_role``), so a role taken away or a
 user removed takes effect at the next click, and an action a page does not offer is refused anyway
-when called (:class:`Refused`). This module is plain Python (no Streamlit) so it is tested directly.
+when called (:class:`Refused`). A session ends after ``ui_idle_minutes`` without activity and, at
+the latest, ``ui_session_max_hours`` after the login. Failed logins are throttled per name and per
+browser address (app.auth.LoginThrottle, the engine's settings) and audited. This module is plain
+Python (no Streamlit) so it is tested directly.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from typing import Any
 
 from pydantic import Field
 
-from app.access import authenticate
+from app.access import LoginRefused
+from app.auth import Clock, LoginThrottle
 from app.settings import Settings
 
 EMPLOYEE, REVIEWER, ADMIN, EVALUATOR = "employee", "reviewer", "admin", "evaluator"
@@ -33,6 +37,9 @@ class UiSettings(Settings):
     ui_idle_minutes: float = Field(
         30.0, description="A web session idle for longer is logged out (0 = never)."
     )
+    ui_session_max_hours: float = Field(
+        12.0, description="A web session ends this long after its login, active or not (0 = never)."
+    )
     ui_port: int = Field(8501, description="Port of `docqa ui` (Streamlit).")
 
 
@@ -41,7 +48,11 @@ class Refused(Exception):
 
 
 class Expired(Refused):
-    """The session was idle for too long, or its user no longer exists."""
+    """The session was idle for too long, is older than its maximum age, or its user is gone."""
+
+
+class LoginFailed(Refused):
+    """Too many failed logins for this name or from this address (the message says how long)."""
 
 
 @dataclass
@@ -50,6 +61,7 @@ class SessionUser:
     roles: list[str]
     groups: list[str]
     last_active: float = field(default_factory=time.time)
+    logged_in: float = field(default_factory=time.time)
 
     def has(self, *roles: str) -> bool:
         return bool(set(roles) & set(self.roles))
@@ -65,6 +77,15 @@ class Backend:
     in_process: bool
     _ask_lock: threading.Lock = field(default_factory=threading.Lock)
     _close: Callable[[], None] | None = None
+    clock: Clock = time.time  # sessions and login throttling (tests inject one)
+    throttle: LoginThrottle | None = None  # one per process (the backend is shared by all sessions)
+
+    def __post_init__(self) -> None:
+        if self.throttle is None:
+            s = self.settings
+            self.throttle = LoginThrottle(
+                s.login_max_failures, s.login_window_s, s.login_cooldown_s, clock=self.clock
+            )
 
     def ask(self, question: str, user: str, **kwargs: Any) -> dict[str, Any]:
         """engine.ask; in-process answers are generated one at a time (the engine's queue does
@@ -101,24 +122,35 @@ def open_backend(settings: UiSettings, embedder: Any = None) -> Backend:  # noqa
 
 
 # -- sessions --------------------------------------------------------------------------------------
-def log_in(backend: Backend, name: str, password: str) -> SessionUser | None:
-    """The user if the password matches (argon2), else None (the caller says only 'wrong')."""
-    user = authenticate(backend.db, name.strip(), password) if name.strip() and password else None
-    if user is None:
-        return None
-    return SessionUser(user.name, user.role_list, user.group_names)
+def log_in(backend: Backend, name: str, password: str, *, address: str | None = None) -> SessionUser | None:
+    """The user if the password matches (argon2), else None (the caller says only 'wrong').
+    LoginFailed while the name or the browser's ``address`` is throttled after too many failures
+    (the same for unknown names, so it tells nothing about who exists)."""
+    from app.access import log_in as check
+
+    try:
+        user = check(backend.db, backend.throttle, name, password, address=address, via="ui")
+    except LoginRefused as exc:
+        if exc.retry_after is None:  # a wrong name or password
+            return None
+        raise LoginFailed(str(exc)) from None
+    now = backend.clock()
+    return SessionUser(user.name, user.role_list, user.group_names, last_active=now, logged_in=now)
 
 
 def refresh(backend: Backend, session: SessionUser | None, *, now: float | None = None) -> SessionUser:
     """The session's user re-read from the database (roles and groups may have changed), its idle
-    clock reset. Expired when idle longer than ui_idle_minutes or the user is gone; Refused when
-    there is no session."""
+    clock reset. Expired when idle longer than ui_idle_minutes, older than ui_session_max_hours or
+    the user is gone; Refused when there is no session."""
     if session is None:
         raise Refused("please log in")
-    now = time.time() if now is None else now
+    now = backend.clock() if now is None else now
     idle = backend.settings.ui_idle_minutes
     if idle > 0 and now - session.last_active > idle * 60:
         raise Expired(f"you were logged out after {idle:g} minutes without activity; please log in again")
+    max_hours = backend.settings.ui_session_max_hours
+    if max_hours > 0 and now - session.logged_in > max_hours * 3600:
+        raise Expired(f"your session ended {max_hours:g} hours after you logged in; please log in again")
     user = backend.db.get_user(session.name)
     if user is None:
         raise Expired("this user no longer exists")
@@ -144,9 +176,10 @@ def ask(
     *,
     history: Sequence[str] = (),
     on_token: Callable[[str], None] | None = None,
+    on_quick: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     user = require_role(backend, session, EMPLOYEE)
-    return backend.ask(question, user.name, history=list(history), on_token=on_token)
+    return backend.ask(question, user.name, history=list(history), on_token=on_token, on_quick=on_quick)
 
 
 def feedback(
@@ -335,6 +368,27 @@ def save_user(
     )
 
 
+def delete_user(backend: Backend, session: SessionUser | None, name: str) -> dict[str, Any]:
+    user = require_role(backend, session, ADMIN)
+    return backend.engine.delete_user(user.name, name)
+
+
 def insights(backend: Backend, session: SessionUser | None, *, days: int = 30) -> dict[str, Any]:
     user = require_role(backend, session, ADMIN)
     return backend.engine.insights(user.name, days=days)
+
+
+def audit(
+    backend: Backend,
+    session: SessionUser | None,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    since: Any = None,  # noqa: ANN401 - datetime | None
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """The audit log, newest first (admins only; the engine checks again)."""
+    user = require_role(backend, session, ADMIN)
+    return backend.engine.audit(
+        user.name, actor=actor or None, action=action or None, since=since, limit=limit
+    )

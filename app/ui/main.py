@@ -7,6 +7,7 @@ evaluator/admin: Evaluate); each page checks the role again itself, and each act
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import streamlit as st
@@ -28,12 +29,45 @@ def login_page() -> None:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Log in", type="primary")
     if submitted:
-        user = be.log_in(state.backend(), name, password)
+        ip = st.context.ip_address  # the browser's address (None on localhost)
+        try:
+            user = be.log_in(state.backend(), name, password, address=ip if isinstance(ip, str) else None)
+        except be.LoginFailed as exc:  # too many failed logins
+            st.error(f"{exc}.")
+            return
         if user is None:
             st.error("Wrong user name or password.")
         else:
             state.log_in(user)
             st.rerun()
+
+
+# errors that mean a dependency is down, not a bug (app.client, app.store, app.db; matched by name so
+# that the UI need not import the stores)
+UNAVAILABLE = {
+    "EngineUnavailableError", "StoreUnavailableError", "StoreBusyError", "DatabaseUnavailableError",
+}  # fmt: skip
+
+
+def error_page(exc: Exception) -> None:
+    """A friendly page instead of a traceback; the details go to the log, for the administrator."""
+    logging.getLogger("docqa.ui").error("page failed", exc_info=exc)
+    names = {c.__name__ for c in type(exc).__mro__}
+    status = getattr(exc, "status", None)
+    st.title("DocQA")
+    if names & UNAVAILABLE or status in (502, 503, 504):
+        st.error(
+            "DocQA can't reach its search engine or its database right now. Please try again in a "
+            "minute; if this keeps happening, tell your administrator.",
+            icon=":material/cloud_off:",
+        )
+    else:
+        st.error(
+            "Something went wrong while showing this page. Please try again; if this keeps happening, "
+            "tell your administrator.",
+            icon=":material/error:",
+        )
+    st.stop()
 
 
 # (page file, title, icon, roles that may open it); each page checks its roles again itself
@@ -46,7 +80,10 @@ PAGES = [
     ("evaluate.py", "Evaluate", "fact_check", (be.EVALUATOR, be.ADMIN)),
 ]
 
-user = state.current_user()
+try:
+    user = state.current_user()
+except Exception as exc:  # noqa: BLE001 - shown as a friendly page, logged with its traceback
+    error_page(exc)
 if user is None:
     page = st.navigation(
         [st.Page(login_page, title="Log in", icon=":material/login:", url_path="login")], position="hidden"
@@ -70,4 +107,7 @@ else:
         if st.button("Log out", key="logout"):
             state.log_out("You are logged out.")
             st.rerun()
-page.run()
+try:
+    page.run()
+except Exception as exc:  # noqa: BLE001 - st.stop()/st.rerun() are BaseExceptions and pass through
+    error_page(exc)

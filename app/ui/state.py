@@ -15,17 +15,23 @@ SESSION_KEY = "docqa_user"
 
 
 @st.cache_resource(show_spinner=False)
-def _embedder() -> Any:  # noqa: ANN401 - one MiniLM per process, shared by every data dir
+def _embedder(key: str, _settings: be.UiSettings) -> Any:  # noqa: ANN401 - one MiniLM per encoder
     from app.embeddings import Embedder
 
-    return Embedder()
+    return Embedder.from_settings(_settings)
 
 
 @st.cache_resource(show_spinner="Connecting to the engine…")
 def _backend(key: str, _settings: be.UiSettings) -> be.Backend:
     from app.client import find_engine
+    from app.logs import install
 
-    embedder = None if find_engine(_settings) else _embedder()
+    install(("", "streamlit"))  # personal data out of this process's logs
+    embedder = (
+        None
+        if find_engine(_settings)
+        else _embedder(f"{_settings.embed_backend}|{_settings.data_dir}", _settings)
+    )
     return be.open_backend(_settings, embedder=embedder)
 
 
@@ -114,4 +120,8 @@ def _engine_message(exc: Any) -> str:  # noqa: ANN401
         return f"The engine is busy or its stores are unavailable: {exc.detail}"
     if exc.status == 403:
         return f"Not allowed: {exc.detail}"
+    if exc.status == 429:  # the engine's question rate limit: its message says when to retry
+        return exc.detail
+    if exc.status == 401:
+        return f"The engine refused the UI's credentials ({exc.detail}); restart `docqa ui`."
     return exc.detail

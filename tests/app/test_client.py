@@ -156,3 +156,170 @@ def test_find_engine_ignores_stale_files(settings, tmp_path: Path) -> None:  # n
     explicit = find_engine(settings.model_copy(update={"engine_url": "http://engine.example:8765/"}))
     assert explicit is not None and explicit.url == "http://engine.example:8765"
     explicit.close()
+
+
+# -- authentication: the service token in engine.json, session tokens, audit, rate limits -----------
+def test_engine_json_holds_the_service_token_for_this_os_user_only(
+    engine: EngineClient,
+    svc,  # noqa: ANN001
+) -> None:
+    import stat
+
+    path = engine_file(svc.settings)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # other OS users cannot read the token
+    token = json.loads(path.read_text())["token"]
+    assert len(token) >= 40
+    with EngineClient(engine.url) as anonymous, pytest.raises(EngineError) as refused:
+        anonymous.documents()
+    assert refused.value.status == 401
+    assert anonymous_health(engine.url)["status"] == "ok"  # /health needs no token
+    with EngineClient(engine.url, token="not-the-token") as wrong, pytest.raises(EngineError) as refused:
+        wrong.jobs()
+    assert refused.value.status == 401
+    # DOCQA_ENGINE_URL (as `docqa ui` sets it for Streamlit): the token comes from engine.json
+    named = find_engine(svc.settings.model_copy(update={"engine_url": engine.url + "/"}))
+    assert named is not None and named.documents() == []
+    named.close()
+
+
+def anonymous_health(url: str) -> dict:
+    with EngineClient(url) as client:
+        return client.health()
+
+
+def test_a_user_logged_in_through_the_client_acts_only_as_themselves(
+    engine: EngineClient,
+    svc,  # noqa: ANN001
+) -> None:
+    from app.access import add_user
+
+    add_user(svc.db, "eve", "eve-secret-1", ["everyone"], ["employee"])
+    with EngineClient(engine.url) as eve:
+        with pytest.raises(EngineError) as wrong:
+            eve.login("eve", "not-her-password")
+        assert wrong.value.status == 401 and wrong.value.detail == "Wrong user name or password."
+        session = eve.login("eve", "eve-secret-1")
+        assert session["user"] == "eve" and session["groups"] == ["everyone"]
+        assert eve.ask("Anything about leave?", "eve", backend="extractive")["refused"]
+        with pytest.raises(EngineError) as refused:
+            eve.ask("Anything about leave?", "hanna", backend="extractive")
+        assert refused.value.status == 403 and "cannot act as hanna" in refused.value.detail
+        eve.logout()
+        with pytest.raises(EngineError) as ended:
+            eve.escalations("eve")
+        assert ended.value.status == 401
+
+
+def test_cli_admin_actions_are_audited_as_the_os_user(
+    engine: EngineClient,
+    svc,  # noqa: ANN001
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from app.access import cli_actor
+    from app.cli import app
+
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "memo.txt").write_text("The office closes at 18:00 on Fridays.\n")
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(svc.settings.data_dir))
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(tmp_path / "c"), "--set", "m", "--groups", "hr"]).exit_code == 0
+    assert runner.invoke(app, ["docs", "set-groups", "memo.txt", "--groups", "it"]).exit_code == 0
+    assert runner.invoke(app, ["docs", "rm", "memo.txt"]).exit_code == 0
+    res = runner.invoke(
+        app, ["users", "add", "zoe", "--groups", "hr", "--password-stdin"], input="zoe-secret-1\n"
+    )
+    assert res.exit_code == 0, res.output
+    assert runner.invoke(app, ["users", "rm", "zoe"]).exit_code == 0
+    assert runner.invoke(app, ["users", "rm", "zoe"]).exit_code == 2  # no such user any more
+    me = cli_actor()
+    assert me.startswith("cli:")
+    got = [(a.actor, a.action, a.target) for a in reversed(svc.db.list_audit())]
+    assert got == [
+        (me, "ingest.start", "m"),
+        (me, "document.groups", "memo.txt"),
+        (me, "document.delete", "memo.txt"),
+        (me, "user.create", "zoe"),
+        (me, "user.delete", "zoe"),
+    ]
+
+
+def test_docqa_ask_says_when_the_question_rate_is_exceeded(
+    svc,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    svc.settings.llm_backend = "extractive"
+    svc.settings.questions_per_minute, svc.settings.questions_burst = 1, 1
+    svc.db.upsert_user("hanna", "!", ["hr"], ["employee"])
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(svc.settings.data_dir))
+    runner = CliRunner()
+    with serving(svc):
+        first = runner.invoke(app, ["ask", "Anything?", "--user", "hanna", "--json"])
+        assert first.exit_code == 0, first.output
+        second = runner.invoke(app, ["ask", "Anything else?", "--user", "hanna"])
+    assert second.exit_code == 2
+    assert "Too many questions: hanna may ask 1 per minute; try again in" in second.output
+    assert "Traceback" not in second.output
+
+
+class FlakyProxy:
+    """A fake HTTP server for tests, standing in for a proxy before the engine: answers 502 to the
+    first ``fail`` requests, then 200 with a JSON body; counts requests."""
+
+    def __init__(self, fail: int) -> None:
+        import http.server
+        import threading
+
+        outer = self
+        self.fail, self.seen = fail, []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                outer.seen.append(self.command)
+                bad = len(outer.seen) <= outer.fail
+                body = b'{"detail": "bad gateway"}' if bad else b'{"status": "ok"}'
+                self.send_response(502 if bad else 200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer  # noqa: N815
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_client_retries_what_never_reached_the_engine_and_reads_behind_a_failing_proxy() -> None:
+    from app.client import EngineUnavailableError
+
+    proxy = FlakyProxy(fail=2)
+    try:
+        with EngineClient(proxy.url) as client:
+            assert client._request("GET", "/documents") == {"status": "ok"}  # 502, 502, then 200
+            assert proxy.seen == ["GET"] * 3
+            proxy.seen.clear()
+            with pytest.raises(EngineError) as bad:  # a write is never repeated: it may have happened
+                client._request("POST", "/feedback", json={})
+            assert bad.value.status == 502 and proxy.seen == ["POST"]
+    finally:
+        proxy.close()
+    port = bind("127.0.0.1", 0)  # a port nobody listens on: connection refused, three attempts
+    url = f"http://127.0.0.1:{port.getsockname()[1]}"
+    port.close()
+    with EngineClient(url) as client, pytest.raises(EngineUnavailableError, match="cannot reach the engine"):
+        client.documents()

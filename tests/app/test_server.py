@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from app.server import create_app
 from tests.app.test_answer import FakeGeneration
-from tests.conftest import write_docs
+from tests.conftest import service_headers, write_docs
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,8 @@ def client(svc, tmp_path: Path) -> Iterator[TestClient]:  # noqa: ANN001
     report = svc.ingestor.ingest([write_corpus(tmp_path / "docs", CORPUS)], set_name="t")
     assert all(f.status == "indexed" for f in report.files), report.files
     add_users(svc.db)
-    with TestClient(create_app(svc)) as c:
+    app = create_app(svc)
+    with TestClient(app, headers=service_headers(app)) as c:
         yield c
 
 
@@ -211,7 +212,7 @@ def test_bad_requests_get_plain_errors(client: TestClient, svc) -> None:  # noqa
     )
 
     svc.db.get_user = raiser(ValueError("internal detail /secret/path"))
-    r = TestClient(client.app, raise_server_exceptions=False).post(
+    r = TestClient(client.app, raise_server_exceptions=False, headers=client.headers).post(
         "/ask", json={"question": LEAVE_Q, "user": "eve"}
     )
     assert r.status_code == 500 and r.json() == {
@@ -277,7 +278,10 @@ def test_streaming_sends_tokens_then_the_answer(client: TestClient, svc) -> None
     svc._generators["local"] = FakeStreamingGenerator()
     events = sse_events(client, {"question": LEAVE_Q, "user": "eve", "backend": "local"})
     kinds = [k for k, _ in events]
-    assert kinds == ["token"] * 3 + ["answer"]
+    assert kinds == ["quick"] + ["token"] * 3 + ["answer"]  # the quoted quick answer comes first
+    quick = events[0][1]
+    assert "30 vacation days" in quick["answer"] and quick["seconds"] >= 0
+    assert [c["path"] for c in quick["citations"]] == ["public/leave.txt"]
     assert "".join(d["text"] for k, d in events if k == "token") == "".join(FakeStreamingGenerator.tokens)
     answer = events[-1][1]
     assert answer["backend"] == "local" and answer["model"] == "fake-stream"
@@ -286,7 +290,7 @@ def test_streaming_sends_tokens_then_the_answer(client: TestClient, svc) -> None
     svc._generators["local"] = FakeBrokenGenerator()
     svc.settings.answer_cache = False
     events = sse_events(client, {"question": LEAVE_Q, "user": "eve", "backend": "local"})
-    assert [k for k, _ in events] == ["token", "error"]
+    assert [k for k, _ in events] == ["quick", "token", "error"]
     assert events[-1][1] == {"status": 500, "detail": "internal error (RuntimeError); see the engine's log"}
 
 
@@ -616,3 +620,217 @@ def test_engine_client_admin_methods_over_http(client: TestClient, svc) -> None:
     doc = next(d for d in ec.documents("notes"))
     assert ec.set_groups(doc["doc_id"], ["it"], user="ada")["groups"] == ["it"]
     assert ec.delete_document(doc["doc_id"], user="ada")["removed"] == doc["doc_id"]
+
+
+# -- authentication, throttling, rate limits, audit (app/auth.py) ----------------------------------
+class FakeClock:
+    """A clock the test moves by hand: login throttling, rate limits and sessions follow it."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+PASSWORDS = {"hanna": "hanna-secret", "eve": "eve-secret-1", "ada": "ada-admin-secret"}
+
+
+@pytest.fixture
+def secured(svc, tmp_path: Path) -> Iterator[tuple[TestClient, FakeClock]]:  # noqa: ANN001
+    """The engine with real (argon2) passwords and a fake clock; the TestClient sends NO token."""
+    from app.access import add_user
+
+    report = svc.ingestor.ingest([write_corpus(tmp_path / "docs", CORPUS)], set_name="t")
+    assert all(f.status == "indexed" for f in report.files), report.files
+    add_user(svc.db, "hanna", PASSWORDS["hanna"], ["everyone", "hr"], ["employee"])
+    add_user(svc.db, "eve", PASSWORDS["eve"], ["everyone"], ["employee"])
+    add_user(svc.db, "ada", PASSWORDS["ada"], ["everyone"], ["admin"])
+    svc.settings.login_max_failures, svc.settings.login_cooldown_s = 3, 120
+    svc.settings.session_hours, svc.settings.session_idle_minutes = 8, 30
+    svc.settings.questions_per_minute, svc.settings.questions_burst = 2, 2
+    clock = FakeClock()
+    with TestClient(create_app(svc, service_token="the-service-token", clock=clock)) as c:
+        yield c, clock
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def log_in(client: TestClient, name: str) -> dict[str, str]:
+    r = client.post("/login", json={"name": name, "password": PASSWORDS[name]})
+    assert r.status_code == 200, r.text
+    assert r.json()["user"] == name and r.json()["expires_at"]
+    return bearer(r.json()["token"])
+
+
+def test_every_endpoint_but_health_and_login_needs_a_token(secured) -> None:  # noqa: ANN001
+    from fastapi.routing import APIRoute
+
+    client, _ = secured
+    assert client.get("/health").status_code == 200
+    assert client.get("/openapi.json").status_code == 200 and client.get("/docs").status_code == 200
+    schema = client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    checked = 0
+    for route in client.app.routes:
+        if not isinstance(route, APIRoute) or route.path in ("/health", "/login"):
+            continue
+        path = route.path.replace("{", "").replace("}", "")  # /documents/doc_id: any value
+        for method in route.methods:
+            for headers in ({}, bearer("a-wrong-token"), {"Authorization": "Basic YWRhOmFkYQ=="}):
+                r = client.request(method, path, headers=headers)
+                assert r.status_code == 401, (method, route.path, headers, r.text)
+                assert r.headers["www-authenticate"] == "Bearer"
+            checked += 1
+    assert checked >= 30
+    r = client.post("/ask", json={"question": LEAVE_Q, "user": "eve", "backend": "extractive"})
+    assert r.status_code == 401 and "authentication required" in r.json()["detail"]
+    ok = client.post(
+        "/ask",
+        json={"question": LEAVE_Q, "user": "eve", "backend": "extractive"},
+        headers=bearer("the-service-token"),
+    )
+    assert ok.status_code == 200 and "30 vacation days" in ok.json()["answer"]
+
+
+def test_a_session_token_acts_only_as_its_user(secured, svc) -> None:  # noqa: ANN001
+    client, _ = secured
+    eve = log_in(client, "eve")
+    own = client.post("/ask", json={"question": LEAVE_Q, "user": "eve", "backend": "extractive"}, headers=eve)
+    assert own.status_code == 200 and "30 vacation days" in own.json()["answer"]
+    as_hanna = client.post(
+        "/ask", json={"question": WARNING_Q, "user": "hanna", "backend": "extractive"}, headers=eve
+    )
+    assert as_hanna.status_code == 403 and CANARY not in as_hanna.text
+    assert "belongs to eve; it cannot act as hanna" in as_hanna.json()["detail"]
+    assert client.get("/escalations", params={"user": "hanna"}, headers=eve).status_code == 403
+    assert client.get("/escalations", params={"user": "eve"}, headers=eve).status_code == 200
+    # endpoints naming no user: admins only with a session token
+    assert client.get("/documents", headers=eve).status_code == 403
+    assert client.get("/jobs", headers=eve).status_code == 403
+    doc = next(d for d in svc.db.list_documents() if d.path == "public/leave.txt")
+    assert client.delete(f"/documents/{doc.doc_id}", headers=eve).status_code == 403
+    assert svc.db.get_document(doc.doc_id) is not None
+    ada = log_in(client, "ada")
+    assert {d["path"] for d in client.get("/documents", headers=ada).json()} == {
+        "public/leave.txt",
+        "hr/warnings.txt",
+    }
+    # logging out ends the token
+    assert client.post("/logout", headers=eve).status_code == 204
+    r = client.get("/escalations", params={"user": "eve"}, headers=eve)
+    assert r.status_code == 401 and "log in again" in r.json()["detail"]
+    assert client.post("/logout", headers=bearer("the-service-token")).status_code == 400
+
+
+def test_session_tokens_expire_after_idling_and_a_new_password_ends_them(secured) -> None:  # noqa: ANN001
+    client, clock = secured
+    eve = log_in(client, "eve")
+    clock.now += 29 * 60
+    assert client.get("/verified", params={"user": "eve"}, headers=eve).status_code == 200
+    clock.now += 31 * 60  # idle longer than session_idle_minutes
+    r = client.get("/verified", params={"user": "eve"}, headers=eve)
+    assert r.status_code == 401 and "expired" in r.json()["detail"]
+
+    eve = log_in(client, "eve")
+    ada = log_in(client, "ada")
+    body = {"user": "ada", "name": "eve", "groups": ["everyone"], "roles": ["employee"]}
+    assert client.post("/users", json=body | {"password": "a-new-password"}, headers=ada).status_code == 200
+    assert client.get("/verified", params={"user": "eve"}, headers=eve).status_code == 401
+
+
+def test_wrong_logins_are_refused_then_throttled_without_telling_who_exists(secured, svc) -> None:  # noqa: ANN001
+    client, clock = secured
+    wrong = client.post("/login", json={"name": "eve", "password": "guess"})
+    assert wrong.status_code == 401 and wrong.json()["detail"] == "Wrong user name or password."
+    nobody = client.post("/login", json={"name": "nobody", "password": "guess"})
+    assert nobody.status_code == 401 and nobody.json() == wrong.json()
+    for name in ("eve", "nobody"):
+        client.post("/login", json={"name": name, "password": "guess"})
+    refused = {}
+    for name in ("eve", "nobody"):
+        # three failures from this address (testclient): every name is refused alike
+        r = client.post("/login", json={"name": name, "password": PASSWORDS.get(name, "x")})
+        assert r.status_code == 429 and r.headers["retry-after"] == "120", r.text
+        refused[name] = r.json()["detail"]
+    assert refused["eve"] == refused["nobody"] == "Too many failed logins; try again in 120 s"
+    clock.now += 121
+    assert client.post("/login", json={"name": "eve", "password": PASSWORDS["eve"]}).status_code == 200
+
+    actions = [(a.actor, a.action) for a in reversed(svc.db.list_audit(action="login."))]
+    assert actions == [  # the third failure from the address started its cooldown
+        ("eve", "login.failed"),
+        ("nobody", "login.failed"),
+        ("eve", "login.failed"),
+        ("nobody", "login.throttled"),
+        ("eve", "login.throttled"),
+        ("nobody", "login.throttled"),
+    ]
+    assert all(a.details["address"] == "testclient" for a in svc.db.list_audit(action="login."))
+
+
+def test_questions_are_rate_limited_per_user_with_retry_after(secured) -> None:  # noqa: ANN001
+    client, clock = secured
+    service = bearer("the-service-token")
+
+    def ask_as(user: str):  # noqa: ANN202
+        body = {"question": LEAVE_Q, "user": user, "backend": "extractive"}
+        return client.post("/ask", json=body, headers=service)
+
+    assert [ask_as("ada").status_code for _ in range(2)] == [200, 200]  # the burst; admins too
+    limited = ask_as("ada")
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "30"
+    assert limited.json()["detail"] == "Too many questions: ada may ask 2 per minute; try again in 30 s"
+    assert ask_as("eve").status_code == 200  # per user
+    clock.now += 30
+    assert ask_as("ada").status_code == 200
+
+
+def test_admin_actions_are_audited_and_only_admins_read_the_audit_log(secured, svc) -> None:  # noqa: ANN001
+    client, _ = secured
+    service = {**bearer("the-service-token"), "X-DocQA-Actor": "cli:ops"}
+    ada = log_in(client, "ada")
+    body = {"user": "ada", "name": "zoe", "groups": ["hr"], "roles": ["employee"], "password": "zoe-secret-1"}
+    assert client.post("/users", json=body, headers=ada).status_code == 200
+    body |= {"groups": ["hr", "it"], "password": None}
+    assert client.post("/users", json=body, headers=ada).status_code == 200
+    doc = next(d for d in svc.db.list_documents() if d.path == "public/leave.txt")
+    r = client.put(f"/documents/{doc.doc_id}/groups", json={"groups": ["it"]}, headers=service)
+    assert r.status_code == 200
+    assert client.delete(f"/documents/{doc.doc_id}", headers=service).status_code == 200
+    client.post("/login", json={"name": "zoe", "password": "wrong"})
+
+    log = client.get("/audit", params={"user": "ada"}, headers=ada).json()
+    got = [(e["actor"], e["action"], e["target"]) for e in log]
+    assert got == [
+        ("zoe", "login.failed", "zoe"),
+        ("cli:ops", "document.delete", "public/leave.txt"),
+        ("cli:ops", "document.groups", "public/leave.txt"),
+        ("ada", "user.change", "zoe"),
+        ("ada", "user.create", "zoe"),
+    ]
+    assert log[2]["details"]["before"] == ["everyone"] and log[2]["details"]["after"] == ["it"]
+    assert log[3]["details"]["before"]["groups"] == ["hr"] and log[3]["details"]["password_changed"] is False
+    assert "zoe-secret" not in json.dumps(log)  # no password is ever logged
+    only_users = client.get("/audit", params={"user": "ada", "action": "user."}, headers=ada).json()
+    assert [e["action"] for e in only_users] == ["user.change", "user.create"]
+    by_cli = client.get("/audit", params={"user": "ada", "actor": "cli:ops"}, headers=ada).json()
+    assert {e["action"] for e in by_cli} == {"document.delete", "document.groups"}
+    later = client.get("/audit", params={"user": "ada", "since": "2999-01-01T00:00:00"}, headers=ada)
+    assert later.json() == []
+    eve = log_in(client, "eve")
+    refused = client.get("/audit", params={"user": "eve"}, headers=eve)
+    assert refused.status_code == 403 and "cli:ops" not in refused.text
+
+    # removing a user: admins only, not oneself, the user's sessions end, audited
+    zoe = bearer(client.post("/login", json={"name": "zoe", "password": "zoe-secret-1"}).json()["token"])
+    assert client.delete("/users/zoe", params={"user": "eve"}, headers=eve).status_code == 403
+    assert client.delete("/users/ada", params={"user": "ada"}, headers=ada).status_code == 400
+    assert client.delete("/users/zoe", params={"user": "ada"}, headers=ada).json() == {"removed": "zoe"}
+    assert client.delete("/users/zoe", params={"user": "ada"}, headers=ada).status_code == 404
+    assert svc.db.get_user("zoe") is None
+    assert client.get("/verified", params={"user": "zoe"}, headers=zoe).status_code == 401
+    latest = client.get("/audit", params={"user": "ada", "limit": 1}, headers=ada).json()
+    assert [(e["actor"], e["action"], e["target"]) for e in latest] == [("ada", "user.delete", "zoe")]

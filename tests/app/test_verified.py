@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from app.answer import Citation
 from app.client import EngineError, InProcessEngine
 from app.ui.render import pages_label
-from tests.conftest import write_docs
+from tests.conftest import service_headers, write_docs
 
 CORPUS = {
     "public/canteen.txt": "The canteen opens at 11:30 and closes at 14:00. Lunch costs EUR 3.50.\n",
@@ -169,7 +169,8 @@ def test_http_endpoints(engine: InProcessEngine) -> None:
     from app.server import create_app
 
     eid = answered_escalation(engine)
-    with TestClient(create_app(engine.services)) as client:
+    app = create_app(engine.services)
+    with TestClient(app, headers=service_headers(app)) as client:
         r = client.post("/verified", json={"user": "ivan", "escalation_id": eid, "groups": ["hr"]})
         assert r.status_code == 403, r.text
         r = client.post("/verified", json={"user": "rita", "escalation_id": eid, "groups": []})

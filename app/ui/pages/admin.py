@@ -1,6 +1,7 @@
 """Admin (admins only): upload a document set and watch it index; the document list with delete,
-re-ingest and change-groups; users with their groups and roles. Every action goes through
-app.ui.backend (role re-checked) to the engine (which checks the admin role once more)."""
+re-ingest and change-groups; users with their groups and roles; the audit log of admin actions.
+Every action goes through app.ui.backend (role re-checked) to the engine (which checks the admin
+role once more)."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def job_panel(job_id: str) -> None:
         st.rerun()
 
 
-upload_tab, docs_tab, users_tab = st.tabs(["Upload", "Documents", "Users"])
+upload_tab, docs_tab, users_tab, audit_tab = st.tabs(["Upload", "Documents", "Users", "Audit log"])
 
 # -- upload ------------------------------------------------------------------------------------------
 with upload_tab:
@@ -195,3 +196,48 @@ with users_tab:
                 ok=f"{name.strip()} saved",
             ):
                 st.rerun()
+    if pick != NEW and pick != user.name:
+        sure = st.checkbox(f"Yes, remove {pick}", key=f"user_delete_confirm_{pick}")
+        if st.button(
+            "Remove user", key="user_delete", disabled=not sure, help="Their logs and questions stay."
+        ) and state.run_action(lambda: be.delete_user(B, state.session(), pick), ok=f"{pick} removed"):
+            st.rerun()
+
+# -- audit log ---------------------------------------------------------------------------------------
+with audit_tab:
+    cols = st.columns(3)
+    actor = cols[0].text_input("Actor", key="audit_actor", placeholder="e.g. ada or cli:root").strip()
+    action = (
+        cols[1]
+        .text_input(
+            "Action", key="audit_action", placeholder='e.g. user.create, or "user." for all user actions'
+        )
+        .strip()
+    )
+    days = cols[2].number_input("Last N days (0 = all)", min_value=0, value=30, step=1, key="audit_days")
+    since = None
+    if days:
+        from datetime import UTC, datetime, timedelta
+
+        since = datetime.now(UTC) - timedelta(days=int(days))
+    entries = (
+        state.run_action(
+            lambda: be.audit(B, state.session(), actor=actor or None, action=action or None, since=since)
+        )
+        or []
+    )
+    st.caption(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, newest first")
+    st.dataframe(
+        [
+            {
+                "when": (e.get("at") or "")[:19].replace("T", " "),
+                "actor": e["actor"],
+                "action": e["action"],
+                "target": e["target"],
+                "details": ", ".join(f"{k}: {v}" for k, v in (e.get("details") or {}).items()),
+            }
+            for e in entries
+        ],
+        hide_index=True,
+        key="audit_table",
+    )

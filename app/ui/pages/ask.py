@@ -253,26 +253,37 @@ if question:
     with st.chat_message("user"):
         st.markdown(render.md_escape(question))
     with st.chat_message("assistant"):
-        placeholder = st.empty()
-        tokens: queue.Queue[str | None] = queue.Queue()
+        quick_box, placeholder = st.empty(), st.empty()
+        events: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         result: dict[str, Any] = {}
         session = state.session()
         earlier = [t["question"] for t in history]
 
         def work() -> None:
             try:
-                result["answer"] = be.ask(B, session, question, history=earlier, on_token=tokens.put)
+                result["answer"] = be.ask(
+                    B, session, question, history=earlier,
+                    on_token=lambda t: events.put(("token", t)), on_quick=lambda q: events.put(("quick", q)),
+                )  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - shown below, in the script thread
                 result["error"] = exc
             finally:
-                tokens.put(None)
+                events.put(None)
 
         threading.Thread(target=work, name="docqa-ui-ask", daemon=True).start()
         shown = ""
         placeholder.caption("Searching your documents…")
-        while (token := tokens.get()) is not None:
-            shown += token
+        while (event := events.get()) is not None:
+            kind, value = event
+            if kind == "quick":  # the sources' own words at once; the model's answer follows
+                with quick_box.container(border=True):
+                    st.caption("Quick answer, quoted from your documents — the full answer is being written…")
+                    st.markdown(render.md_escape(value.get("answer", "")))
+                placeholder.caption("Writing the answer…")
+                continue
+            shown += value
             placeholder.markdown(shown + " ▌")
+        quick_box.empty()
         if "error" in result:
             placeholder.empty()
             state.report(result["error"])

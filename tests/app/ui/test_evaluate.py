@@ -14,6 +14,7 @@ from app.client import EVAL_WITHHELD, EngineError, InProcessEngine
 from app.server import create_app
 from tests.app.ui.conftest import LEAVE_Q, MAIN, SALARY_Q, login
 from tests.app.ui.test_pages import texts
+from tests.conftest import service_headers
 
 pytestmark = pytest.mark.integration
 EVALUATOR = ("eva", "eva-evaluator-secret")
@@ -171,7 +172,8 @@ def test_eval_endpoints_refuse_an_employee(svc) -> None:  # noqa: ANN001
     svc.db.upsert_user("eva", "!", ["everyone"], ["evaluator"])
     svc.db.upsert_user("ada", "!", ["everyone"], ["admin"])
     run_a, run_b = two_runs(svc.db)
-    with TestClient(create_app(svc)) as client:
+    app = create_app(svc)
+    with TestClient(app, headers=service_headers(app)) as client:
         for path, params in (
             ("/eval/runs", {}),
             (f"/eval/runs/{run_b}", {}),
@@ -200,12 +202,12 @@ def test_eval_endpoints_refuse_an_employee(svc) -> None:  # noqa: ANN001
 
 def test_engine_client_reads_eval_runs_over_http(svc) -> None:  # noqa: ANN001
     from app.client import EngineClient
-    from tests.conftest import serving
+    from tests.conftest import engine_token, serving
 
     svc.db.upsert_user("dave", "!", ["everyone"], ["employee"])
     svc.db.upsert_user("eva", "!", ["everyone"], ["evaluator"])
     run_a, run_b = two_runs(svc.db)
-    with serving(svc) as url, EngineClient(url) as client:
+    with serving(svc) as url, EngineClient(url, token=engine_token(svc.settings)) as client:
         assert [r["id"] for r in client.eval_runs("eva")] == [run_b, run_a]
         assert len(client.eval_run(run_b, "eva")["results"]) == 3
         assert client.eval_compare(run_a, run_b, "eva")["common_questions"] == 2

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from app.client import EngineError, InProcessEngine, _filename
 from app.server import create_app
 from tests.app.ui.conftest import write_corpus
+from tests.conftest import service_headers
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +30,8 @@ def doc_id(svc, name: str) -> str:  # noqa: ANN001
 
 def test_original_is_served_only_to_readers(engine) -> None:  # noqa: ANN001
     pdf = doc_id(engine, "salary-bands.pdf")
-    with TestClient(create_app(engine)) as client:
+    app = create_app(engine)
+    with TestClient(app, headers=service_headers(app)) as client:
         ok = client.get(f"/documents/{pdf}/original", params={"user": "hanna"})
         assert ok.status_code == 200, ok.text
         assert ok.headers["content-type"] == "application/pdf"
@@ -53,10 +55,10 @@ def test_original_is_served_only_to_readers(engine) -> None:  # noqa: ANN001
 
 def test_engine_client_downloads_the_original_over_http(engine) -> None:  # noqa: ANN001
     from app.client import EngineClient
-    from tests.conftest import serving
+    from tests.conftest import engine_token, serving
 
     pdf = doc_id(engine, "salary-bands.pdf")
-    with serving(engine) as url, EngineClient(url) as client:
+    with serving(engine) as url, EngineClient(url, token=engine_token(engine.settings)) as client:
         got = client.original(pdf, "hanna")
         assert got["filename"] == "salary-bands.pdf" and got["media_type"] == "application/pdf"
         assert got["content"].startswith(b"%PDF") and got["version"] == 1
