@@ -26,6 +26,8 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 @contextmanager
 def services(settings: Settings | None = None) -> Iterator:
     """Open the stores for one command, turning 'busy' and 'unavailable' into plain messages."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     from app.db import DatabaseUnavailableError
     from app.services import Services
     from app.store import StoreBusyError, StoreUnavailableError
@@ -35,6 +37,8 @@ def services(settings: Settings | None = None) -> Iterator:
         yield svc
     except (StoreBusyError, StoreUnavailableError, DatabaseUnavailableError) as exc:
         raise fail(str(exc), 3) from None
+    except (OperationalError, InterfaceError) as exc:  # the database went away after it was opened
+        raise fail(f"the database stopped answering: {exc.orig}", 3) from None
     finally:
         svc.close()
 

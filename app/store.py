@@ -27,6 +27,7 @@ a vacuum - and every re-ingested document version leaves deleted points behind.
 from __future__ import annotations
 
 import importlib.metadata
+import time
 import uuid
 import warnings
 from abc import ABC, abstractmethod
@@ -197,6 +198,10 @@ class VectorStore(ABC):
     def count(self, *, doc_id: str | None = None, version: int | None = None) -> int:
         must: list[Cond] = [("doc_id", doc_id)] if doc_id is not None else []
         return self._count(must + ([("version", version)] if version is not None else []))
+
+    def count_matching(self, key: str, value: Scalar) -> int:
+        """Points whose payload ``key`` equals ``value`` (e.g. ``encoder``: which model embedded them)."""
+        return self._count([(key, value)])
 
     def iter_payloads(
         self, *, doc_id: str | None = None, fields: Sequence[str] | None = None
@@ -406,11 +411,16 @@ class ClientStore(VectorStore):
         collection: str = "docqa",
         dim: int = DENSE_DIM,
         timeout: int = 10,
+        retries: int = 2,
+        backoff_s: float = 0.5,
     ) -> None:
+        """``timeout`` bounds each request to a server; one that fails to connect, times out or gets
+        a 502/503/504 is retried ``retries`` times with exponential backoff (0.5 s, 1 s, ...)."""
         if (url is None) == (path is None):
             raise ValueError("pass exactly one of url (a Qdrant server) or path (local mode)")
         self.where = url or str(path)
         self.remote = url is not None
+        self.retries, self.backoff_s = (retries, backoff_s) if url is not None else (0, 0.0)
         self.collection = collection
         self._client: QdrantClient | None = None
         # Local mode is brute force (and warns about params other than idf); a server gets ACORN.
@@ -464,20 +474,29 @@ class ClientStore(VectorStore):
             raise RuntimeError(f"the vector store at {self.where} is closed")
         if collection:
             kwargs["collection_name"] = self.collection
-        try:
-            return getattr(self._client, method)(**kwargs)
-        except ResponseHandlingException as exc:
-            raise StoreUnavailableError(
-                f"Cannot reach the Qdrant server at {self.where} ({exc}). Is it running? "
-                "Check DOCQA_QDRANT_URL, or unset it to use the embedded store."
-            ) from exc
-        except UnexpectedResponse as exc:
-            if exc.status_code in (401, 403):
+        for attempt in range(self.retries + 1):  # every call we make is idempotent: safe to repeat
+            if attempt:
+                time.sleep(self.backoff_s * 2 ** (attempt - 1))
+            try:
+                return getattr(self._client, method)(**kwargs)
+            except ResponseHandlingException as exc:  # connection refused, timed out, reset
+                if attempt < self.retries:
+                    continue
+                tries = f", tried {attempt + 1} times" if attempt else ""
                 raise StoreUnavailableError(
-                    f"The Qdrant server at {self.where} refused our API key ({exc.status_code}): "
-                    "check DOCQA_QDRANT_API_KEY."
+                    f"Cannot reach the Qdrant server at {self.where} ({exc}{tries}). Is it running? "
+                    "Check DOCQA_QDRANT_URL, or unset it to use the embedded store."
                 ) from exc
-            raise
+            except UnexpectedResponse as exc:
+                if exc.status_code in (401, 403):
+                    raise StoreUnavailableError(
+                        f"The Qdrant server at {self.where} refused our API key ({exc.status_code}): "
+                        "check DOCQA_QDRANT_API_KEY."
+                    ) from exc
+                if exc.status_code in (502, 503, 504) and attempt < self.retries:
+                    continue
+                raise
+        raise AssertionError("unreachable")
 
     def _upsert(self, points: Sequence[Point]) -> None:
         structs = [

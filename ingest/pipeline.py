@@ -12,6 +12,7 @@ import hashlib
 import multiprocessing
 import os
 import shutil
+import socket
 import stat
 import time
 import uuid
@@ -29,7 +30,8 @@ from app.store import Point, VectorStore
 from ingest.manifest import MANIFEST_NAME, AclManifest
 from ingest.worker import Prepared, WorkerOptions, init_worker, prepare_file
 
-PIPELINE_VERSION = "2"  # bump when partitioning/chunking changes so unchanged files are re-indexed
+PIPELINE_VERSION = "3"  # bump when partitioning/chunking changes so unchanged files are re-indexed
+# 3: hidden HTML text is not indexed; file type mismatches are read by their content
 _ID_NAMESPACE = uuid.UUID("5b0c6a4e-3f1e-4b7e-9a57-6c1f0f3d9a11")
 STATUSES = ("indexed", "unchanged", "failed", "empty", "unsupported", "too-large", "removed")
 
@@ -95,8 +97,10 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def pipeline_signature(settings: Settings) -> str:
-    parts = [PIPELINE_VERSION, MODEL_NAME, settings.chunk_tokens, settings.section_title_tokens]
+def pipeline_signature(settings: Settings, encoder: str = MODEL_NAME) -> str:
+    """Files whose active version was indexed with another signature are indexed again; ``encoder``
+    (Embedder.encoder_id) is part of it, so switching DOCQA_EMBED_BACKEND re-embeds on the next ingest."""
+    parts = [PIPELINE_VERSION, encoder, settings.chunk_tokens, settings.section_title_tokens]
     parts += [settings.ocr_languages, settings.ocr_dpi]
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:16]
 
@@ -163,7 +167,7 @@ class Ingestor:
         self.db = db
         self.store = store
         self.embedder = embedder
-        self.sig = pipeline_signature(settings)
+        self.sig = pipeline_signature(settings, embedder.encoder_id)
         self.stages: dict[str, float] = {}
 
     # -- public ----------------------------------------------------------------------------------
@@ -180,9 +184,9 @@ class Ingestor:
         t_run = time.perf_counter()
         self.stages = {}
         sources, reports = discover(paths, groups, self.settings.default_groups)
-        run_id = self.db.start_run(
-            set_name, {"paths": [str(p) for p in paths], "groups": list(groups or []), "prune": prune}
-        )
+        interrupt_dead_runs(self.db)  # runs a killed process left "running"
+        args = {"paths": [str(p) for p in paths], "groups": list(groups or []), "prune": prune}
+        run_id = self.db.start_run(set_name, args | run_owner())
         if on_start:
             on_start(len(sources) + len(reports))
 
@@ -273,8 +277,12 @@ class Ingestor:
             if doc.group_names != src.groups:
                 self.set_groups(doc.doc_id, src.groups)
                 rep.reason = f"content unchanged; groups set to {', '.join(src.groups) or 'none'}"
-            # a crash after the last switch may have left other versions' points behind
+            # a crash after the last switch may have left other versions' points, rows and files behind
             self.store.delete(doc_id=doc.doc_id, except_version=active.version)
+            for v in doc.versions:
+                if v.state == "writing":
+                    self.db.abandon_version(doc.doc_id, v.version)
+            self._tidy_originals(doc.doc_id, active.original_path)
             return rep
         return digest
 
@@ -356,6 +364,7 @@ class Ingestor:
                             "chunk_index": c.index,
                             "title": Path(src.key).name,
                             "path": src.key,
+                            "encoder": self.embedder.encoder_id,
                         },
                     )
                     for i, c in enumerate(prep.chunks)
@@ -374,6 +383,7 @@ class Ingestor:
             self._add_stages({"upsert": time.perf_counter() - t})
             for old in stale:
                 Path(old).unlink(missing_ok=True)
+            self._tidy_originals(doc_id, str(original))  # copies of versions a crash left half-written
         except Exception as exc:
             self.store.delete(doc_id=doc_id, version=version)
             self.db.abandon_version(doc_id, version)
@@ -386,7 +396,32 @@ class Ingestor:
         rep.seconds = time.perf_counter() - t0
         return rep
 
+    def reindex_original(self, doc_id: str) -> FileReport:
+        """Index the kept copy of the document's active version again, as a new version (a repair
+        for a version that lost points). Raises KeyError when there is no such copy."""
+        doc = self.db.get_document(doc_id)
+        active = doc.active if doc else None
+        if doc is None or active is None or not Path(active.original_path).is_file():
+            raise KeyError(doc_id)
+        original = Path(active.original_path)
+        opts = WorkerOptions(
+            chunk_tokens=self.settings.chunk_tokens,
+            section_title_tokens=self.settings.section_title_tokens,
+            ocr_languages=self.settings.ocr_languages,
+            ocr_dpi=self.settings.ocr_dpi,
+        )
+        src = Source(original, doc.path, doc.group_names)
+        return self._write(src, doc.set.name, file_sha256(original), prepare_file(str(original), opts), 0.0)
+
     # -- helpers ---------------------------------------------------------------------------------
+    def _tidy_originals(self, doc_id: str, keep: str) -> None:
+        """Delete the document's kept copies other than ``keep`` (left by a crash or a failed write)."""
+        folder = self._originals_dir(doc_id)
+        if keep and folder.is_dir():
+            for path in folder.iterdir():
+                if path.is_file() and str(path.resolve()) != keep:
+                    path.unlink(missing_ok=True)
+
     def _originals_dir(self, doc_id: str) -> Path:
         return self.settings.data_dir / "originals" / doc_id
 
@@ -400,6 +435,24 @@ class Ingestor:
     def _add_stages(self, timings: dict[str, float]) -> None:
         for k, v in timings.items():
             self.stages[k] = self.stages.get(k, 0.0) + v
+
+
+def run_owner() -> dict[str, object]:
+    """Who runs an ingest (stored with the run), so a run left "running" by a killed process is
+    recognised as dead later."""
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def interrupt_dead_runs(db: Database) -> list[int]:
+    """Mark runs whose process (on this host) is gone 'interrupted'; returns their ids."""
+    from app.client import pid_alive
+    from app.doctor import run_is_dead
+
+    host = socket.gethostname()
+    dead = [r for r in db.list_runs("running") if run_is_dead(r.args or {}, host, pid_alive)]
+    for run in dead:
+        db.finish_run(run.id, run.counts or {}, "interrupted")
+    return [r.id for r in dead]
 
 
 def _pool_map(
