@@ -22,8 +22,10 @@ import numpy as np
 from app.confidence import Confidence, Signals, agreement, score
 from app.retrieve import Passage, search, standalone_query, words
 
-PROMPT_VERSION = "answer_v1"
+PROMPT_VERSION = "answer_v2"  # v2: no example answer the model can copy; no rule repeating (redteam)
 REFUSAL = "I couldn't find this in the documents you can access."
+PROMPT_SHINGLE_WORDS = 8  # an answer repeating this many words of the instructions in a row is withheld
+PROMPT_LEAK_NOTE = "The generated answer repeated the assistant's instructions, so it was withheld."
 MIN_SIMILARITY = 0.30  # best passage's cosine below this: the documents don't cover the question
 CLEAR_SIMILARITY = 0.45  # between the two, the evidence must also contain most of the question's words
 MIN_COVERAGE = 0.6
@@ -49,7 +51,16 @@ _REFUSAL_RE = re.compile(
 _INJECTION_RE = re.compile(
     r"ignore (?:all |any )?(?:previous|prior|above|earlier) (?:instructions|rules|prompts?)|"
     r"disregard (?:the|all|your) (?:instructions|rules)|system prompt|you are now|act as|"
-    r"reveal (?:your|the) (?:instructions|prompt|rules)|developer mode|jailbreak",
+    r"reveal (?:your|the) (?:instructions|prompt|rules)|developer mode|jailbreak|"
+    # instructions aimed at the assistant inside documents (found by `docqa eval redteam`)
+    r"\bignore (?:all |any |your |the |these )?(?:rules|instructions|guidelines)\b|"
+    r"\b(?:dear|note (?:to|for)|message (?:to|for)|instructions? for) (?:the |all |any )?(?:ai )?"
+    r"(?:assistants?|chatbots?|language models?|llms?)\b|"
+    r"\b(?:reply|respond|answer)(?: (?:every|each|all|any) (?:questions?|messages?))? (?:only )?with "
+    r"(?:only )?the (?:words?|phrase)\b|"
+    r"\bwhen summari[sz]ing (?:this|the) (?:page|document|file|text)\b|"
+    r"\btell the reader\b|\bcite (?:source )?\[\d+\]|\bsystem (?:notice|override)\b|"
+    r"\brepeat (?:the (?:words|text) |everything )?above\b|\brole ?play for the assistant\b",
     re.IGNORECASE,
 )
 _STOP_WORDS = (
@@ -206,6 +217,17 @@ def looks_like_injection(text: str) -> bool:
     return bool(_INJECTION_RE.search(text))
 
 
+def hostile_lines(text: str) -> list[str]:
+    """Paragraphs under a heading that addresses the assistant ("Message to the assistant"): all their
+    sentences are instructions, even those that don't look like one on their own."""
+    lines = text.splitlines()
+    return [
+        line
+        for prev, line in zip(["", *lines], lines, strict=False)
+        if line.strip() and looks_like_injection(prev) and len(prev.split()) <= 12
+    ]
+
+
 def parse_citations(text: str, valid: Sequence[int]) -> tuple[str, list[int]]:
     """Normalise [n] markers; drop markers naming no given source. Returns (text, cited numbers)."""
     allowed = set(valid)
@@ -280,6 +302,49 @@ def load_prompt(version: str = PROMPT_VERSION) -> tuple[str, str]:
     return system.strip(), user.strip()
 
 
+def _shingles(text: str, n: int) -> set[tuple[str, ...]]:
+    toks = re.findall(r"[a-z0-9]+", text.lower())
+    return {tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)}
+
+
+@lru_cache(maxsize=4)
+def prompt_shingles(n: int = PROMPT_SHINGLE_WORDS) -> frozenset[tuple[str, ...]]:
+    """Every ``n``-word run of every prompt file's instructions; placeholders and the refusal sentence
+    the prompt tells the model to use split them (so answering with that sentence is no disclosure)."""
+    found: set[tuple[str, ...]] = set()
+    for entry in resources.files("app.prompts").iterdir():
+        if entry.name.endswith(".txt"):
+            system, user = load_prompt(entry.name[:-4])
+            for part in [*system.split(REFUSAL), *re.split(r"\{\w+\}", user)]:
+                found |= _shingles(part, n)
+    return frozenset(found)
+
+
+def reproduces_prompt(text: str, evidence: str = "", n: int = PROMPT_SHINGLE_WORDS) -> bool:
+    """Output filter: ``text`` repeats ``n`` consecutive words of the instruction prompts that the
+    ``evidence`` (the retrieved passages) does not also contain."""
+    hits = _shingles(text, n) & prompt_shingles(n)
+    return bool(hits - _shingles(evidence, n)) if hits else False
+
+
+def guard_stream(on_token: Callable[[str], None] | None, evidence: str) -> Callable[[str], None] | None:
+    """``on_token`` that stops forwarding tokens once the text so far reproduces the prompt
+    (so a leak shows at most a few words before the final answer replaces it)."""
+    if on_token is None:
+        return None
+    streamed: list[str] = []
+    stopped = False
+
+    def guarded(token: str) -> None:
+        nonlocal stopped
+        streamed.append(token)
+        stopped = stopped or reproduces_prompt("".join(streamed), evidence)
+        if not stopped:
+            on_token(token)
+
+    return guarded
+
+
 def build_messages(
     question: str, sources: Sequence[Source], version: str = PROMPT_VERSION
 ) -> list[tuple[str, str]]:
@@ -352,7 +417,12 @@ class Answerer:
         Only the ``max_embed`` units sharing most words with the question are embedded (latency)."""
         split = [split_units(p) for p in passages[:top]]
         flat = [(pi, ui, u) for pi, (_, units) in enumerate(split) for ui, u in enumerate(units)]
-        flat = [(pi, ui, u) for pi, ui, u in flat if not looks_like_injection(u)]
+        hostile = [hostile_lines(p.text) for p in passages[:top]]
+        flat = [
+            (pi, ui, u)
+            for pi, ui, u in flat
+            if not looks_like_injection(u) and not any(u in line for line in hostile[pi])
+        ]
         if not flat:
             return []
         if question and len(flat) > max_embed:
@@ -398,9 +468,11 @@ class Answerer:
         on_token: Callable[[str], None] | None = None,
         use_llm: bool = True,
         history: Sequence[str] = (),
+        on_quick: Callable[[dict], None] | None = None,
     ) -> Answer:
         """Answer ``question`` from what ``groups`` may read; ``history`` holds the conversation's
-        earlier questions, used to make a follow-up standalone for retrieval."""
+        earlier questions, used to make a follow-up standalone for retrieval. ``on_quick`` receives
+        the quick answer (:meth:`quick_answer`) before a language model starts writing."""
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
         query = standalone_query(question, history)
@@ -410,7 +482,7 @@ class Answerer:
             if hit is not None:
                 hit.timings = {"cache": time.perf_counter() - t0, "total": time.perf_counter() - t0}
                 return hit
-        result = self._answer(question, query, qvec, groups, t0, timings, on_token, use_llm)
+        result = self._answer(question, query, qvec, groups, t0, timings, on_token, use_llm, on_quick)
         if self.cache is not None and not history:
             self.cache.store(result, qvec, groups)
         return result
@@ -425,6 +497,7 @@ class Answerer:
         timings: dict[str, float],
         on_token: Callable[[str], None] | None,
         use_llm: bool,
+        on_quick: Callable[[dict], None] | None = None,
     ) -> Answer:
         passages = search(self.store, self.embedder, query, groups, limit=6, query_vector=qvec)
         timings["retrieve"] = time.perf_counter() - t0
@@ -465,16 +538,23 @@ class Answerer:
             return refusal(f"The passages closest to your question don't mention {names}.")
 
         text, fallback_reason, gen = "", self.unavailable_reason, None
+        if on_quick is not None and self.generator and use_llm:
+            on_quick(self.quick_answer(sources) | {"seconds": round(time.perf_counter() - t0, 3)})
         if self.generator and use_llm:
             from app.llm import LLMUnavailableError
 
             t = time.perf_counter()
+            evidence = "\n".join(f"{s.snippet}\n{s.passage.text}" for s in sources)
             try:
-                gen = self.generator.generate(build_messages(question, sources), on_token=on_token)
+                gen = self.generator.generate(
+                    build_messages(question, sources), on_token=guard_stream(on_token, evidence)
+                )
                 text = gen.text.strip()
             except LLMUnavailableError as exc:
                 fallback_reason = str(exc)
             timings["generate"] = time.perf_counter() - t
+            if text and reproduces_prompt(text, evidence):
+                return refusal(PROMPT_LEAK_NOTE)
         if not text:
             backend = "extractive"
             text = extractive_answer(sources)
@@ -483,6 +563,16 @@ class Answerer:
 
         text, cited = parse_citations(text, [s.n for s in sources])
         support, text, cited = self._check_support(text, sources, cited)
+        if backend != "extractive" and not cited:  # no valid [n] and no sentence backed by a source
+            fallback_reason = "its answer cited none of the sources, so they are quoted instead"
+            backend = "extractive"
+            text, cited = parse_citations(extractive_answer(sources), [s.n for s in sources])
+            support, text, cited = self._check_support(text, sources, cited)
+        if backend != "extractive" and injection and support == 0.0:  # obeyed the question, not the sources
+            fallback_reason = "the question carried instructions and the answer was not backed by the sources"
+            backend = "extractive"
+            text, cited = parse_citations(extractive_answer(sources), [s.n for s in sources])
+            support, text, cited = self._check_support(text, sources, cited)
         pairs = [p for p in version_conflicts(sources) if {p[0].n, p[1].n} & set(cited)]
         notes = []
         if pairs:
@@ -491,7 +581,7 @@ class Answerer:
                 cited += [n for n in (old.n, new.n) if n not in cited]
         by_n = {s.n: s for s in sources}
         citations = [self._citation(by_n[n]) for n in cited]
-        logprobs = gen.token_logprobs if gen else []
+        logprobs = gen.token_logprobs if gen and backend != "extractive" else []
         conf = score(
             Signals(
                 **signals,
@@ -552,6 +642,14 @@ class Answerer:
                 fixed.append(sent)
             out.append(" ".join(fixed))
         return (supported / total if total else 0.0), "\n".join(out).strip(), cited
+
+    def quick_answer(self, sources: Sequence[Source]) -> dict:
+        """The extractive answer from ``sources`` with its citations, shown while the model writes:
+        {"answer": text with [n] markers, "citations": [Citation.to_dict()]}."""
+        text, cited = parse_citations(extractive_answer(sources), [s.n for s in sources])
+        _, text, cited = self._check_support(text, sources, cited)
+        by_n = {s.n: s for s in sources}
+        return {"answer": text, "citations": [self._citation(by_n[n]).to_dict() for n in cited]}
 
     @staticmethod
     def _citation(source: Source) -> Citation:

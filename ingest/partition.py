@@ -201,10 +201,13 @@ def _partition_path(path: Path, ctx: _Ctx) -> PartitionResult:
 
     kind = detect_file_type(path, head)
     handler = _HANDLERS.get(kind.family)
+    mismatch = type_mismatch(path.suffix, kind)
     if handler is None:
-        return PartitionResult(
-            status="unsupported", reason=f"unsupported file type: {kind.mime}", file_type=kind.file_type
-        )
+        reason = f"unsupported file type: {kind.mime}"
+        reason += f", although the name ends in {path.suffix.lower()}" if mismatch else ""
+        return PartitionResult(status="unsupported", reason=reason, file_type=kind.file_type)
+    if mismatch and ctx.depth == 0:  # an attachment's own notes name it
+        ctx.notes.append(mismatch)
     ctx.empty_reason = ""
     try:
         elements, pages = handler(path, kind, ctx)
@@ -553,6 +556,31 @@ def detect_file_type(path: Path, head: bytes) -> _Kind:
     return _Kind("text", "txt", "text/plain")
 
 
+# What a file name's extension promises; the content decides (detect_file_type), the name only explains.
+_EXTENSION_TYPES: dict[str, frozenset[str]] = {
+    ext: frozenset(types.split())
+    for ext, types in {
+        ".pdf": "pdf", ".docx": "docx docm", ".docm": "docx docm", ".doc": "doc", ".rtf": "rtf",
+        ".odt": "odt", ".pptx": "pptx pptm", ".pptm": "pptx pptm", ".ppt": "ppt", ".odp": "odp",
+        ".xlsx": "xlsx xlsm", ".xlsm": "xlsx xlsm", ".xls": "xls", ".ods": "ods", ".epub": "epub",
+        ".msg": "msg", ".eml": "eml", ".html": "html", ".htm": "html", ".xhtml": "html",
+        ".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".tif": "tiff", ".tiff": "tiff", ".gif": "gif",
+        ".bmp": "bmp", ".webp": "webp", ".zip": "zip",
+    }.items()
+}  # fmt: skip
+
+
+def type_mismatch(suffix: str, kind: _Kind) -> str:
+    """A note when the content is not what the extension says ("" when it is, or the extension
+    promises nothing specific, like .txt or .dat)."""
+    expected = _EXTENSION_TYPES.get(suffix.lower())
+    if not expected or kind.file_type in expected:
+        return ""
+    what = kind.mime if kind.family == "binary" and kind.mime else kind.file_type
+    read = f"read as {kind.file_type}" if kind.family not in ("binary", "corrupt") else "not read"
+    return f"the name ends in {suffix.lower()} but the content is {what}: {read}"
+
+
 def _sniff_decode(head: bytes) -> str:
     """Enough decoding to spot headers and tags (no charset guessing on a truncated head)."""
     for bom, encoding in _BOMS:
@@ -765,10 +793,47 @@ def _partition_html_file(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Eleme
     return builder.elements, 1
 
 
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|opacity\s*:\s*0(?:\.0*)?\s*(?:;|$)|"
+    r"font-size\s*:\s*(?:0|[01](?:\.\d+)?(?:px|pt)|0?\.\d+(?:em|rem))\s*(?:;|$)",
+    re.IGNORECASE,
+)
+
+
+def strip_hidden_html(html: str) -> tuple[str, int]:
+    """(html, removed): elements a reader never sees (``hidden``, display:none, visibility:hidden,
+    opacity:0, a 0-1px font) removed, with their text. Hidden text is a classic place for instructions
+    aimed at an AI assistant; what a reader cannot see is not indexed."""
+    if not re.search(r"\shidden\b|display|visibility|opacity|font-size", html, re.IGNORECASE):
+        return html, 0
+    import lxml.html
+
+    try:
+        root = lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html))
+    except (ValueError, lxml.etree.LxmlError):  # not parseable as HTML: unstructured will say so
+        return html, 0
+    hidden = [
+        el
+        for el in root.iter()
+        if isinstance(el.tag, str)
+        and el.tag not in ("html", "body")
+        and (el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""))
+    ]
+    removed = 0
+    for el in hidden:
+        if el.getparent() is not None and not any(a in hidden for a in el.iterancestors()):
+            el.drop_tree()
+            removed += 1
+    return (lxml.html.tostring(root, encoding="unicode"), removed) if removed else (html, 0)
+
+
 def _add_html(builder: _Builder, html: str, ctx: _Ctx, page: int = 1, titles: str = "loose") -> None:
     _unstructured_ready()
     from unstructured.partition.html import partition_html
 
+    html, hidden = strip_hidden_html(html)
+    if hidden:
+        ctx.notes.append(f"{hidden} hidden HTML element{'s' if hidden > 1 else ''} not indexed")
     elements = partition_html(text=html, languages=ctx.languages)
     _add_unstructured(builder, elements, default_page=page, titles=titles)
 

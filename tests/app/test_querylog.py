@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app.answer import Answer, Citation, Source
+from app.answer import PROMPT_VERSION, Answer, Citation, Source
 from app.confidence import Confidence
 from app.db import Database
 from app.querylog import log_answer, luhn_ok, redact
@@ -136,7 +136,7 @@ def test_log_answer_stores_every_field_and_reads_it_back_redacted(tmp_path: Path
             }
         ]
         assert row.cited == [{"n": 1, "doc_id": "d1", "version": 2, "page": 3}]
-        assert row.prompt_version == "answer_v1"
+        assert row.prompt_version == PROMPT_VERSION
         assert (row.backend, row.model) == ("openai", "gpt-test")
         assert (row.prompt_tokens, row.completion_tokens) == (2000, 500)
         assert row.cost == pytest.approx(2 * 0.5 + 0.5 * 1.5)

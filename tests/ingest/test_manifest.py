@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from ingest.manifest import AclManifest, ManifestError, glob_to_regex
@@ -67,3 +69,16 @@ def test_ignored_files_are_not_documents() -> None:
     m = AclManifest.parse(MANIFEST)
     assert m.ignores("README.md") and m.ignores("golden/q.jsonl")
     assert not m.ignores("docs/README.md")
+
+
+@pytest.mark.unit
+def test_the_demo_manifest_keeps_test_sets_out_of_the_demo() -> None:
+    """data/ holds the demo documents and, beside them, the golden and red-team sets: the red-team
+    documents carry injections and canary secrets and must never be indexed as demo documents."""
+    data = Path(__file__).resolve().parents[2] / "data"
+    manifest = AclManifest.load(data / "acl.yaml")
+    for path in sorted(data.rglob("*")):
+        rel = path.relative_to(data).as_posix()
+        if path.is_file() and rel.split("/")[0] in ("redteam", "golden"):
+            assert manifest.ignores(rel), f"{rel} would be ingested with the demo"
+    assert not manifest.ignores("docs/hr/salary-bands.pdf")
