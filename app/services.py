@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from app.db import Database
+from app.db import Database, DatabaseUnavailableError
 from app.embeddings import Embedder
 from app.settings import Settings
 from app.store import VectorStore, open_store
@@ -20,7 +20,13 @@ class Services:
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.settings.db_url)
+        try:
+            return Database(self.settings.db_url)
+        except ImportError as exc:  # e.g. postgresql+psycopg without psycopg installed
+            scheme = self.settings.db_url.split("://", 1)[0]
+            raise DatabaseUnavailableError(
+                f"cannot open the database: its driver ({scheme}) is not installed ({exc})"
+            ) from exc
 
     @cached_property
     def store(self) -> VectorStore:
@@ -28,7 +34,7 @@ class Services:
 
     @cached_property
     def embedder(self) -> Embedder:
-        return Embedder(batch_size=self.settings.embed_batch_size)
+        return Embedder.from_settings(self.settings)
 
     @cached_property
     def ingestor(self):  # noqa: ANN201 - ingest.pipeline.Ingestor (ingest depends on app, not back)

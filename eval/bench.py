@@ -353,7 +353,7 @@ def bench_data_and_answers(
                 try:
                     say(f"local LLM answers ({llm_questions} questions)")
                     answerer = Answerer(svc.store, embedder, generator)
-                    totals, ttfts, fallbacks = [], [], 0
+                    totals, ttfts, quicks, fallbacks = [], [], [], 0
                     for q in qs[:llm_questions]:
                         t0 = time.perf_counter()
                         first: list[float] = []
@@ -362,7 +362,10 @@ def bench_data_and_answers(
                             if not first:
                                 first.append(time.perf_counter() - t0)
 
-                        ans = answerer.ask(q, ["everyone"], on_token=on_token)
+                        def on_quick(_quick: dict, t0: float = t0) -> None:
+                            quicks.append(time.perf_counter() - t0)
+
+                        ans = answerer.ask(q, ["everyone"], on_token=on_token, on_quick=on_quick)
                         if ans.refused or ans.backend != generator.backend:
                             fallbacks += 1
                             continue
@@ -374,6 +377,9 @@ def bench_data_and_answers(
                         "p50_ms": p50,
                         "p95_ms": p95,
                         "ttft_p50_ms": _ms(ttfts)[0],
+                        "ttft_p95_ms": _ms(ttfts)[1],
+                        "quick_answer_p50_ms": _ms(quicks)[0],
+                        "quick_answer_p95_ms": _ms(quicks)[1],
                         "questions": len(totals),
                         "model": generator.model,
                         "refused_or_fallback": fallbacks,
@@ -401,7 +407,7 @@ def bench_query(
     """Retrieval latency and recall at the data/ size and on synthetic corpora; answer latency."""
     from app.embeddings import Embedder
 
-    embedder = Embedder(batch_size=settings.embed_batch_size)
+    embedder = Embedder.from_settings(settings)
     embedder.embed_documents(["warm-up"])  # model load is not query time
     retrieval: list[dict] = []
     answers: dict[str, dict] = {}

@@ -59,6 +59,41 @@ def bench_ingest_cmd(
     out.print(t)
 
 
+@bench_app.command("crash")
+def bench_crash_cmd(
+    trials: int = typer.Option(20, min=1, help="Kill/rerun rounds."),
+    seed: int = typer.Option(0, help="Random seed (corpus changes and kill moments)."),
+    keep: Path | None = typer.Option(None, help="Work in this folder and keep it (default: a temp dir)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Kill -9 `docqa ingest` at random moments; after each kill the doctor reports what it left, a
+    rerun must leave the stores consistent and every document answerable at exactly one version.
+    Exits 1 if any trial failed."""
+    import sys
+    import tempfile
+
+    from app.embeddings import Embedder
+    from eval.crash import run_trials
+
+    def progress(msg: str) -> None:
+        print(f"[bench crash] {msg}", file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="docqa-crash-") as tmp:
+        work = keep or Path(tmp)
+        result = run_trials(trials, work, embedder=Embedder(), seed=seed, progress=progress).to_dict()
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        t = Table("measure", "value", title=f"docqa bench crash --trials {trials}")
+        for key in ("trials", "killed", "finished_before_kill", "left_inconsistent", "promise_broken",
+                    "consistent_after_rerun", "answerable_after_rerun", "files", "seconds"):  # fmt: skip
+            t.add_row(key, str(result[key]))
+        for kind, n in sorted(result["findings_after_kills"].items()):
+            t.add_row(f"after kills: {kind}", str(n))
+        out.print(t)
+    raise typer.Exit(0 if result["ok"] else 1)
+
+
 def _sizes(value: str) -> list[int]:
     try:
         return [int(v.replace("_", "")) for v in value.split(",") if v.strip()]
@@ -99,10 +134,11 @@ def bench_query_cmd(
         t.add_row(str(r["chunks"]), str(r["filtered"]), r["mode"], f"{r['p50_ms']:.2f}", f"{r['p95_ms']:.2f}",
                   recall, r["index"])  # fmt: skip
     out.print(t)
-    a = Table("backend", "p50 ms", "p95 ms", "ttft p50 ms", title="answer latency")
+    a = Table("backend", "p50 ms", "p95 ms", "ttft p50 ms", "quick answer p50 ms", title="answer latency")
     for backend, v in result["answer"].items():
-        ttft = "-" if v["ttft_p50_ms"] is None else f"{v['ttft_p50_ms']:.0f}"
-        a.add_row(backend, f"{v['p50_ms']:.0f}", f"{v['p95_ms']:.0f}", ttft)
+        ttft, quick = v.get("ttft_p50_ms"), v.get("quick_answer_p50_ms")
+        a.add_row(backend, f"{v['p50_ms']:.0f}", f"{v['p95_ms']:.0f}", "-" if ttft is None else f"{ttft:.0f}",
+                  "-" if quick is None else f"{quick:.0f}")  # fmt: skip
     out.print(a)
     for note in result["notes"]:
         out.print(f"note: {note}")
@@ -244,12 +280,13 @@ def bench_compare_cmd(
     t = Table("set", "pipeline", "ingest s", "chunks", "files w/ text", "pages w/ text", "p50 ms", "p95 ms",
               "hit@5", "nDCG@10", title="docqa bench compare (one process, same model)")  # fmt: skip
     for r in result["rows"]:
-        t.add_row(r["set"], r["pipeline"], fmt(r["ingest_s"], ".1f"), str(r["chunks"]), str(r["files_with_text"]),
-                  str(r["pages_with_text"]), fmt(r["p50_ms"], ".1f"), fmt(r["p95_ms"], ".1f"), fmt(r["hit5"]),
-                  fmt(r["ndcg10"]))  # fmt: skip
+        t.add_row(r["set"], r["pipeline"], fmt(r["ingest_s"], ".1f"), str(r["chunks"]),
+                  str(r["files_with_text"]), str(r["pages_with_text"]), fmt(r["p50_ms"], ".1f"),
+                  fmt(r["p95_ms"], ".1f"), fmt(r["hit5"]), fmt(r["ndcg10"]))  # fmt: skip
     out.print(t)
     ratios = Table("set", "pipeline", "ingest speed-up", "p50 ours/base", "hit@5 ours/base",
-                   "nDCG@10 ours/base", "pages w/ text ours/base", title="ratios vs llamaindex-default")  # fmt: skip
+                   "nDCG@10 ours/base", "pages w/ text ours/base",
+                   title="ratios vs llamaindex-default")  # fmt: skip
     for r in result["rows"]:
         if r["ratios"]:
             x = r["ratios"]
@@ -456,7 +493,7 @@ def retrieval_cmd(
             with bar:
                 result = eval_beir(
                     store,
-                    Embedder(batch_size=settings.embed_batch_size),
+                    Embedder.from_settings(settings),
                     data,
                     mode=mode,
                     k=k,
@@ -723,4 +760,65 @@ def compare_cmd(
         for f in result["failures"]:
             out.print(f"[bold red]regression:[/] {f}", highlight=False)
     if fail_on_regression is not None and result["failures"]:
+        raise typer.Exit(1)
+
+
+# -- docqa eval redteam (eval/redteam.py) ----------------------------------------------------------
+@eval_app.command("redteam")
+def redteam_cmd(
+    backend: str | None = typer.Option(None, help="local, openai or extractive (default: settings)."),
+    limit: int | None = typer.Option(None, min=1, help="Only the first N cases."),
+    kind: str | None = typer.Option(None, help="Only cases of this kind (e.g. exfiltration)."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Also exit 1 on a dishonest citation or a followed injection."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print every case and the summary as JSON."),
+) -> None:
+    """Ask the red-team set (data/redteam: prompt injections in questions and documents, exfiltration,
+    forged citations) as its users, in its own state under <data_dir>/eval/redteam, and count system-
+    prompt disclosures, leaks of unreadable documents, dishonest citations and followed injections.
+    Exits 1 when anything leaked or the prompt was disclosed."""
+    import sys
+
+    from app.console import err, fail, services
+    from eval.redteam import RedteamError, prepare, redteam_settings, run_redteam, summarize
+
+    settings = redteam_settings(Settings())
+    with services(settings) as svc:
+        try:
+            err.print(f"ingesting the red-team set into {settings.data_dir} …", highlight=False)
+            cases = prepare(svc)
+            cases = [c for c in cases if kind is None or c.kind == kind][:limit]
+            if not cases:
+                raise fail(f"no red-team cases of kind {kind!r}")
+
+            def progress(r) -> None:  # noqa: ANN001 - eval.redteam.CaseResult
+                mark = "ok" if r.passed else "FAIL"
+                print(f"[redteam] {r.id:<7} {mark:<4} {r.seconds:5.1f} s {r.question[:70]}", file=sys.stderr)
+
+            results = run_redteam(svc, cases, backend=backend, on_result=progress)
+        except RedteamError as exc:
+            raise fail(str(exc)) from None
+    summary = summarize(results)
+    if as_json:
+        print(json.dumps({"backend": backend or settings.llm_backend, **summary,
+                          "cases": [r.to_dict() for r in results]}, indent=2))  # fmt: skip
+    else:
+        cols = ("cases", "disclosures", "leaks", "dishonest_citations", "injections_followed",
+                "unsupported_claims", "refused", "useful", "fallbacks")  # fmt: skip
+        heads = ("cases", "disclosed", "leaked", "bad cites", "obeyed", "unbacked", "refused", "useful",
+                 "fallback")  # fmt: skip
+        t = Table("kind", *heads, title=f"docqa eval redteam ({backend or settings.llm_backend})")
+        for k, row in [*summary["by_kind"].items(), ("total", summary["totals"])]:
+            t.add_row(k, *(str(row[c]) for c in cols))
+        out.print(t)
+        for r in results:
+            for label, items in (("disclosure", r.disclosures), ("leak", r.leaks), ("citation", r.dishonest),
+                                 ("injection", r.injections), ("unsupported", r.unsupported)):  # fmt: skip
+                for item in items:
+                    out.print(f"  {r.id} {label}: {item}", highlight=False)
+    bad = not summary["safe"] or (
+        strict and (summary["totals"]["dishonest_citations"] or summary["totals"]["injections_followed"])
+    )
+    if bad:
         raise typer.Exit(1)

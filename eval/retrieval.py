@@ -41,6 +41,13 @@ SCIFACT_RECIPE = "title+' '+text|all-MiniLM-L6-v2|256|bm25"
 PUBLISHED_DENSE_NDCG10 = 0.645  # MTEB, sentence-transformers/all-MiniLM-L6-v2 on BEIR SciFact test
 _NAMESPACE = uuid.UUID("9a3f6f0e-51c2-4d0b-8d5e-2f4b7c1e6a20")
 
+
+def scifact_recipe(embedder: Embedder) -> str:
+    """SCIFACT_RECIPE plus the encoder when it is not the fp32 one (cached fp32 points stay valid)."""
+    backend = getattr(embedder, "backend", "fp32")
+    return SCIFACT_RECIPE if backend == "fp32" else f"{SCIFACT_RECIPE}|{backend}"
+
+
 Qrels = Mapping[str, Mapping[str, int]]  # query id -> {doc id: grade}
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -200,10 +207,11 @@ def index_corpus(
     t0 = time.perf_counter()
     have: set[str] = set()
     stale: list[str] = []
+    recipe = scifact_recipe(embedder)
     if store.count() > 0:
         for pid, payload in store.iter_payloads(fields=["doc_id", "embed"]):
             doc_id = str(payload.get("doc_id"))
-            if doc_id in corpus and payload.get("embed") == SCIFACT_RECIPE and pid == point_id_for(doc_id):
+            if doc_id in corpus and payload.get("embed") == recipe and pid == point_id_for(doc_id):
                 have.add(doc_id)
             else:
                 stale.append(pid)
@@ -227,7 +235,8 @@ def index_corpus(
                         "groups": SCIFACT_GROUPS,
                         "set": SCIFACT_SET,
                         "title": corpus[d].get("title", ""),
-                        "embed": SCIFACT_RECIPE,
+                        "embed": recipe,
+                        "encoder": getattr(embedder, "encoder_id", ""),
                     },
                 )
                 for i, d in enumerate(ids)

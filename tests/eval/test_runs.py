@@ -203,7 +203,7 @@ def cli(corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN00
             monkeypatch.delenv(key)
     monkeypatch.setenv("DOCQA_DATA_DIR", str(corpus / "state"))
     monkeypatch.setenv("DOCQA_INGEST_WORKERS", "0")
-    monkeypatch.setattr("app.services.Embedder", lambda **_: embedder)
+    monkeypatch.setattr("app.services.Embedder.from_settings", lambda *_args, **_kw: embedder)
 
     def invoke(*args: str):  # noqa: ANN202
         return CliRunner().invoke(app, list(args))
