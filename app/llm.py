@@ -103,7 +103,15 @@ class _BackendError(Exception):
 
 
 class _Timeout(_BackendError):
-    pass
+    """Nothing (more) arrived in time. Not retried: a backend too slow for one attempt is as slow for
+    the next, and the user would wait several timeouts for the fallback."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
+class _Garbage(_BackendError):
+    """This answer was unreadable: worth another attempt, and no sign that the backend is down."""
 
 
 @dataclass
@@ -742,7 +750,13 @@ class Generator:
     leading whitespace is held back until the first real character, so an empty or whitespace
     answer is retried invisibly. Once text has been streamed, an error raises
     :class:`LLMUnavailableError` and a timeout returns what was generated with
-    ``finish_reason="timeout"`` (a retry would stream the same words twice).
+    ``finish_reason="timeout"`` (a retry would stream the same words twice). A timeout before the
+    first token is not retried.
+
+    Circuit breaker: when the backend fails (down, timed out, refused) every caller for the next
+    ``llm_cooldown_s`` seconds gets :class:`LLMUnavailableError` at once, so under an outage users
+    get the extractive fallback immediately instead of each waiting out the timeout and retries.
+    An unreadable answer does not open it (that is about one answer, not the backend).
     """
 
     backoff_s: float = 0.5
@@ -752,6 +766,8 @@ class Generator:
         self.llm = llm
         self.backend = backend
         self.model = model
+        self._open_until = 0.0  # time.monotonic() until which the breaker is open
+        self._open_reason = ""
 
     def generate(
         self,
@@ -763,6 +779,10 @@ class Generator:
     ) -> Generation:
         messages = _check_messages(messages)
         limit = max_tokens or self.settings.llm_max_tokens
+        if (wait := self._open_until - time.monotonic()) > 0:
+            raise LLMUnavailableError(
+                f"{self._open_reason} (not asked again for another {wait:.0f} s: DOCQA_LLM_COOLDOWN_S)"
+            )
         attempts = max(0, self.settings.llm_retries) + 1
         started = time.monotonic()
         error: _BackendError | None = None
@@ -778,6 +798,9 @@ class Generator:
                     break
         assert error is not None
         tries = f" (tried {attempt + 1} times)" if attempt else ""
+        if not isinstance(error, _Garbage) and self.settings.llm_cooldown_s > 0:
+            self._open_reason = str(error)
+            self._open_until = time.monotonic() + self.settings.llm_cooldown_s
         raise LLMUnavailableError(f"{error}{tries}") from error
 
     def _attempt(
@@ -824,7 +847,7 @@ class Generator:
         finished = time.monotonic()
         if looks_like_garbage(collected.text):
             what = "an empty answer" if not collected.text.strip() else "unreadable output"
-            raise _BackendError(f"The language model ({self.model}) returned {what}.")
+            raise _Garbage(f"The language model ({self.model}) returned {what}.")
         usage = collected.usage()
         return Generation(
             text=collected.text,

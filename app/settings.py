@@ -77,7 +77,16 @@ class Settings(BaseSettings):
         description="`docqa eval run --ragas llm`: one judge call taking longer is aborted (the RAGAS "
         "judge's prompts are long: ~4 min each on two cores with the local model).",
     )
-    llm_retries: int = Field(2, description="Retries after a failed attempt (backoff 0.5 s, 1 s, 2 s, ...).")
+    llm_retries: int = Field(
+        2,
+        description="Retries after a failed attempt (backoff 0.5 s, 1 s, 2 s, ...); "
+        "a timeout before the first token is not retried.",
+    )
+    llm_cooldown_s: float = Field(
+        30.0,
+        description="After the language model fails (down, timed out), questions skip it and get the "
+        "extractive answer for this many seconds instead of each waiting for the timeout (0 = off).",
+    )
     openai_base_url: str | None = Field(
         None, description="OpenAI-compatible API base, e.g. http://host:8000/v1."
     )

@@ -473,13 +473,38 @@ def test_openai_401_is_not_retried(tmp_path: Path, fake_openai: FakeOpenAIServer
 
 
 @pytest.mark.unit
-def test_openai_hanging_server_hits_the_timeout(tmp_path: Path, fake_openai: FakeOpenAIServer) -> None:
+def test_openai_hanging_server_hits_the_timeout_once(tmp_path: Path, fake_openai: FakeOpenAIServer) -> None:
     fake_openai.behaviours = ["hang", "hang"]
-    gen = _openai_generator(tmp_path, fake_openai.base_url, llm_timeout_s=0.5, llm_retries=1)
+    gen = _openai_generator(tmp_path, fake_openai.base_url, llm_timeout_s=0.5, llm_retries=2)
     started = time.monotonic()
-    with pytest.raises(LLMUnavailableError, match=r"did not answer within 0.5 s.*tried 2 times"):
+    with pytest.raises(LLMUnavailableError, match=r"did not answer within 0.5 s") as err:
         gen.generate(MESSAGES)
-    assert time.monotonic() - started < 3.0
+    # a server too slow for one attempt is not asked again: the fallback comes after one timeout
+    assert "tried" not in str(err.value) and len(fake_openai.requests) == 1
+    assert time.monotonic() - started < 2.0
+
+
+@pytest.mark.unit
+def test_failed_backend_is_skipped_during_the_cooldown(tmp_path: Path, fake_openai: FakeOpenAIServer) -> None:
+    fake_openai.behaviours = ["hang", "ok", "ok"]
+    gen = _openai_generator(tmp_path, fake_openai.base_url, llm_timeout_s=0.5, llm_cooldown_s=2.0)
+    with pytest.raises(LLMUnavailableError, match="did not answer"):
+        gen.generate(MESSAGES)
+    started = time.monotonic()
+    with pytest.raises(LLMUnavailableError, match=r"did not answer within 0.5 s.*not asked again"):
+        gen.generate(MESSAGES)  # the next user is not made to wait for the timeout again
+    assert time.monotonic() - started < 0.5 and len(fake_openai.requests) == 1
+    time.sleep(2.1)
+    assert gen.generate(MESSAGES).text == "Three days per week [1]."  # asked again after the cooldown
+    assert len(fake_openai.requests) == 2
+
+
+@pytest.mark.unit
+def test_unreadable_answer_does_not_open_the_breaker(tmp_path: Path) -> None:
+    gen, fake = _scripted(tmp_path, [["\ufffd"], ["\ufffd"], ["Three days [1]."]], llm_retries=1)
+    with pytest.raises(LLMUnavailableError, match="unreadable"):
+        gen.generate([("user", "q")])
+    assert gen.generate([("user", "q")]).text == "Three days [1]." and fake.calls == 3
 
 
 @pytest.mark.unit
