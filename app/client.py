@@ -272,11 +272,14 @@ class EngineClient:
         self, user: str, set_name: str, groups: Sequence[str], files: Sequence[tuple[str, bytes]]
     ) -> dict[str, Any]:
         """Send files (a .zip is extracted by the engine) to <data_dir>/uploads/<set>/ and start
-        their ingestion job: {job_id, status, files}."""
+        their ingestion job: {job_id, status, files, rejected}. ``user`` goes in the query too, so
+        the engine refuses a non-admin before reading the files."""
         data = {"user": user, "set": set_name, "groups": list(groups)}
         parts = [("files", (name, content, "application/octet-stream")) for name, content in files]
         no_read_timeout = httpx.Timeout(self._http.timeout.connect or 30.0, read=None)
-        return self._request("POST", "/uploads", data=data, files=parts, timeout=no_read_timeout)
+        return self._request(
+            "POST", "/uploads", params={"user": user}, data=data, files=parts, timeout=no_read_timeout
+        )
 
     def reingest(self, doc_id: str, user: str) -> dict[str, Any]:
         """Re-run ingestion of an uploaded document from its kept upload: {job_id, status}."""
@@ -680,10 +683,13 @@ class InProcessEngine:
         return self.job_manager.list_jobs()
 
     def upload(
-        self, user: str, set_name: str, groups: Sequence[str], files: Sequence[tuple[str, bytes]]
+        self, user: str, set_name: str, groups: Sequence[str], files: Sequence[tuple[str, bytes | Path]]
     ) -> dict[str, Any]:
-        """Save the files under <data_dir>/uploads/<set>/ (zips extracted safely) and start their
-        ingestion job with ``groups``: {job_id, status, files}. 400 for a refused upload."""
+        """Save the files, as bytes or as files received under <data_dir>/uploads/.incoming/ (moved),
+        under <data_dir>/uploads/<set>/ (zips extracted safely, types sniffed) and start their
+        ingestion job with ``groups``: {job_id, status, files, rejected}; ``rejected`` lists the
+        files not saved ({path, status, reason}: a type the pipeline cannot read, too large). 400 for
+        a refused upload, 413 for one larger than DOCQA_UPLOAD_MAX_MB."""
         from app.jobs import UploadError, save_upload
 
         self.require_admin(user)
@@ -691,19 +697,21 @@ class InProcessEngine:
         if not groups:
             raise EngineError(400, "give at least one group that may read the documents")
         try:
-            saved = save_upload(
-                self.services.settings.data_dir,
-                set_name.strip(),
-                files,
-                max_file_mb=self.services.settings.max_file_mb,
-            )
+            saved = save_upload(self.services.settings, set_name.strip(), files)
         except UploadError as exc:
-            raise EngineError(400, str(exc)) from None
-        job = self.job_manager.submit(saved, set_name=set_name.strip(), groups=groups)
-        names = [p.name for p in saved]
-        details = {"files": names[:100], "count": len(names), "groups": groups, "job_id": job["id"]}
+            raise EngineError(exc.status, str(exc)) from None
+        job = self.job_manager.submit(saved.files, set_name=set_name.strip(), groups=groups)
+        names = [p.name for p in saved.files]
+        rejected = [r.to_dict() for r in saved.rejected]
+        details = {
+            "files": names[:100],
+            "count": len(names),
+            "rejected": rejected[:100],
+            "groups": groups,
+            "job_id": job["id"],
+        }
         self.audit_event("upload", set_name.strip(), details, user=user)
-        return {"job_id": job["id"], "status": job["status"], "files": names}
+        return {"job_id": job["id"], "status": job["status"], "files": names, "rejected": rejected}
 
     def reingest(self, doc_id: str, user: str) -> dict[str, Any]:
         """Re-run ingestion of an uploaded document on its kept upload file (same set, same key,

@@ -58,7 +58,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
@@ -476,10 +476,49 @@ AdminParam = Annotated[
 ]
 
 
+class RejectedFile(BaseModel):
+    path: str = Field(description="The file as uploaded; a zip member as <zip>/<member>.")
+    status: Literal["unsupported", "too-large"]
+    reason: str
+
+
 class UploadOut(BaseModel):
     job_id: str
     status: str
     files: list[str] = Field(description="the saved file names (zip members flattened: a/b.txt -> a__b.txt)")
+    rejected: list[RejectedFile] = Field(
+        default_factory=list, description="Files not saved: a type the pipeline cannot read, or too large."
+    )
+
+
+UPLOAD_BODY: dict[str, Any] = {  # POST /uploads reads its multipart body itself (streamed to disk)
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["set", "groups", "files"],
+                "properties": {
+                    "user": {
+                        "type": "string",
+                        "description": f"{USER_DOC} Before the files, or give ?user= instead.",
+                    },
+                    "set": {"type": "string", "maxLength": 100, "description": "Document set."},
+                    "groups": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "Groups that may read these documents.",
+                    },
+                    "files": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "The files; a zip is extracted.",
+                    },
+                },
+            }
+        }
+    },
+}
 
 
 class UserOut(BaseModel):
@@ -877,34 +916,70 @@ def create_app(
         response_model=UploadOut,
         status_code=202,
         summary="Upload files or a zip as a document set and start its ingestion job (admins only)",
-        responses=_responses(400, 403, 404),
+        description="Files of a type the pipeline cannot read (sniffed from their content) or larger "
+        "than DOCQA_MAX_FILE_MB are not saved and listed in `rejected`; an upload with nothing left, "
+        "an unsafe name or a damaged zip is refused (400), one larger than DOCQA_UPLOAD_MAX_MB (by "
+        "Content-Length, as received, or its zips uncompressed) 413. Give the user in the query (or "
+        "the user field before the files): a non-admin is refused before the files are read.",
+        responses={
+            **_responses(400, 403, 404),
+            413: {"model": Error, "description": "Larger than DOCQA_UPLOAD_MAX_MB"},
+        },
+        openapi_extra={"requestBody": UPLOAD_BODY},
     )
-    def upload(
+    async def upload(
         request: Request,
-        user: Annotated[str, Form(min_length=1, max_length=200, description=USER_DOC)],
-        set_name: Annotated[
-            str, Form(alias="set", min_length=1, max_length=100, description="Document set.")
-        ],
-        files: Annotated[list[UploadFile], File(description="The files; a .zip is extracted.")],
-        groups: Annotated[list[str], Form(description="Groups that may read these documents.")] = [],  # noqa: B006
+        user: Annotated[
+            str | None, Query(min_length=1, max_length=200, description=f"{USER_DOC} Or the user field.")
+        ] = None,
     ) -> dict[str, Any]:
-        from app.jobs import UPLOAD_MAX_FILES, UPLOAD_MAX_TOTAL_MB
+        from contextlib import closing
 
-        user = acting(request, user)
-        local.require_admin(user)  # before reading any bytes
-        if len(files) > UPLOAD_MAX_FILES:
-            raise HTTPException(
-                400, f"{len(files)} files, more than the {UPLOAD_MAX_FILES} allowed per upload"
-            )
-        limit = int(max(UPLOAD_MAX_TOTAL_MB, settings.max_file_mb) * 1024 * 1024)
-        received, total = [], 0
-        for f in files:
-            content = f.file.read(limit + 1 - total)
-            total += len(content)
-            if total > limit:
-                raise HTTPException(400, f"the upload is larger than {limit / 1024 / 1024:g} MB")
-            received.append((f.filename or "unnamed", content))
-        return local.upload(user, set_name, groups, received)
+        from starlette.requests import ClientDisconnect
+
+        from app.jobs import MultipartUpload, UploadError, UploadLimits, staging_dir
+
+        limits = UploadLimits.of(settings)
+        early = acting(request, user)  # a session's own user, or ?user=: checked before the body
+        if early is not None:
+            await run_in_threadpool(local.require_admin, early)
+
+        def authorize(named: str | None) -> str:
+            """The user field, checked when the first file starts (or at the end without files)."""
+            if named is None:
+                if early is None:
+                    raise HTTPException(400, "name the acting user: ?user=, or a user field before the files")
+                return early
+            who = acting(request, named)
+            if early is not None and who != early:
+                raise HTTPException(400, f"?user= names {early} but the user field {who}")
+            if early is None:
+                local.require_admin(who)
+            return who
+
+        declared = request.headers.get("content-length", "")
+        try:
+            if declared.isdigit() and int(declared) > limits.max_request_bytes:  # refused unread
+                raise limits.too_large(f"the upload ({int(declared) / 1024 / 1024:.0f} MB)")
+            with (
+                staging_dir(settings.data_dir) as staging,
+                closing(
+                    MultipartUpload(request.headers.get("content-type", ""), staging, limits, authorize)
+                ) as form,
+            ):
+                try:
+                    async for chunk in request.stream():
+                        await run_in_threadpool(form.feed, chunk)
+                except ClientDisconnect:
+                    raise HTTPException(400, "the client went away during the upload") from None
+                acting_user = form.finish()
+                set_name = form.field("set")
+                if not set_name:
+                    raise HTTPException(400, "give the document set (the set field)")
+                groups = form.fields.get("groups", [])
+                return await run_in_threadpool(local.upload, acting_user, set_name, groups, form.files)
+        except UploadError as exc:
+            raise EngineError(exc.status, str(exc)) from None
 
     @app.get("/jobs", response_model=list[JobSummary], summary="Ingestion jobs, newest first")
     def list_jobs(request: Request) -> Any:  # noqa: ANN401

@@ -37,6 +37,14 @@ class Settings(BaseSettings):
     )
     section_title_tokens: int = Field(16, description="Longest section title carried into a chunk.")
     max_file_mb: float = Field(100.0, description="Files larger than this get the status too-large.")
+    upload_max_files: int = Field(
+        200, description="Files one admin upload (POST /uploads) may hold, zip members included."
+    )
+    upload_max_mb: float = Field(
+        500.0,
+        description="Megabytes one admin upload may hold: the files received, and zip members counted "
+        "uncompressed (zip bombs); more is refused with 413.",
+    )
     file_timeout_s: float = Field(600.0, description="A file whose partitioning takes longer fails.")
     ingest_workers: int = Field(
         2, description="Processes that partition/OCR files while the main one embeds."

@@ -2251,3 +2251,10 @@ _HANDLERS: dict[str, Callable[[Path, _Kind, _Ctx], tuple[list[Element], int]]] =
     "csv": _partition_csv,
     "text": _partition_text,
 }
+
+FileKind = _Kind  # what detect_file_type returns, for callers outside this module
+
+
+def can_read(kind: FileKind) -> bool:
+    """Whether the pipeline has a partitioner for a sniffed type (uploads of other types are refused)."""
+    return kind.family in _HANDLERS

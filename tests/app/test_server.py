@@ -470,12 +470,12 @@ def test_escalation_is_routed_to_the_documents_reviewers_and_the_asker_sees_the_
 
 
 # -- admin: uploads, re-ingest, users, insights ------------------------------------------------------
-def zip_bytes(members: dict[str, str]) -> bytes:
+def zip_bytes(members: dict[str, str | bytes], *, deflate: bool = False) -> bytes:
     import io
     import zipfile
 
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED) as z:
         for name, text in members.items():
             z.writestr(name, text)
     return buf.getvalue()
@@ -550,6 +550,167 @@ def test_upload_indexes_files_for_admins_only_and_refuses_zip_slip(client: TestC
         == 403
     )
     assert client.delete(f"/documents/{leave}", params={"user": "eve"}).status_code == 403
+
+
+def left_on_disk(svc) -> list[str]:  # noqa: ANN001
+    """Every file under <data_dir>/uploads: received, staged or saved."""
+    root = svc.settings.data_dir / "uploads"
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+BINARY = bytes(range(256)) * 8  # neither text nor any known type
+
+
+def test_upload_sniffs_file_types_and_rejects_unsupported_files_one_by_one(client: TestClient, svc) -> None:  # noqa: ANN001
+    add_feedback_users(svc.db)
+    bundle = zip_bytes(
+        {"sub/gym.txt": "The gym is free.\n", "inner.zip": zip_bytes({"deep.txt": "deep\n"}), "blob": BINARY}
+    )
+    files = [
+        ("canteen.txt", b"The canteen opens at 11:30.\n"),
+        ("notes.pdf", b"Plain text, whatever the name says.\n"),  # the content decides: read as text
+        ("tool.exe", BINARY),
+        ("readme.txt", BINARY),  # nor does .txt make it text
+        ("bundle.zip", bundle),
+    ]
+    r = upload(client, "ada", "mixed", ["everyone"], files)
+    assert r.status_code == 202, r.text
+    assert r.json()["files"] == ["canteen.txt", "notes.pdf", "sub__gym.txt"]
+    rejected = {f["path"]: f for f in r.json()["rejected"]}
+    assert set(rejected) == {"tool.exe", "readme.txt", "bundle.zip/inner.zip", "bundle.zip/blob"}
+    assert {f["status"] for f in rejected.values()} == {"unsupported"}
+    assert all(f["reason"].startswith("unsupported file type: ") for f in rejected.values())
+    assert "application/zip" in rejected["bundle.zip/inner.zip"]["reason"]  # zips in zips stay shut
+    assert left_on_disk(svc) == ["mixed/canteen.txt", "mixed/notes.pdf", "mixed/sub__gym.txt"]
+    assert finished_job(client, r.json()["job_id"])["counts"] == {"indexed": 3}
+
+    # nothing acceptable: the whole upload is refused, naming each file and why
+    bad = upload(client, "ada", "junk", ["everyone"], [("a.exe", BINARY), ("b.bin", BINARY)])
+    assert bad.status_code == 400
+    assert "a.exe: unsupported file type" in bad.json()["detail"] and "b.bin" in bad.json()["detail"]
+    assert not (svc.settings.data_dir / "uploads" / "junk").exists()
+
+
+def test_upload_limits_and_damaged_zips_leave_nothing_behind(
+    client: TestClient,
+    svc,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import httpx
+
+    add_feedback_users(svc.db)
+    fine = ("fine.txt", b"The canteen opens at 11:30.\n")
+
+    # a zip member failing its CRC check: 400 naming the zip and the member; the other file not saved
+    damaged = bytearray(zip_bytes({"a.txt": "hello world " * 20}))
+    damaged[damaged.index(b"hello world") + 3] ^= 0xFF
+    r = upload(client, "ada", "z", ["hr"], [fine, ("bad.zip", bytes(damaged))])
+    assert r.status_code == 400, r.text
+    assert "bad.zip: a.txt cannot be extracted" in r.json()["detail"] and "CRC" in r.json()["detail"]
+    cut = zip_bytes({"a.txt": "hello world " * 20})[:60]  # truncated: no central directory
+    r = upload(client, "ada", "z", ["hr"], [fine, ("cut.zip", cut)])
+    assert r.status_code == 400 and "cut.zip: not a readable zip file" in r.json()["detail"], r.text
+    assert left_on_disk(svc) == []
+
+    # the limits are settings (DOCQA_UPLOAD_MAX_FILES, DOCQA_UPLOAD_MAX_MB, DOCQA_MAX_FILE_MB)
+    monkeypatch.setattr(svc.settings, "upload_max_files", 3)
+    monkeypatch.setattr(svc.settings, "upload_max_mb", 1.0)
+    monkeypatch.setattr(svc.settings, "max_file_mb", 0.01)
+    r = upload(client, "ada", "z", ["hr"], [(f"f{i}.txt", b"text\n") for i in range(4)])
+    assert r.status_code == 400 and "4 files, more than the 3 allowed" in r.json()["detail"], r.text
+    many = zip_bytes({f"f{i}.txt": "text\n" for i in range(3)})
+    r = upload(client, "ada", "z", ["hr"], [fine, ("many.zip", many)])
+    assert r.status_code == 400 and "more than the 3 allowed" in r.json()["detail"], r.text
+    bomb = zip_bytes({"zeros.txt": "0" * (3 * 1024 * 1024)}, deflate=True)
+    assert len(bomb) < 50_000
+    r = upload(client, "ada", "z", ["hr"], [fine, ("bomb.zip", bomb)])
+    assert r.status_code == 413, r.text
+    assert r.json()["detail"] == (
+        "bomb.zip (3 MB uncompressed) is larger than the 1 MB allowed per upload (DOCQA_UPLOAD_MAX_MB)"
+    )
+    assert left_on_disk(svc) == []
+    # one file over DOCQA_MAX_FILE_MB is rejected alone; the rest is saved
+    r = upload(client, "ada", "z", ["hr"], [fine, ("big.txt", b"word " * 4000)])
+    assert r.status_code == 202, r.text
+    assert r.json()["files"] == ["fine.txt"]
+    assert [(f["path"], f["status"]) for f in r.json()["rejected"]] == [("big.txt", "too-large")]
+    assert left_on_disk(svc) == ["z/fine.txt"]
+    finished_job(client, r.json()["job_id"])
+
+    # too large by Content-Length: refused on the header alone (the declared 10 GB are never read)
+    request = client.build_request(
+        "POST",
+        "/uploads",
+        params={"user": "ada"},
+        data={"set": "z2", "groups": ["hr"]},
+        files=[("files", fine)],
+    )
+    request.headers["content-length"] = str(10 * 1024**3)
+    r = client.send(request)
+    assert r.status_code == 413 and "the upload (10240 MB)" in r.json()["detail"], r.text
+    # too large while streaming (chunked, no Content-Length): 413, the partial file removed
+    huge = httpx.Request(
+        "POST",
+        "http://engine/uploads",
+        data={"user": "ada", "set": "z2", "groups": ["hr"]},
+        files=[("files", ("huge.txt", b"x" * (1536 * 1024)))],
+    )
+    body, content_type = huge.read(), huge.headers["content-type"]
+    chunks = iter([body[i : i + 65536] for i in range(0, len(body), 65536)])
+    r = client.post("/uploads", content=chunks, headers={"content-type": content_type})
+    assert r.status_code == 413 and "larger than the 1 MB allowed" in r.json()["detail"], r.text
+    assert left_on_disk(svc) == ["z/fine.txt"]
+
+    # the acting user must be an admin (?user= is checked before the body is read), and be named
+    r = client.post("/uploads", params={"user": "eve"}, content=body, headers={"content-type": content_type})
+    assert r.status_code == 403, r.text
+    r = client.post("/uploads", data={"set": "z3", "groups": ["hr"]}, files=[("files", fine)])
+    assert r.status_code == 400 and "acting user" in r.json()["detail"]
+    r = client.post(
+        "/uploads",
+        params={"user": "ada"},
+        content=b"set=z3",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 400 and "multipart/form-data" in r.json()["detail"]
+    assert left_on_disk(svc) == ["z/fine.txt"]
+
+
+def test_a_real_engine_refuses_an_upload_before_its_body_arrives(svc) -> None:  # noqa: ANN001
+    """Over uvicorn: only the request head is sent, announcing 10 GB; the engine answers at once."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from tests.conftest import engine_token, serving
+
+    add_feedback_users(svc.db)
+    with serving(svc) as url:
+        token, where = engine_token(svc.settings), urlsplit(url)
+
+        def head_only(user: str) -> tuple[int, dict]:
+            head = (
+                f"POST /uploads?user={user} HTTP/1.1\r\nHost: engine\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {10 * 1024**3}\r\n\r\n"
+            )
+            with socket.create_connection((where.hostname, where.port), timeout=10) as s:
+                s.sendall(head.encode())
+                data = b""
+                while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < length(data):
+                    chunk = s.recv(65536)  # a timeout here: the engine waited for the body
+                    assert chunk, data
+                    data += chunk
+            status = int(data.split(b" ", 2)[1])
+            return status, json.loads(data.split(b"\r\n\r\n", 1)[1])
+
+        def length(data: bytes) -> int:
+            headers = data.split(b"\r\n\r\n", 1)[0].decode().lower().splitlines()
+            return next(int(h.split(":", 1)[1]) for h in headers if h.startswith("content-length:"))
+
+        status, body = head_only("bob")
+        assert status == 403, body
+        status, body = head_only("ada")
+        assert status == 413 and "DOCQA_UPLOAD_MAX_MB" in body["detail"], body
+    assert left_on_disk(svc) == []
 
 
 def test_users_are_managed_by_admins_only(client: TestClient, svc) -> None:  # noqa: ANN001

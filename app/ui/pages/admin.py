@@ -97,6 +97,8 @@ with upload_tab:
             )
             if started:
                 st.session_state[JOB] = started["job_id"]
+                for r in started.get("rejected", []):
+                    st.warning(f"Not uploaded: {r['path']} ({r['status']}): {r['reason']}")
     if job_id := st.session_state.get(JOB):
         st.subheader("Ingestion")
         peek: dict[str, Any] | None = state.run_action(lambda: be.job(B, state.session(), job_id))
