@@ -188,30 +188,61 @@ def bench_doc_cmd(
 
 @bench_app.command("load")
 def bench_load_cmd(
-    users: int = typer.Option(20, min=1, help="Simulated users asking at the same time."),
+    users: int | None = typer.Option(None, min=1, help="Simulated users at once (default 20; through ui 5)."),
     duration: float = typer.Option(300.0, min=1, help="Seconds of load."),
-    backend: str | None = typer.Option(None, help="local, openai or extractive (default: the engine's)."),
+    through: str = typer.Option(
+        "engine", help="engine: HTTP clients of `docqa serve`; ui: headless chromium pages on `docqa ui`."
+    ),
+    backend: str | None = typer.Option(
+        None, help="local, openai or extractive (default: the engine's; --through engine only)."
+    ),
     golden: str = typer.Option("demo", "--set", help="Golden set whose (question, user) pairs are asked."),
     think: str = typer.Option("2,8", help="Each user's pause between questions: MIN,MAX seconds."),
+    ui_url: str | None = typer.Option(
+        None, help="--through ui: a running `docqa ui` of this data dir (default: start one for the run)."
+    ),
+    users_file: Path = typer.Option(
+        Path("data/users.yaml"), help="--through ui: the golden set's users' passwords, to log in with."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (with every request)."),
     record: bool = typer.Option(False, "--record", help=RECORD_HELP),
 ) -> None:
-    """Many users asking through the engine at once: errors (target 0), shed (503, queue full) and
-    rate-limited (429) requests, latency and time to first token p50/p95, engine memory. Uses the
-    running engine of this data dir, else starts one for the run (the data dir must be ingested)."""
+    """Many users asking at once: errors (target 0), shed (503, queue full) and rate-limited (429)
+    requests, latency and time to first token p50/p95, engine memory. Uses the running engine of this
+    data dir, else starts one for the run (the data dir must be ingested). --through ui: each user is a
+    headless chromium page (/usr/bin/chromium) logged in to the web UI (started for the run unless
+    --ui-url), asking in a new chat and waiting for the complete answer; its TTFT is the time to the
+    quick answer or first words; the Streamlit process's memory is sampled too."""
+    import urllib.parse
+
+    import yaml
+
     from app.client import find_engine, read_engine_file
     from app.console import err, fail
     from eval.golden import golden_path, load_golden
-    from eval.load import EngineProcess, run_load
+    from eval.load import EngineProcess, UiProcess, listening_pid, run_load, run_ui_load
 
     settings = Settings()
+    if through not in ("engine", "ui"):
+        raise fail(f"--through {through}: choose engine or ui")
+    if through == "ui" and backend:
+        raise fail("--backend is for --through engine: the web UI asks with the engine's backend")
+    users = users or (20 if through == "engine" else 5)
     try:
         items = load_golden(golden if golden.endswith(".jsonl") else golden_path(golden))
         lo, hi = (float(x) for x in think.split(","))
-    except ValueError as exc:
+        passwords: dict[str, str] = {}
+        if through == "ui":
+            listed = (yaml.safe_load(users_file.read_text(encoding="utf-8")) or {}).get("users", [])
+            passwords = {str(u["name"]): str(u["password"]) for u in listed if u.get("password")}
+    except (ValueError, OSError, yaml.YAMLError) as exc:
         raise fail(str(exc)) from None
     questions = [(i.question, i.user) for i in items]
-    engine, child = find_engine(settings), None
+    engine, child, ui = find_engine(settings), None, None
+
+    def progress(message: str) -> None:
+        err.print(f"[bench load] {message}")
+
     try:
         if engine is None:
             err.print("no engine runs for this data dir: starting `docqa serve` for the benchmark …")
@@ -226,19 +257,40 @@ def bench_load_cmd(
             url, pid = engine.url, info.get("pid")
             token = settings.engine_token.get_secret_value() if settings.engine_token else info.get("token")
             engine.close()
-        err.print(f"{users} users for {duration:.0f} s against {url} ({len(questions)} questions) …")
-        result = run_load(url, token, questions, users=users, duration_s=duration, backend=backend,
-                          think_s=(lo, hi), engine_pid=pid,
-                          progress=lambda m: err.print(f"[bench load] {m}"))  # fmt: skip
+        if through == "engine":
+            err.print(f"{users} users for {duration:.0f} s against {url} ({len(questions)} questions) …")
+            result = run_load(url, token, questions, users=users, duration_s=duration, backend=backend,
+                              think_s=(lo, hi), engine_pid=pid, progress=progress)  # fmt: skip
+        else:
+            if ui_url is None:
+                err.print("starting `docqa ui` for the benchmark …")
+                ui = UiProcess(settings.data_dir)
+                try:
+                    ui.wait_ready()
+                except RuntimeError as exc:
+                    raise fail(str(exc)) from None
+                ui_url, ui_pid = ui.url, ui.pid
+            else:
+                ui_pid = listening_pid(urllib.parse.urlsplit(ui_url).port or 80)
+            err.print(f"{users} browser users for {duration:.0f} s on {ui_url} (engine {url}) …")
+            try:
+                result = run_ui_load(ui_url, questions, passwords, users=users, duration_s=duration,
+                                     backend=settings.llm_backend, think_s=(lo, hi), engine_pid=pid,
+                                     ui_pid=ui_pid, progress=progress)  # fmt: skip
+            except ValueError as exc:
+                raise fail(f"{exc} (passwords from {users_file})") from None
     finally:
+        if ui is not None:
+            ui.stop()
         if child is not None:
             child.stop()
     summary = {k: v for k, v in result.items() if k != "requests_log"}
-    _record(record, f"load-{backend or settings.llm_backend}", summary)
+    name = f"load-{backend or settings.llm_backend}"
+    _record(record, name if through == "engine" else f"load-ui-{settings.llm_backend}", summary)
     if as_json:
         print(json.dumps(result, indent=2))
         return
-    title = f"docqa bench load: {users} users, {duration:.0f} s, {result['backend']}"
+    title = f"docqa bench load: {users} users, {duration:.0f} s, {result['backend']}, through {through}"
     t = Table("measure", "value", title=title)
     for key, value in summary.items():
         if key != "errors_by_detail":

@@ -9,17 +9,26 @@ Outcomes per request: ``ok`` (an answer, refusals included), ``shed`` (503: the 
 queue is full; the user is told to retry — graceful degradation, not a failure), ``limited`` (429:
 that user's question rate limit), ``error`` (anything else: a 5xx, a dropped stream, a timeout). The
 target is zero errors. ``summarise`` is pure, so the arithmetic is tested on hand-made records.
+
+``run_ui_load`` does the same through the web UI: each simulated user is a page of one headless
+chromium (eval.cdp) on a running `docqa ui`, logged in as a golden-set user; it starts a new chat, types
+a question, presses Enter and waits until the answer is complete (its "Helpful" button is shown), and
+the Streamlit process's memory is sampled too.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eval.cdp import Page
 
 
 @dataclass
@@ -30,8 +39,9 @@ class Request:
     total_s: float
     ttft_s: float | None = None
     backend: str = ""  # the backend that answered (a fallback shows as extractive)
-    refused: bool = False
+    refused: bool = False  # through the UI: answered without a source card
     detail: str = ""
+    citations: int = 0  # sources cited (through the UI: source cards shown)
 
 
 @dataclass
@@ -39,6 +49,7 @@ class MemorySample:
     at: float
     engine_rss_mib: float | None
     available_mib: float | None
+    ui_rss_mib: float | None = None  # the Streamlit process, when the load goes through the UI
 
 
 def _percentile(values: Sequence[float], q: float) -> float | None:
@@ -58,13 +69,15 @@ def summarise(
     duration_s: float,
     backend: str | None = None,
 ) -> dict[str, Any]:
-    """Counts per outcome, latency and TTFT p50/p95 of the answered requests, throughput and memory.
-    ``fallbacks``: answers a language-model ``backend`` left to the extractive path."""
+    """Counts per outcome, latency and TTFT p50/p95 of the answered requests, throughput and memory
+    (the engine's and, through the UI, the Streamlit process's peak RSS). ``fallbacks``: answers a
+    language-model ``backend`` left to the extractive path."""
     ok = [r for r in requests if r.outcome == "ok"]
     counts = {k: sum(r.outcome == k for r in requests) for k in ("ok", "shed", "limited", "error")}
     totals = [r.total_s for r in ok]
     ttfts = [r.ttft_s for r in ok if r.ttft_s is not None]
     rss = [s.engine_rss_mib for s in samples if s.engine_rss_mib is not None]
+    ui_rss = [s.ui_rss_mib for s in samples if s.ui_rss_mib is not None]
     avail = [s.available_mib for s in samples if s.available_mib is not None]
 
     def r3(v: float | None) -> float | None:
@@ -89,6 +102,7 @@ def summarise(
         "ttft_p50_s": r3(_percentile(ttfts, 50)),
         "ttft_p95_s": r3(_percentile(ttfts, 95)),
         "engine_rss_max_mib": round(max(rss), 1) if rss else None,
+        "ui_rss_max_mib": round(max(ui_rss), 1) if ui_rss else None,
         "available_min_mib": round(min(avail), 1) if avail else None,
         "errors_by_detail": errors,
     }  # fmt: skip
@@ -116,6 +130,52 @@ def _available_mib() -> float | None:
     return None
 
 
+class _Load:
+    """One run's clock, stop flag and requests; ``run`` starts the simulated users' threads, samples
+    memory every second until the time is up, then lets the requests in flight finish."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.requests: list[Request] = []
+
+    def add(self, request: Request) -> None:
+        with self.lock:
+            self.requests.append(request)
+
+    def run(
+        self,
+        simulated_user: Callable[[int], None],
+        users: int,
+        duration_s: float,
+        *,
+        engine_pid: int | None,
+        ui_pid: int | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> tuple[list[MemorySample], float]:
+        """(memory samples, seconds the load took)."""
+        self.t0 = time.monotonic()  # the clock starts with the users (not with opening browser pages)
+        samples: list[MemorySample] = []
+        threads = [threading.Thread(target=simulated_user, args=(i,), daemon=True) for i in range(users)]
+        for t in threads:
+            t.start()
+        next_report = 30.0
+        while (elapsed := time.monotonic() - self.t0) < duration_s:
+            samples.append(MemorySample(elapsed, _rss_mib(engine_pid), _available_mib(), _rss_mib(ui_pid)))
+            if progress and elapsed >= next_report:
+                with self.lock:
+                    done = len(self.requests)
+                    bad = sum(r.outcome == "error" for r in self.requests)
+                progress(f"{elapsed:.0f}/{duration_s:.0f} s: {done} requests, {bad} errors")
+                next_report += 30.0
+            time.sleep(1.0)
+        self.stop.set()
+        for t in threads:
+            t.join(timeout=600)  # a generation in flight is allowed to finish
+        return samples, time.monotonic() - self.t0
+
+
 def run_load(
     url: str,
     token: str | None,
@@ -135,17 +195,13 @@ def run_load(
 
     if not questions:
         raise ValueError("no questions to ask")
-    t0 = time.monotonic()
-    stop = threading.Event()
-    lock = threading.Lock()
-    requests: list[Request] = []
-    samples: list[MemorySample] = []
+    load = _Load()
 
     def simulated_user(i: int) -> None:
         rng = random.Random(seed * 1000 + i)
         with EngineClient(url, token=token, timeout=30.0, actor=f"load:{i}") as client:
             time.sleep(rng.uniform(0, think_s[1]))  # users do not all arrive at the same instant
-            while not stop.is_set():
+            while not load.stop.is_set():
                 question, user = questions[rng.randrange(len(questions))]
                 started = time.monotonic()
                 first: list[float] = []
@@ -156,41 +212,211 @@ def run_load(
 
                 try:
                     answer = client.ask(question, user, backend=backend, on_token=on_token)
-                    req = Request(user, started - t0, "ok", time.monotonic() - started,
+                    req = Request(user, started - load.t0, "ok", time.monotonic() - started,
                                   first[0] if first else None, str(answer.get("backend", "")),
-                                  bool(answer.get("refused")))  # fmt: skip
+                                  bool(answer.get("refused")),
+                                  citations=len(answer.get("citations") or []))  # fmt: skip
                 except EngineError as exc:
                     outcome = {503: "shed", 429: "limited"}.get(exc.status, "error")
-                    req = Request(user, started - t0, outcome, time.monotonic() - started,
+                    req = Request(user, started - load.t0, outcome, time.monotonic() - started,
                                   detail=f"{exc.status}: {exc.detail}")  # fmt: skip
-                with lock:
-                    requests.append(req)
-                retry = 0.0
-                if req.outcome in ("shed", "limited"):
-                    retry = 5.0  # as the UI tells the user: try again in a few seconds
-                stop.wait(retry + rng.uniform(*think_s))
+                load.add(req)
+                load.stop.wait(_pause(req, rng, think_s))
 
-    threads = [threading.Thread(target=simulated_user, args=(i,), daemon=True) for i in range(users)]
-    for t in threads:
-        t.start()
-    next_report = 30.0
-    while (elapsed := time.monotonic() - t0) < duration_s:
-        samples.append(MemorySample(elapsed, _rss_mib(engine_pid), _available_mib()))
-        if progress and elapsed >= next_report:
-            with lock:
-                done = len(requests)
-                bad = sum(r.outcome == "error" for r in requests)
-            progress(f"{elapsed:.0f}/{duration_s:.0f} s: {done} requests, {bad} errors")
-            next_report += 30.0
-        time.sleep(1.0)
-    stop.set()
-    for t in threads:
-        t.join(timeout=600)  # a generation in flight is allowed to finish
-    duration = time.monotonic() - t0
-    result = summarise(requests, samples, users=users, duration_s=duration, backend=backend)
+    samples, duration = load.run(simulated_user, users, duration_s, engine_pid=engine_pid, progress=progress)
+    result = summarise(load.requests, samples, users=users, duration_s=duration, backend=backend)
     result["backend"] = backend or "engine default"
-    result["requests_log"] = [asdict(r) for r in requests]
+    result["through"] = "engine"
+    result["requests_log"] = [asdict(r) for r in load.requests]
     return result
+
+
+def _pause(req: Request, rng: random.Random, think_s: tuple[float, float]) -> float:
+    """Seconds a user thinks before asking again (plus 5 s after a 503 or 429, as the UI tells them)."""
+    return (5.0 if req.outcome in ("shed", "limited") else 0.0) + rng.uniform(*think_s)
+
+
+# -- through the web UI --------------------------------------------------------------------------------
+CHAT_INPUT = "textarea[data-testid='stChatInputTextArea']"
+# Installed before Enter is pressed: resolves (as window.__docqaAnswer) once the last chat message is a
+# complete answer (its "Helpful" button, or the note that it was not logged, is shown after the
+# rerun that stores the turn), or an error is shown; times from performance.now() at installation.
+# ``first_ms``: the quick answer or the first streamed words, else the answer itself; ``cited``: the
+# answer's source cards.
+WATCH_ANSWER = """(() => {
+  const t0 = performance.now();
+  let first = null, pending = false, observer = null, timer = null;
+  window.__docqaAnswer = new Promise((resolve) => {
+    const finish = (result) => {
+      observer.disconnect(); clearTimeout(timer);
+      resolve({...result, total_ms: performance.now() - t0, first_ms: first});
+    };
+    const check = () => {
+      pending = false;
+      const msgs = document.querySelectorAll('[data-testid="stChatMessage"]');
+      const last = msgs[msgs.length - 1];
+      const alerts = [...document.querySelectorAll('[data-testid="stAlert"], [data-testid="stException"]')]
+        .filter((a) => [null, last].includes(a.closest('[data-testid="stChatMessage"]')));
+      if (msgs.length < 2) { if (alerts.length) finish({alert: alerts[0].innerText}); return; }
+      const text = last.innerText;
+      const done = [...last.querySelectorAll('button')].some((b) => b.innerText.includes('Helpful'))
+        || text.includes('This answer was not logged');
+      if (first === null && (done || text.includes('Quick answer') || text.includes('\u258c'))) {
+        first = performance.now() - t0;
+      }
+      if (done) {
+        const model = text.match(/Written by (.+?) from the sources/);
+        finish({cited: last.querySelectorAll('[class*="st-key-card_"]').length,
+                backend: text.includes('Quoted from the sources') ? 'extractive' : (model ? model[1] : '')});
+      } else if (alerts.length) {
+        finish({alert: alerts[0].innerText});
+      }
+    };
+    observer = new MutationObserver(() => { if (!pending) { pending = true; setTimeout(check, 20); } });
+    observer.observe(document.body, {childList: true, subtree: true, characterData: true});
+    timer = setTimeout(() => finish({timeout: true}), TIMEOUT_MS);
+  });
+  return true;
+})()"""
+
+
+def _log_in(page: Page, url: str, name: str, password: str) -> None:
+    """A fresh page load (a fresh Streamlit session), then the login form, as a person does it."""
+    page.goto(url)
+    page.wait_text("Log in")
+    page.type_into("input[aria-label='User name']", name)
+    page.type_into("input[type='password']", password)
+    page.click_button("Log in")
+    state = page.wait_js(
+        f"document.querySelector({json.dumps(CHAT_INPUT)}) ? 'ok' : "
+        "(document.querySelector('[data-testid=\"stAlert\"]') || {}).innerText"
+    )
+    if state != "ok":
+        raise RuntimeError(f"log in as {name}: {state}")
+
+
+def _ask(page: Page, question: str, timeout_s: float) -> dict[str, Any]:
+    """A new chat, the question typed and sent with Enter; what WATCH_ANSWER resolved to."""
+    if page.js("document.querySelectorAll('[data-testid=\"stChatMessage\"]').length"):
+        page.click_button("New chat")
+        page.wait_js(
+            "document.querySelectorAll('[data-testid=\"stChatMessage\"]').length === 0"
+            f" && !!document.querySelector({json.dumps(CHAT_INPUT)})"
+        )
+    page.type_into(CHAT_INPUT, question)
+    page.js(WATCH_ANSWER.replace("TIMEOUT_MS", str(int(timeout_s * 1000))))
+    page.press_enter()
+    return page.js("window.__docqaAnswer", timeout_s=timeout_s + 30)
+
+
+def request_from_page(user: str, started: float, seen: dict[str, Any], timeout_s: float) -> Request:
+    """The Request for what the page showed: an answer (refused: no source card), the engine's
+    "busy" (shed) or rate-limit (limited) message, any other error message, or no answer in time."""
+    total = seen["total_ms"] / 1000
+    if seen.get("timeout"):
+        return Request(user, started, "error", total, detail=f"no complete answer within {timeout_s:.0f} s")
+    if alert := seen.get("alert"):
+        busy, limited = "waiting; try again" in alert, "Too many questions" in alert
+        outcome = "shed" if busy else "limited" if limited else "error"
+        return Request(user, started, outcome, total, detail=f"UI: {alert}")
+    first = seen.get("first_ms")
+    cited = int(seen.get("cited") or 0)
+    return Request(user, started, "ok", total, total if first is None else first / 1000,
+                   str(seen.get("backend") or ""), refused=cited == 0, citations=cited)  # fmt: skip
+
+
+def run_ui_load(
+    ui_url: str,
+    questions: Sequence[tuple[str, str]],
+    passwords: Mapping[str, str],
+    *,
+    users: int = 5,
+    duration_s: float = 300.0,
+    backend: str | None = None,
+    think_s: tuple[float, float] = (2.0, 8.0),
+    engine_pid: int | None = None,
+    ui_pid: int | None = None,
+    answer_timeout_s: float = 300.0,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """``users`` pages of one headless chromium ask through the web UI at ``ui_url`` for
+    ``duration_s``. Simulated user i logs in as the i-th (round robin) user of ``questions`` who has a
+    password in ``passwords`` and asks that user's questions. ``backend``: the engine's, so that
+    fallbacks are counted. Returns summarise(...) plus every request."""
+    from eval.cdp import Chromium
+
+    logins = sorted({user for _, user in questions if user in passwords})
+    if not logins:
+        raise ValueError("no question is asked as a user with a password to log in with")
+    asks = {name: [q for q, user in questions if user == name] for name in logins}
+    load = _Load()
+    chromium = Chromium(free_port())
+    pages: list[Page] = []
+    try:
+        pages = [chromium.new_page() for _ in range(users)]
+
+        def simulated_user(i: int) -> None:
+            rng = random.Random(seed * 1000 + i)
+            name, page, logged_in = logins[i % len(logins)], pages[i], False
+            load.stop.wait(rng.uniform(0, think_s[1]))  # users do not all arrive at the same instant
+            while not load.stop.is_set():
+                started = time.monotonic()
+                try:
+                    if not logged_in:
+                        _log_in(page, ui_url, name, passwords[name])
+                        logged_in, started = True, time.monotonic()
+                    seen = _ask(page, rng.choice(asks[name]), answer_timeout_s)
+                    req = request_from_page(name, started - load.t0, seen, answer_timeout_s)
+                except Exception as exc:  # a broken page: the request failed; the user reloads
+                    req = Request(name, started - load.t0, "error", time.monotonic() - started,
+                                  detail=f"browser: {type(exc).__name__}: {str(exc)[:200]}")  # fmt: skip
+                    logged_in = False
+                load.add(req)
+                load.stop.wait(_pause(req, rng, think_s))
+
+        samples, duration = load.run(simulated_user, users, duration_s, engine_pid=engine_pid,
+                                     ui_pid=ui_pid, progress=progress)  # fmt: skip
+    finally:
+        for page in pages:
+            page.close_socket()
+        chromium.close()
+    result = summarise(load.requests, samples, users=users, duration_s=duration, backend=backend)
+    result["backend"] = backend or "engine default"
+    result["through"] = "ui"
+    result["requests_log"] = [asdict(r) for r in load.requests]
+    return result
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening_pid(port: int) -> int | None:
+    """The process listening on TCP ``port`` here (from /proc; None if not found or not readable)."""
+    import os
+
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            f = row.split()
+            if f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{f[9]}]")
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        try:
+            if os.readlink(fd) in inodes:
+                return int(fd.parts[2])
+        except OSError:
+            continue
+    return None
 
 
 class EngineProcess:
@@ -198,14 +424,10 @@ class EngineProcess:
 
     def __init__(self, data_dir: Path, port: int = 0, env: dict[str, str] | None = None) -> None:
         import os
-        import socket
         import subprocess
         import sys
 
-        if not port:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
+        port = port or free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.log = data_dir / "bench-load-engine.log"
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -237,6 +459,59 @@ class EngineProcess:
         raise RuntimeError(f"the engine did not answer within {timeout_s:.0f} s (log: {self.log})")
 
     def stop(self) -> None:
+        import signal
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class UiProcess:
+    """`docqa ui` in a child process for the length of a benchmark, on 127.0.0.1 and a free port; it
+    uses the engine that runs for ``data_dir``. ``pid``: the Streamlit server's (not the launcher's)."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        import os
+        import subprocess
+        import sys
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = data_dir / "bench-load-ui.log"
+        self.pid: int | None = None
+        cmd = [sys.executable, "-c", "from app.cli import main; main()", "ui", "--port", str(self.port),
+               "--address", "127.0.0.1"]  # fmt: skip
+        child_env = dict(os.environ if env is None else env)
+        child_env["DOCQA_DATA_DIR"] = str(data_dir)
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=child_env)
+
+    def wait_ready(self, timeout_s: float = 120.0) -> None:
+        """Wait until Streamlit answers its health check."""
+        import urllib.request
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                tail = self.log.read_text(errors="replace")[-800:]
+                raise RuntimeError(f"`docqa ui` exited with {self.proc.returncode}: {tail}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        self.pid = listening_pid(self.port)
+                        return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"`docqa ui` did not answer within {timeout_s:.0f} s (log: {self.log})")
+
+    def stop(self) -> None:
+        """SIGTERM: the launcher stops Streamlit (and nothing else: it did not start the engine)."""
         import signal
         import subprocess
 

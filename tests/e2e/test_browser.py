@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from eval.cdp import CHROMIUM, Browser
 from tests.app.ui.conftest import SALARY_Q, USERS, write_corpus
-from tests.e2e.cdp import CHROMIUM, Browser
 
 pytestmark = [
     pytest.mark.e2e,

@@ -1,7 +1,11 @@
-"""A minimal Chrome DevTools Protocol client (headless Debian chromium over a websocket).
+"""A minimal Chrome DevTools Protocol client (headless Debian chromium over websockets).
 
 Streamlit's content arrives over its own websocket after the page loads, so a plain
 ``chromium --screenshot`` catches only the loading skeleton: wait for the app's text, then capture.
+
+``Chromium`` is one browser process; ``Chromium.new_page`` opens another page (a tab: its own
+Streamlit session) with its own websocket, so one thread per page can drive several at once.
+``Browser`` is a chromium with one page, for the end-to-end test.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -30,51 +35,27 @@ FLAGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
     "--hide-scrollbars",
+    # every page is in the foreground: a background tab's timers and rendering are not slowed down
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
 ]
 
 
-class Browser:
-    """One headless chromium with one page; ``send`` is synchronous (events are buffered)."""
+class Page:
+    """One page over its own DevTools websocket; ``send`` is synchronous (events are buffered, the
+    last 500 kept). Use a page from one thread at a time."""
 
-    def __init__(self, port: int, *, width: int = 1280, height: int = 1400) -> None:
-        self.profile = Path(tempfile.mkdtemp(prefix="docqa-chromium-"))
-        self.proc = subprocess.Popen(
-            [
-                str(CHROMIUM),
-                *FLAGS,
-                f"--user-data-dir={self.profile}",
-                f"--remote-debugging-port={port}",
-                f"--window-size={width},{height}",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        ws_url = self._page_ws(port)
+    def __init__(self, ws_url: str, *, width: int = 1280, height: int = 1400) -> None:
         self.ws = connect(ws_url, max_size=64 * 2**20, open_timeout=30).__enter__()
         self._id = 0
-        self.events: list[dict[str, Any]] = []
+        self.events: deque[dict[str, Any]] = deque(maxlen=500)
         self.send("Page.enable")
         self.send("Runtime.enable")
         self.send(
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
         )
-
-    def _page_ws(self, port: int, timeout_s: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=2) as r:
-                    pages = [t for t in json.load(r) if t.get("type") == "page"]
-                if pages:
-                    return pages[0]["webSocketDebuggerUrl"]
-            except OSError:
-                pass
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"chromium exited with code {self.proc.returncode}")
-            time.sleep(0.2)
-        raise TimeoutError("chromium's DevTools endpoint did not come up")
 
     def send(
         self, method: str, params: dict[str, Any] | None = None, timeout_s: float = 30.0
@@ -91,9 +72,12 @@ class Browser:
                 return msg.get("result", {})
             self.events.append(msg)
 
-    def js(self, expression: str) -> Any:  # noqa: ANN401
+    def js(self, expression: str, timeout_s: float = 30.0) -> Any:  # noqa: ANN401
+        """The value of a JavaScript expression (a promise is awaited, up to ``timeout_s``)."""
         result = self.send(
-            "Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+            timeout_s=timeout_s,
         )
         if "exceptionDetails" in result:
             raise RuntimeError(f"JS error: {result['exceptionDetails']}")
@@ -166,13 +150,78 @@ class Browser:
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
+    def close_socket(self) -> None:
+        self.ws.close()
+
+
+class Chromium:
+    """One headless chromium process with its DevTools endpoint on ``port``."""
+
+    def __init__(self, port: int, *, width: int = 1280, height: int = 1400) -> None:
+        self.port, self.width, self.height = port, width, height
+        self.profile = Path(tempfile.mkdtemp(prefix="docqa-chromium-"))
+        self.proc = subprocess.Popen(
+            [
+                str(CHROMIUM),
+                *FLAGS,
+                f"--user-data-dir={self.profile}",
+                f"--remote-debugging-port={port}",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def _endpoint(self, path: str, method: str = "GET") -> Any:  # noqa: ANN401 - the JSON answer
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method)
+        with urllib.request.urlopen(request, timeout=5) as r:
+            return json.load(r)
+
+    def first_page_ws(self, timeout_s: float = 30.0) -> str:
+        """The websocket URL of the page chromium opened at start (once its endpoint answers)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                pages = [t for t in self._endpoint("/json/list") if t.get("type") == "page"]
+                if pages:
+                    return pages[0]["webSocketDebuggerUrl"]
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"chromium exited with code {self.proc.returncode}")
+            time.sleep(0.2)
+        raise TimeoutError("chromium's DevTools endpoint did not come up")
+
+    def new_page(self) -> Page:
+        """Another page (tab) of this chromium; the first call waits for the endpoint."""
+        self.first_page_ws()
+        target = self._endpoint("/json/new?about:blank", method="PUT")
+        return Page(target["webSocketDebuggerUrl"], width=self.width, height=self.height)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+class Browser(Page):
+    """One headless chromium with one page."""
+
+    def __init__(self, port: int, *, width: int = 1280, height: int = 1400) -> None:
+        self.chromium = Chromium(port, width=width, height=height)
+        try:
+            super().__init__(self.chromium.first_page_ws(), width=width, height=height)
+        except BaseException:
+            self.chromium.close()
+            raise
+
     def close(self) -> None:
         try:
-            self.ws.close()
+            self.close_socket()
         finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            shutil.rmtree(self.profile, ignore_errors=True)
+            self.chromium.close()
