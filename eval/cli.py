@@ -106,9 +106,16 @@ def bench_query_cmd(
     path: Path = typer.Argument(
         Path("data"), help="Folder ingested (into a temporary data dir) for the data/ row."
     ),
-    sizes: str = typer.Option("10000,100000", help="Synthetic corpus sizes in chunks, comma-separated."),
+    sizes: str = typer.Option(
+        "10000,100000",
+        help='Synthetic corpus sizes in chunks, comma-separated; "" for answer latency alone (recorded '
+        'as "answers", beside the retrieval record).',
+    ),
     llm: bool | None = typer.Option(
         None, "--llm/--no-llm", help="Time the local LLM (default: if it is installed)."
+    ),
+    llm_questions: int = typer.Option(
+        5, min=1, help="Golden questions answered by the local LLM (18 are readable by everyone)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     record: bool = typer.Option(False, "--record", help=RECORD_HELP),
@@ -121,8 +128,10 @@ def bench_query_cmd(
     def progress(msg: str) -> None:
         print(f"[bench query] {msg}", file=sys.stderr, flush=True)
 
-    result = bench_query(Settings(), data_path=path, sizes=_sizes(sizes), llm=llm, progress=progress)
-    _record(record, "query", result)
+    synthetic = _sizes(sizes)
+    result = bench_query(Settings(), data_path=path, sizes=synthetic, llm=llm, llm_questions=llm_questions,
+                         progress=progress)  # fmt: skip
+    _record(record, "query" if synthetic else "answers", result)
     if as_json:
         print(json.dumps(result, indent=2))
         return
@@ -134,11 +143,17 @@ def bench_query_cmd(
         t.add_row(str(r["chunks"]), str(r["filtered"]), r["mode"], f"{r['p50_ms']:.2f}", f"{r['p95_ms']:.2f}",
                   recall, r["index"])  # fmt: skip
     out.print(t)
-    a = Table("backend", "p50 ms", "p95 ms", "ttft p50 ms", "quick answer p50 ms", title="answer latency")
+    a = Table("backend", "questions", "p50 ms", "p95 ms", "ttft p50 / p95 ms", "quick answer p50 / p95 ms",
+              title="answer latency")  # fmt: skip
+
+    def pair(v: dict, key: str) -> str:
+        lo, hi = v.get(f"{key}_p50_ms"), v.get(f"{key}_p95_ms")
+        return "-" if lo is None else f"{lo:.0f} / {hi:.0f}" if hi is not None else f"{lo:.0f}"
+
     for backend, v in result["answer"].items():
-        ttft, quick = v.get("ttft_p50_ms"), v.get("quick_answer_p50_ms")
-        a.add_row(backend, f"{v['p50_ms']:.0f}", f"{v['p95_ms']:.0f}", "-" if ttft is None else f"{ttft:.0f}",
-                  "-" if quick is None else f"{quick:.0f}")  # fmt: skip
+        a.add_row(backend, str(v.get("questions", "")), "-" if v["p50_ms"] is None else f"{v['p50_ms']:.0f}",
+                  "-" if v["p95_ms"] is None else f"{v['p95_ms']:.0f}", pair(v, "ttft"),
+                  pair(v, "quick_answer"))  # fmt: skip
     out.print(a)
     for note in result["notes"]:
         out.print(f"note: {note}")

@@ -287,7 +287,15 @@ def render(records: Mapping[str, Mapping[str, Any]]) -> tuple[str, dict[str, str
         for note in res.get("notes", []):
             md.append(f"\n- {note}")
         md.append("\n")
-    known = {"scale", "query"}
+    if "answers" in records:  # `bench query --sizes ""`: answer latency alone, on the data/ golden set
+        entry = records["answers"]
+        res = entry["result"]
+        md += ["## Answer latency on the data/ golden set\n", _provenance(entry)]
+        md.append(md_table([{"backend": b} | v for b, v in res.get("answer", {}).items()]))
+        for note in res.get("notes", []):
+            md.append(f"\n- {note}")
+        md.append("\n")
+    known = {"scale", "query", "answers"}
     for name in sorted(k for k in records if k not in known and not k.startswith("ingest-")):
         entry = records[name]
         md += [f"## `{name}`\n", _provenance(entry)]

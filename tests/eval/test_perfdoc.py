@@ -69,6 +69,8 @@ def test_render_has_sections_tables_and_plots() -> None:
                                  "notes": ["local LLM not measured: --no-llm"]}),
         "crash": entry("crash", {"trials": 20, "consistent_after_rerun": 20,
                                  "rows": [{"trial": 1, "ok": True}]}),
+        "answers": entry("answers", {"retrieval": [], "notes": [], "answer": {
+            "local": {"p50_ms": 9000.0, "p95_ms": 15000.0, "ttft_p50_ms": 3100.0, "questions": 18}}}),
     }  # fmt: skip
     md, svgs = render(records)
     assert set(svgs) == {"ingest-scale.svg", "query-latency.svg"}
@@ -79,6 +81,8 @@ def test_render_has_sections_tables_and_plots() -> None:
     assert "Latency growth" in md and "| 15.0 |" in md
     assert "local LLM not measured" in md
     assert "## `crash`" in md and "| trials | 20 |" in md  # a benchmark without its own section
+    assert "## Answer latency on the data/ golden set" in md and "| local | 9,000.0 | 15,000.0 |" in md
+    assert "## `answers`" not in md
     assert "2 cores (Test CPU)" in md
 
 
