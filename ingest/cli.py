@@ -96,6 +96,9 @@ def ingest(
                         on_start=lambda n: progress.update(task, total=n),
                         on_file=on_file,
                     )
+                    details = {"paths": [str(p) for p in paths][:100], "groups": group_list, "prune": prune,
+                               "run_id": report.run_id, "counts": report.counts}  # fmt: skip
+                    eng.audit_event("ingest", set_name, details)  # as the engine audits its jobs
                 else:
                     report = _ingest_through(eng, paths, set_name, group_list, prune, workers, progress, task)
         except ManifestError as exc:

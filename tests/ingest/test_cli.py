@@ -107,6 +107,16 @@ def test_docs_users_and_ask(tmp_path: Path, corpus: Path, monkeypatch: pytest.Mo
     res = run(["docs", "rm", "leave.md"], state)
     assert res.exit_code == 2 and "no document" in res.output
 
+    from app.db import Database
+    from app.settings import Settings
+
+    db = Database(Settings().db_url)  # without an engine, admin actions are audited all the same
+    audit = {(a.action, a.target): a for a in db.list_audit(limit=50)}
+    assert audit[("ingest", "s1")].actor.startswith("cli:")
+    assert audit[("ingest", "s1")].details["counts"] == {"indexed": 2}
+    assert ("document.delete", "leave.md") in audit and ("user.create", "hannah") in audit
+    db.close()
+
 
 def test_busy_embedded_store_is_explained(tmp_path: Path, corpus: Path) -> None:
     from app.settings import Settings
