@@ -1,8 +1,10 @@
 """Document sets in, versioned points out.
 
 One run: discover files (ACL from --groups, acl.yaml or the default), hash each, skip unchanged ones,
-partition + chunk the rest in worker processes while this process embeds and writes. A changed file's
-new version is written before the switch and the old one is deleted after it, so a crash at any step
+partition + chunk the rest in worker processes while this process embeds and writes. Files are embedded
+in batches (every file that is ready, up to EMBED_BATCH_CHUNKS chunks: one encoder call instead of one
+per file), then written and reported one by one while the next batch is embedded. A changed file's new
+version is written before the switch and the old one is deleted after it, so a crash at any step
 leaves the old version answerable, and the next run cleans up what a crash left behind.
 """
 
@@ -11,22 +13,28 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import queue
 import shutil
 import socket
 import stat
+import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypeVar, cast
+
+import numpy as np
 
 from app.db import Database
 from app.embeddings import MODEL_NAME, Embedder
 from app.settings import Settings
-from app.store import Point, VectorStore
+from app.store import Point, SparseVec, VectorStore
 from ingest.manifest import MANIFEST_NAME, AclManifest
 from ingest.worker import Prepared, WorkerOptions, init_worker, prepare_file
 
@@ -34,6 +42,16 @@ PIPELINE_VERSION = "3"  # bump when partitioning/chunking changes so unchanged f
 # 3: hidden HTML text is not indexed; file type mismatches are read by their content
 _ID_NAMESPACE = uuid.UUID("5b0c6a4e-3f1e-4b7e-9a57-6c1f0f3d9a11")
 STATUSES = ("indexed", "unchanged", "failed", "empty", "unsupported", "too-large", "removed")
+EMBED_BATCH_CHUNKS = 64  # chunks of several files embedded in one encoder call (sorted by length there)
+EMBED_WAIT_S = 2.0  # without a worker pool: the longest a partitioned file waits for others to batch with
+READY_AHEAD = 256  # partitioned files the worker pool may have waiting for the encoder
+STARVED_S = 1.0  # the encoder waited this long for a partitioned file: start every worker
+
+T = TypeVar("T")
+Todo = tuple["Source", str, float]  # a file to index, its content hash and the seconds hashing took
+Vectors = tuple[np.ndarray, list[SparseVec]]  # a file's dense and sparse vectors, one per chunk
+Batch = list[tuple[Todo, Prepared]]  # partitioned files to embed together
+Embedded = list[tuple[Vectors | None, float]]  # per file of a batch: its vectors, its embedding seconds
 
 
 @dataclass
@@ -204,7 +222,7 @@ class Ingestor:
             emit(r)
         status = "interrupted"
         try:
-            todo: list[tuple[Source, str, float]] = []
+            todo: list[Todo] = []
             for src in sources:
                 t0 = time.perf_counter()
                 checked = self._precheck(src, set_name)
@@ -213,9 +231,15 @@ class Ingestor:
                     emit(checked)
                 else:
                     todo.append((src, checked, time.perf_counter() - t0))
-            for (src, digest, hash_s), prepared in self._prepare_all(todo):
-                self._add_stages(prepared.timings)
-                emit(self._write(src, set_name, digest, prepared, hash_s))
+            with closing(self._embedded(self._prepare_all(todo))) as batches:  # stops the workers if we fail
+                for batch, embedded in batches:
+                    if batch_s := sum(share for _, share in embedded):
+                        self._add_stages({"embed": batch_s})
+                    for ((src, digest, hash_s), prepared), (vectors, embed_s) in zip(
+                        batch, embedded, strict=True
+                    ):
+                        self._add_stages(prepared.timings)
+                        emit(self._write(src, set_name, digest, prepared, hash_s, vectors, embed_s))
             if prune:
                 keep = {s.key for s in sources}
                 for doc in self.db.list_documents(set_name):
@@ -286,9 +310,11 @@ class Ingestor:
             return rep
         return digest
 
-    def _prepare_all(
-        self, todo: list[tuple[Source, str, float]]
-    ) -> Iterator[tuple[tuple[Source, str, float], Prepared]]:
+    def _prepare_all(self, todo: list[Todo]) -> Generator[Batch, None, None]:
+        """Partitioned files in batches to embed together: with a worker pool, every file that is
+        ready when the encoder is free (so a batch never waits for a worker); without one, files
+        until EMBED_WAIT_S have passed. Either way at most EMBED_BATCH_CHUNKS chunks, unless one
+        file has more."""
         opts = WorkerOptions(
             chunk_tokens=self.settings.chunk_tokens,
             section_title_tokens=self.settings.section_title_tokens,
@@ -297,15 +323,67 @@ class Ingestor:
         )
         workers = min(self.settings.ingest_workers, len(todo))
         if workers <= 0:
-            for item in todo:
-                yield item, prepare_file(str(item[0].path), opts)
-            return
-        yield from _pool_map(todo, opts, workers, self.settings.file_timeout_s)
+            prepared: Iterator[tuple[Todo, Prepared] | None] = (
+                (item, prepare_file(str(item[0].path), opts)) for item in todo
+            )
+        else:
+            starved = threading.Event()
+            pool = _pool_map(todo, opts, workers, self.settings.file_timeout_s, starved)
+            prepared = _in_background(pool, starved)
+        yield from _batched(prepared, lambda done: len(done[1].chunks), EMBED_BATCH_CHUNKS, EMBED_WAIT_S)
 
-    def _write(self, src: Source, set_name: str, digest: str, prep: Prepared, hash_s: float) -> FileReport:
-        """Embed and store a partitioned file; ``seconds`` is the file's own work (hash, partition,
-        OCR, chunk, embed, write), not the time it waited for a worker."""
-        t0 = time.perf_counter() - hash_s - sum(prep.timings.values())
+    def _embedded(
+        self, batches: Generator[Batch, None, None]
+    ) -> Generator[tuple[Batch, Embedded], None, None]:
+        """Each batch with its vectors (_embed_batch). The next batch is embedded in a thread while
+        the caller writes this one: the encoder releases the GIL, and writing waits on the disk."""
+        with closing(batches), ThreadPoolExecutor(1, thread_name_prefix="docqa-embed") as encoder:
+            done: tuple[Batch, Embedded] | None = None
+            for batch in batches:  # formed once the previous batch is embedded: files pile up meanwhile
+                embedding = encoder.submit(self._embed_batch, [prepared for _, prepared in batch])
+                if done:
+                    yield done
+                done = batch, embedding.result()
+            if done:
+                yield done
+
+    def _embed_batch(self, batch: Sequence[Prepared]) -> Embedded:
+        """Each file's vectors and its share of the seconds of one encoder call for all files of the
+        batch. (None, 0.0) for files without chunks, and for every file when the call fails: then
+        each file embeds its own chunks, so one bad file fails alone."""
+        texts = [c.text for prep in batch if prep.status == "ok" for c in prep.chunks]
+        if not texts:
+            return [(None, 0.0)] * len(batch)
+        t = time.perf_counter()
+        try:
+            dense = self.embedder.embed_documents(texts)
+            sparse = self.embedder.sparse_documents(texts)
+        except Exception:
+            return [(None, 0.0)] * len(batch)
+        seconds = time.perf_counter() - t
+        out: Embedded = []
+        start = 0
+        for prep in batch:
+            n = len(prep.chunks) if prep.status == "ok" else 0
+            share = seconds * n / len(texts)
+            out.append(((dense[start : start + n], sparse[start : start + n]) if n else None, share))
+            start += n
+        return out
+
+    def _write(
+        self,
+        src: Source,
+        set_name: str,
+        digest: str,
+        prep: Prepared,
+        hash_s: float,
+        vectors: Vectors | None = None,
+        embed_s: float = 0.0,
+    ) -> FileReport:
+        """Store a partitioned file, embedding its chunks unless ``vectors`` (embedded in a batch,
+        taking ``embed_s`` of its time) are given; ``seconds`` is the file's own work (hash,
+        partition, OCR, chunk, embed, write), not the time it waited for a worker or other files."""
+        t0 = time.perf_counter() - hash_s - sum(prep.timings.values()) - embed_s
         doc_id = doc_id_for(set_name, src.key)
         rep = FileReport(
             src.key,
@@ -339,11 +417,12 @@ class Ingestor:
         )
         try:
             original = self._keep_original(src.path, doc_id, version)
-            texts = [c.text for c in prep.chunks]
-            t = time.perf_counter()
-            dense = self.embedder.embed_documents(texts)
-            sparse = self.embedder.sparse_documents(texts)
-            self._add_stages({"embed": time.perf_counter() - t})
+            if vectors is None:
+                texts = [c.text for c in prep.chunks]
+                t = time.perf_counter()
+                vectors = self.embedder.embed_documents(texts), self.embedder.sparse_documents(texts)
+                self._add_stages({"embed": time.perf_counter() - t})
+            dense, sparse = vectors
             t = time.perf_counter()
             self.store.upsert(
                 [
@@ -455,15 +534,98 @@ def interrupt_dead_runs(db: Database) -> list[int]:
     return [r.id for r in dead]
 
 
+def _batched(
+    items: Iterator[T | None], size: Callable[[T], int], max_size: int, max_wait_s: float
+) -> Iterator[list[T]]:
+    """Group ``items`` into lists of up to ``max_size`` (summing ``size``; one big item stays whole).
+    A None from ``items`` means "nothing more ready now" and ends the current list, as does an item
+    arriving ``max_wait_s`` after the list's first one."""
+    batch: list[T] = []
+    total, first = 0, 0.0
+    for item in items:
+        if item is not None:
+            if batch and total + size(item) > max_size:
+                yield batch
+                batch, total = [], 0
+            if not batch:
+                first = time.monotonic()
+            batch.append(item)
+            total += size(item)
+        if batch and (item is None or total >= max_size or time.monotonic() - first >= max_wait_s):
+            yield batch
+            batch, total = [], 0
+    if batch:
+        yield batch
+
+
+def _in_background(
+    items: Generator[T, None, None], starved: threading.Event, ahead: int = READY_AHEAD
+) -> Iterator[T | None]:
+    """Run ``items`` in a thread, up to ``ahead`` items ahead of the consumer; yields them in order,
+    and a None whenever the next one is not ready yet (then waits for it, setting ``starved`` when
+    that takes over STARVED_S after the first item). The thread keeps a worker pool fed and watched
+    (timeouts) while this one embeds. Its exceptions are raised here; when the consumer stops early,
+    the thread closes ``items`` (a pool is stopped) before this returns."""
+    ready: queue.Queue[tuple[str, object]] = queue.Queue(ahead)
+    stop = threading.Event()
+
+    def put(kind: str, value: object) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put((kind, value), timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if not put("item", item):
+                    return
+            put("end", None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, who raises it
+            put("error", exc)
+        finally:
+            items.close()
+
+    thread = threading.Thread(target=run, name="docqa-partition-feed", daemon=True)
+    thread.start()
+    started = False
+    try:
+        while True:
+            try:
+                kind, value = ready.get_nowait()
+            except queue.Empty:
+                yield None
+                try:
+                    kind, value = ready.get(timeout=STARVED_S if started else None)
+                except queue.Empty:
+                    starved.set()
+                    kind, value = ready.get()
+            started = True
+            if kind == "end":
+                return
+            if kind == "error":
+                raise cast(BaseException, value)
+            yield cast(T, value)
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _pool_map(
-    todo: list[tuple[Source, str, float]], opts: WorkerOptions, workers: int, timeout_s: float
-) -> Iterator[tuple[tuple[Source, str, float], Prepared]]:
+    todo: list[Todo], opts: WorkerOptions, workers: int, timeout_s: float, starved: threading.Event
+) -> Generator[tuple[Todo, Prepared], None, None]:
     """Partition files in a process pool. A file that hangs past ``timeout_s`` or kills its worker
-    fails alone: the pool is replaced and the other files carry on."""
+    fails alone: the pool is replaced and the other files carry on. One worker runs until the
+    encoder is ``starved`` (a worker costs seconds of CPU to start, and on text files one keeps up
+    with the encoder, whose cores the others would take); then all ``workers`` do, each with a
+    second file queued."""
     ctx = multiprocessing.get_context("spawn")
     pending = deque(todo)
     retried: set[str] = set()
-    running: dict[Future[Prepared], tuple[tuple[Source, str, float], float]] = {}
+    running: dict[Future[Prepared], tuple[Todo, float]] = {}
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker)
@@ -476,7 +638,7 @@ def _pool_map(
     pool = new_pool()
     try:
         while pending or running:
-            while pending and len(running) < 2 * workers:  # keep workers busy while we embed
+            while pending and len(running) < (2 * workers if starved.is_set() else 1):
                 item = pending.popleft()
                 running[pool.submit(prepare_file, str(item[0].path), opts)] = (item, time.monotonic())
             done, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -334,3 +335,103 @@ def test_two_data_dirs_never_interfere(tmp_path: Path, embedder) -> None:  # noq
     finally:
         a.close()
         b.close()
+
+
+TOPICS = {
+    "vpn.txt": "The VPN gateway is vpn.example.test and requires MFA with a hardware key.",
+    "leave.txt": "Employees receive 20 weeks of fully paid parental leave after six months of service.",
+    "parking.txt": "The car park under building B closes at 22:00 on weekdays and is shut on Sundays.",
+    "lunch.txt": "The canteen serves a vegetarian lunch menu every day between 11:30 and 14:00.",
+    "laptops.txt": "New laptops are ordered through the IT service desk and arrive within ten days.",
+    "travel.txt": "Train travel is booked in second class; first class needs a manager's approval.",
+    "bonus.txt": "The annual bonus pool is 4.5 percent of payroll and is paid out every March.",
+    "badges.txt": "Lost access badges are replaced at the reception desk for a fee of ten euros.",
+}
+QUERIES = ["hardware key for remote access", "weeks of parental leave", "when does the car park close"]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("workers", [0, 1])
+def test_batched_embedding_matches_per_file_and_reports_every_file(  # noqa: PLR0913
+    svc,  # noqa: ANN001
+    embedder,  # noqa: ANN001
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    workers: int,
+) -> None:
+    """Files embedded together (one encoder call for several files) give the points, payloads and
+    search hits of embedding each file alone, and progress still arrives file by file."""
+    import ingest.pipeline as pipeline
+    from app.services import Services
+    from app.settings import Settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in TOPICS.items():
+        (docs / name).write_text(text + "\n")
+    events: list[tuple[str, object]] = []
+    real_embed = embedder.embed_documents
+
+    def embed(texts):  # noqa: ANN001, ANN202
+        events.append(("embed", len(texts)))
+        return real_embed(texts)
+
+    monkeypatch.setattr(embedder, "embed_documents", embed)
+    monkeypatch.setattr(pipeline, "EMBED_WAIT_S", 60.0)  # inline: batch by chunks only
+    svc.settings.ingest_workers = workers
+    batched = svc.ingestor.ingest(
+        [docs], set_name="s", groups=["everyone"], on_file=lambda r: events.append(("file", r.path))
+    )
+    embeds = [n for kind, n in events if kind == "embed"]
+    reported = [path for kind, path in events if kind == "file"]
+    assert sorted(reported) == sorted(TOPICS) and len(reported) == len(TOPICS)  # each file once
+    assert sum(embeds) == len(TOPICS)  # one chunk per file, each embedded once
+    if workers == 0:  # files partitioned in this process are batched up to EMBED_BATCH_CHUNKS
+        assert embeds == [len(TOPICS)]
+
+    monkeypatch.setattr(pipeline, "EMBED_BATCH_CHUNKS", 1)  # one file per encoder call
+    events.clear()
+    alone = Services(Settings(data_dir=tmp_path / "alone", ingest_workers=0), embedder=embedder)
+    try:
+        single = alone.ingestor.ingest([docs], set_name="s", groups=["everyone"])
+        assert [n for kind, n in events if kind == "embed"] == [1] * len(TOPICS)
+        assert sorted((f.path, f.status, f.chunks) for f in single.files) == sorted(
+            (f.path, f.status, f.chunks) for f in batched.files
+        )
+        assert dict(alone.store.iter_payloads()) == dict(svc.store.iter_payloads())  # same ids, payloads
+        for q in QUERIES:
+            got = search(svc.store, embedder, q, ["everyone"], limit=3)
+            want = search(alone.store, embedder, q, ["everyone"], limit=3)
+            assert [h.id for h in got] == [h.id for h in want], q
+            # not bit-equal: the int8 encoder quantises activations per batch (fp32 would be)
+            assert [h.dense_score or 0.0 for h in got] == pytest.approx(
+                [h.dense_score or 0.0 for h in want], abs=0.03
+            ), q
+    finally:
+        alone.close()
+
+
+@pytest.mark.integration
+def test_progress_is_not_held_back_by_a_batch(svc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """Slow partitioning: batches close after EMBED_WAIT_S, so files are reported while later ones
+    are still being partitioned, not once all are."""
+    import ingest.pipeline as pipeline
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in TOPICS.items():
+        (docs / name).write_text(text + "\n")
+    events: list[str] = []
+    real_prepare = pipeline.prepare_file
+
+    def slow_prepare(path: str, opts):  # noqa: ANN001, ANN202
+        events.append("partition")
+        time.sleep(0.2)
+        return real_prepare(path, opts)
+
+    monkeypatch.setattr(pipeline, "prepare_file", slow_prepare)
+    monkeypatch.setattr(pipeline, "EMBED_WAIT_S", 0.3)
+    svc.ingestor.ingest([docs], set_name="s", groups=["everyone"], on_file=lambda r: events.append("file"))
+    assert events.count("file") == events.count("partition") == len(TOPICS)
+    last_partition = len(events) - 1 - events[::-1].index("partition")
+    assert events.index("file") < last_partition
