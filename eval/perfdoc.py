@@ -51,10 +51,21 @@ def record(name: str, result: Mapping[str, Any], *, directory: Path = PERF_DIR, 
         "command": "docqa " + " ".join(sys.argv[1:]) if sys.argv else "",
         "machine": machine(),
         "note": note,
+        "settings": settings_overrides(),
         "result": result,
     }
     path.write_text(json.dumps(entry, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def settings_overrides(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The DOCQA_* settings the benchmark ran with (secrets, URLs and paths left out): a result
+    measured with, say, the answer cache off must say so."""
+    env = os.environ if environ is None else environ
+    hidden = ("TOKEN", "KEY", "PASSWORD", "SECRET", "URL", "_DIR")
+    return {
+        k: v for k, v in sorted(env.items()) if k.startswith("DOCQA_") and not any(h in k for h in hidden)
+    }
 
 
 def load_records(directory: Path = PERF_DIR) -> dict[str, dict[str, Any]]:
@@ -203,6 +214,8 @@ def _provenance(entry: Mapping[str, Any]) -> str:
         f"_Recorded {entry.get('date', '?')} by `{entry.get('command', '?')}` on {m.get('cores', '?')} "
         f"cores ({m.get('cpu') or 'unknown CPU'}), {m.get('memory_gib', '?')} GiB._"
     )
+    if settings := entry.get("settings"):
+        text += " Settings: " + ", ".join(f"`{k}={v}`" for k, v in settings.items()) + "."
     return text + (f" {entry['note']}" if entry.get("note") else "") + "\n"
 
 

@@ -102,3 +102,13 @@ def test_record_then_write_doc(tmp_path: Path) -> None:
 def test_md_table_escapes_pipes_and_fills_gaps() -> None:
     table = md_table([{"a": "x|y", "b": 1}, {"a": None}])
     assert "x\\|y" in table and "| – | – |" in table
+
+
+def test_recorded_settings_are_shown_without_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCQA_ANSWER_CACHE", "false")
+    monkeypatch.setenv("DOCQA_ENGINE_TOKEN", "s3cret")
+    monkeypatch.setenv("DOCQA_DATA_DIR", "/somewhere")
+    path = record("load-local", {"requests": 3}, directory=tmp_path)
+    assert json.loads(path.read_text())["settings"] == {"DOCQA_ANSWER_CACHE": "false"}
+    md, _ = render(load_records(tmp_path))
+    assert "Settings: `DOCQA_ANSWER_CACHE=false`." in md and "s3cret" not in md
