@@ -459,16 +459,7 @@ class EngineProcess:
         raise RuntimeError(f"the engine did not answer within {timeout_s:.0f} s (log: {self.log})")
 
     def stop(self) -> None:
-        import signal
-        import subprocess
-
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        _terminate(self.proc)
 
 
 class UiProcess:
@@ -512,13 +503,18 @@ class UiProcess:
 
     def stop(self) -> None:
         """SIGTERM: the launcher stops Streamlit (and nothing else: it did not start the engine)."""
-        import signal
-        import subprocess
+        _terminate(self.proc)
 
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+
+def _terminate(proc: Any) -> None:  # noqa: ANN401 - subprocess.Popen
+    """SIGTERM a benchmark's child process; SIGKILL it if it is still there after 30 s."""
+    import signal
+    import subprocess
+
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
