@@ -26,7 +26,8 @@ user, answer or escalation, 409 the escalation's state forbids it (claimed by so
 
 Concurrency: blocking work runs in worker threads, so /health answers while a question is being
 generated. LLM generations are serialised (one at a time) and at most ``engine_max_queue`` questions
-may wait for the model; beyond that /ask answers 503 with Retry-After. Retrieval, cache hits,
+may wait for the model; beyond that /ask answers at once by quoting the sources, labelled in
+``fallback_reason`` (or, with DOCQA_ENGINE_BUSY_FALLBACK=false, 503 with Retry-After). Retrieval, cache hits,
 refusals and extractive answers never wait for the model. Ingestion jobs run one at a time in a
 background thread (app/jobs.py).
 
@@ -89,6 +90,7 @@ class EngineBusyError(EngineError):
         noun = "question is" if waiting == 1 else "questions are"
         detail = f"the engine is busy, {waiting} {noun} waiting; try again shortly"
         super().__init__(503, detail, retry_after=str(min(60, 5 * (waiting + 1))))
+        self.waiting = waiting
 
 
 class RateLimitedError(EngineError):
@@ -803,16 +805,29 @@ def create_app(
             if wait > 0:
                 raise RateLimitedError(user, settings.questions_per_minute, wait)
         backend = req.backend or settings.llm_backend
-        release = queue.admit() if backend != "extractive" else (lambda: None)
+        release: Callable[[], None] = lambda: None  # noqa: E731
+        busy = ""  # why the model was not asked although the question wanted it
+        if backend != "extractive":
+            try:
+                release = queue.admit()
+            except EngineBusyError as exc:
+                if not settings.engine_busy_fallback:
+                    raise
+                backend = "extractive"  # answer at once by quoting, rather than make the user retry
+                waiting = f"{exc.waiting} question{'s' * (exc.waiting != 1)}"
+                busy = f"it was busy ({waiting} already waiting for it)."
 
         def work(
             on_token: Callable[[str], None] | None, on_quick: Callable[[dict], None] | None = None
         ) -> dict:
             try:
-                return local.ask(req.question, user, backend=backend, history=req.history,
-                                 on_token=on_token, on_quick=on_quick)  # fmt: skip
+                result = local.ask(req.question, user, backend=backend, history=req.history,
+                                   on_token=on_token, on_quick=on_quick)  # fmt: skip
             finally:
                 release()
+            if busy and not result.get("refused"):
+                result["fallback_reason"] = busy
+            return result
 
         if not req.stream:
             try:

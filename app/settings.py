@@ -111,7 +111,14 @@ class Settings(BaseSettings):
     )
     engine_port: int = Field(8765, description="Port of `docqa serve`.")
     engine_max_queue: int = Field(
-        8, description="Questions that may wait for the language model; more get 503 + Retry-After."
+        2,
+        description="Questions that may wait for the language model (one answer takes ~7 s on 2 cores); "
+        "more are answered at once by quoting the sources (or get 503 + Retry-After, see below).",
+    )
+    engine_busy_fallback: bool = Field(
+        True,
+        description="When the language model's queue is full, quote the sources at once (labelled) "
+        "instead of answering 503 + Retry-After.",
     )
     engine_url: str | None = Field(
         None,

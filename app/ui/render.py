@@ -132,7 +132,8 @@ def provenance(answer: Mapping[str, Any]) -> list[str]:
     labels = []
     backend = answer.get("backend", "")
     if answer.get("fallback_reason"):
-        labels.append(f"Quoted from the sources: the language model failed ({answer['fallback_reason']}).")
+        reason = answer["fallback_reason"]
+        labels.append(f"Quoted from the sources, not written by the language model: {reason}")
     elif backend == "extractive":
         labels.append("Quoted from the sources (no language model).")
     elif backend:

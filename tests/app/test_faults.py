@@ -71,7 +71,8 @@ def test_an_answer_citing_no_source_is_replaced_by_quotes_and_labelled(
     ans = answerer.ask(QUESTION, ["hr"])
     assert ans.backend == "extractive" and "28 days" in ans.answer and ans.citations
     assert "cited none of the sources" in ans.fallback_reason
-    assert provenance(ans.to_dict())[0].startswith("Quoted from the sources: the language model failed")
+    label = "Quoted from the sources, not written by the language model: "
+    assert provenance(ans.to_dict())[0].startswith(label)
 
 
 # -- integration: the openai backend against a real local HTTP server ------------------------------
@@ -189,9 +190,9 @@ def test_a_failing_llm_server_gives_a_labelled_extractive_answer(indexed, mode: 
         assert "tried 2 times" in result["fallback_reason"]
     if mode == "stall":  # a stalled server is not waited for twice
         assert "tried" not in result["fallback_reason"]
-    assert provenance(result)[0].startswith("Quoted from the sources: the language model failed")
+    assert provenance(result)[0].startswith("Quoted from the sources, not written by the language model: ")
     print_answer(result | {"cache_hit": False})
-    assert "the language model failed" in capsys.readouterr().out
+    assert "model not used: " in capsys.readouterr().out
 
 
 # -- integration: stores that can't be reached --------------------------------------------------------

@@ -318,6 +318,14 @@ def test_one_generation_at_a_time_and_a_bounded_queue(client: TestClient, svc) -
     t0 = time.monotonic()
     health = client.get("/health").json()  # answers while the model is busy
     assert time.monotonic() - t0 < 2 and health["queue"] == {"waiting": 1, "generating": 1, "max_waiting": 1}
+    t0 = time.monotonic()
+    full = client.post("/ask", json={"question": LEAVE_Q, "user": "eve", "backend": "local"})
+    assert time.monotonic() - t0 < 5 and full.status_code == 200  # answered at once, not queued
+    quoted = full.json()
+    assert quoted["backend"] == "extractive" and quoted["citations"]
+    assert "30 vacation days" in quoted["answer"]
+    assert quoted["fallback_reason"] == "it was busy (1 question already waiting for it)."
+    svc.settings.engine_busy_fallback = False
     full = client.post("/ask", json={"question": LEAVE_Q, "user": "eve", "backend": "local"})
     assert full.status_code == 503 and full.headers["retry-after"].isdigit()
     assert full.json() == {"detail": "the engine is busy, 1 question is waiting; try again shortly"}

@@ -29,7 +29,7 @@ def test_cited_words_are_highlighted_and_the_rest_escaped() -> None:
 def test_provenance_labels_fallback_extractive_and_cache() -> None:
     assert "no language model" in render.provenance({"backend": "extractive"})[0]
     fallback = render.provenance({"backend": "extractive", "fallback_reason": "timed out"})
-    assert "failed (timed out)" in fallback[0]
+    assert fallback[0] == "Quoted from the sources, not written by the language model: timed out"
     cached = render.provenance({"backend": "local", "model": "qwen", "cache_hit": True})
     assert "qwen" in cached[0] and "cache" in cached[1]
 
