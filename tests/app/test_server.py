@@ -116,7 +116,7 @@ def wait_for(condition, timeout: float = 10.0) -> None:  # noqa: ANN001
 def test_health_and_openapi(client: TestClient) -> None:
     h = client.get("/health").json()
     assert h["status"] == "ok" and h["store"]["points"] >= 2 and h["store"]["kind"] == "qdrant-edge"
-    assert h["queue"] == {"waiting": 0, "generating": 0, "max_waiting": 8}
+    assert h["queue"] == {"waiting": 0, "generating": 0, "max_waiting": 2}  # DOCQA_ENGINE_MAX_QUEUE default
     assert h["versions"]["prompt"] and h["uptime_s"] >= 0 and h["llm"]["backend"] == "local"
 
     schema = client.get("/openapi.json").json()
