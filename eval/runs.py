@@ -28,10 +28,13 @@ class SetError(ValueError):
 
 def set_settings(set_name: str, settings: Settings) -> Settings:
     """The settings to ask ``set_name`` with: ClapNQ gets its own data dir, ``<data_dir>/eval/clapnq``;
-    every other set is asked against the data dir as configured. Never mutates ``settings``."""
+    every other set is asked against the data dir as configured. The LLM circuit breaker is off
+    (llm_cooldown_s 0): one slow answer must not turn the next questions into quoted fallbacks and
+    lower the run's quality numbers. Never mutates ``settings``."""
+    update: dict[str, object] = {"llm_cooldown_s": 0.0}
     if set_name == "clapnq":
-        return settings.model_copy(update={"data_dir": settings.data_dir / "eval" / "clapnq"})
-    return settings.model_copy()
+        update["data_dir"] = settings.data_dir / "eval" / "clapnq"
+    return settings.model_copy(update=update)
 
 
 def set_path(set_name: str) -> Path:

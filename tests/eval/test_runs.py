@@ -308,3 +308,14 @@ def test_eval_run_fails_clearly_without_an_ingested_corpus(cli, tmp_path: Path, 
     res = cli("eval", "run", "--set", "demo", "--backend", "extractive")
     assert res.exit_code == 2
     assert "nothing is ingested" in res.output
+
+
+@pytest.mark.unit
+def test_eval_runs_ask_without_the_llm_circuit_breaker(tmp_path: Path) -> None:
+    from app.settings import Settings
+    from eval.runs import set_settings
+
+    base = Settings(data_dir=tmp_path, llm_cooldown_s=30.0)
+    demo, clapnq = set_settings("demo", base), set_settings("clapnq", base)
+    assert demo.llm_cooldown_s == clapnq.llm_cooldown_s == 0.0 and base.llm_cooldown_s == 30.0
+    assert demo.data_dir == tmp_path and clapnq.data_dir == tmp_path / "eval" / "clapnq"
