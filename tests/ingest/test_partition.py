@@ -565,6 +565,56 @@ def test_clean_text_and_markdown() -> None:
     assert rows_to_markdown([["A", "B|C"], ["1", ""]]) == "| A | B\\|C |\n| --- | --- |\n| 1 |  |"
 
 
+PLAIN_TEXT_SAMPLE = """QUARTERLY REPORT
+
+Introduction
+
+This report covers the third quarter. Revenue grew by four percent. Costs fell slightly, mainly because
+the Leipzig site moved to a smaller building in July.
+
+• A bullet point that is long enough to have more than twelve words in it, for sure.
+• Short bullet
+
+1. A numbered item that has more than twelve words so it is long enough here.
+
+To My Dearest Friends,
+
+ITEM 1A. RISK FACTORS
+
+jane.doe@example.com
+
+Contact: Jane Doe, Head of Finance, Leipzig office, room 4.12, phone extension 5512 or 5513 on weekdays
+"""
+
+
+@pytest.mark.integration
+@needs_data
+def test_plain_text_fast_path_matches_partition_text() -> None:
+    """plain_text_elements skips spaCy on long paragraphs; the builder must get exactly what
+    unstructured's partition_text gives (same paragraphs, texts and titles) on real files."""
+    import json
+
+    from unstructured.partition.text import partition_text
+
+    texts = [PLAIN_TEXT_SAMPLE, "", "   \n\n  ", "•"]
+    demo_docs = Path(__file__).parents[2] / "data" / "docs"
+    files = [MESSY / "web" / "norwich-city.txt", *demo_docs.rglob("*.txt")]
+    texts += [part._read_text(p) for p in files]
+    with (DATA / "scifact" / "corpus.jsonl").open(encoding="utf-8") as fh:
+        for line, _ in zip(fh, range(40), strict=False):
+            doc = json.loads(line)
+            texts.append(f"{doc['title']}\n\n{doc['text']}")
+    assert len(texts) > 45
+    titles = 0
+    for text in texts:
+        fast, slow = part._Builder(), part._Builder()
+        part._add_unstructured(fast, part.plain_text_elements(text))
+        part._add_unstructured(slow, partition_text(text=text) if text.strip() else [])
+        assert fast.elements == slow.elements, text[:80]
+        titles += sum(e.kind == "title" for e in fast.elements)
+    assert titles >= 40  # the SciFact titles and the sample's headings are still titles
+
+
 @pytest.mark.unit
 def test_header_detection_and_carry() -> None:
     assert is_header_like(["Notice Date", "Company", "No. Of"])
