@@ -61,12 +61,20 @@ else
 fi
 
 # 5. Local LLM runtime: llama-cpp-python has only an sdist for Python 3.11, and its default build
-# (-march=native) dies with SIGILL on these CPUs. Build a portable AVX2 wheel once (~6-8 min on
-# 2 cores) into a cache outside the repo and the venv, keyed by version and build flags; later runs
-# (and fresh venvs) install the cached wheel. Runtime deps (numpy, jinja2, diskcache,
+# (-march=native) dies with SIGILL on these CPUs. Build a wheel with explicit instruction sets once
+# (~6-8 min on 2 cores) into a cache outside the repo and the venv, keyed by version and build flags;
+# later runs (and fresh venvs) install the cached wheel. AVX2 always; AVX-512 (+VBMI, VNNI) only
+# when this CPU reports all of them: on 2 Zen 4 cores it reads prompts ~1.4x as fast (52 -> 73
+# tokens/s), which is most of the time to first token. Runtime deps (numpy, jinja2, diskcache,
 # typing-extensions) are pinned in base.lock, hence --no-deps.
 LLAMA_CPP_VERSION=0.3.36
 LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF"
+cpu_flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
+has_flags() { for f in "$@"; do [[ " $cpu_flags " == *" $f "* ]] || return 1; done; }
+if [ "${DOCQA_LLAMA_AVX512:-auto}" != "off" ] && \
+    has_flags avx512f avx512cd avx512vl avx512dq avx512bw avx512vbmi avx512_vnni; then
+  LLAMA_CMAKE_ARGS="$LLAMA_CMAKE_ARGS -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON"
+fi
 WHEEL_CACHE=${DOCQA_WHEEL_CACHE:-$HOME/.cache/docqa/wheels}
 wheel_dir="$WHEEL_CACHE/llama-cpp-python-$LLAMA_CPP_VERSION-$(printf '%s' "$LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-12)"
 llama_wheel() { ls "$wheel_dir"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl 2>/dev/null | head -n1; }
