@@ -191,7 +191,8 @@ def doctor(
 ) -> None:
     """Check that the database and the vector store agree: every document answerable at exactly one
     version with all its chunks, no orphan or duplicate points, no half-written versions, no runs of
-    killed processes still marked running, no kept originals missing. Exit 0 when consistent, 1 when
+    killed processes still marked running, no kept originals missing, no points embedded by another
+    encoder than DOCQA_EMBED_BACKEND (--repair re-embeds them). Exit 0 when consistent, 1 when
     not (after --repair: 0 if everything was repaired); 3 when the stores can't be opened."""
     from app.client import find_engine
     from app.doctor import check, live_runs, summary

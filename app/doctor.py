@@ -9,7 +9,8 @@ Three parts:
 - :func:`repair` - fixes what it can through the same modules: deletes orphan and duplicate points,
   abandons half-written versions, marks dead runs interrupted, re-syncs point groups from the
   database (the source of truth for access), deletes unreferenced kept originals, and re-indexes a
-  document whose active version lost points from its kept original (or marks it for the next ingest).
+  document whose active version lost points, or was embedded by another encoder than the configured
+  one, from its kept original (or marks it for the next ingest).
 
 The expected state is the one the pipeline promises between runs: each document has exactly one
 active version (``current_version``), all of whose chunks ``0..chunks-1`` are in the store once, with
@@ -38,6 +39,7 @@ KINDS = {
     "duplicate_points": "the same chunk stored more than once",
     "several_active": "more than one version marked active",
     "stale_groups": "points whose groups differ from the database (who may read them)",
+    "other_encoder": "points embedded by another encoder than DOCQA_EMBED_BACKEND (not comparable)",
     "missing_chunks": "the active version lacks some of its points",
     "unanswerable": "a document with no answerable version",
     "missing_original": "the kept copy of the active version is gone from disk",
@@ -77,6 +79,7 @@ class PointFact:
     version: int | None
     chunk: int | None
     groups: tuple[str, ...] = ()
+    encoder: str = ""  # the "encoder" payload: which model embedded it
 
 
 @dataclass
@@ -86,6 +89,7 @@ class Facts:
     runs: list[RunFact] = field(default_factory=list)
     verified: dict[str, tuple[str, ...]] = field(default_factory=dict)  # doc_id -> groups
     original_files: set[str] = field(default_factory=set)  # every file under <data_dir>/originals
+    encoder: str = ""  # the encoder queries use (DOCQA_EMBED_BACKEND); "" = not checked
 
 
 @dataclass
@@ -204,6 +208,7 @@ def diagnose(facts: Facts) -> list[Finding]:
                             f"than the database says ({', '.join(doc.groups) or 'none'})",
                             doc_id=doc.doc_id, point_ids=wrong)
                 )  # fmt: skip
+            findings += _other_encoder(doc.path, doc.doc_id, mine, facts.encoder)
         others: dict[int | None, list[str]] = defaultdict(list)
         for p in points:
             if active is None or p.version != active.version:
@@ -230,6 +235,7 @@ def diagnose(facts: Facts) -> list[Finding]:
                 Finding("stale_groups", f"verified answer {doc_id}: point readable by other groups than "
                         "the database says", doc_id=doc_id, point_ids=wrong)
             )  # fmt: skip
+        findings += _other_encoder(f"verified answer {doc_id}", doc_id, points[:1], facts.encoder)
 
     for doc_id, points in by_doc.items():
         if doc_id not in docs and doc_id not in facts.verified:
@@ -261,19 +267,38 @@ def _duplicates(label: str, doc_id: str, points: list[PointFact]) -> list[Findin
     ]  # fmt: skip
 
 
+def _other_encoder(label: str, doc_id: str, points: list[PointFact], encoder: str) -> list[Finding]:
+    """Points another model embedded: their similarities to a query embedded by ``encoder`` mean
+    nothing (DOCQA_EMBED_BACKEND was changed after they were ingested)."""
+    if not encoder:
+        return []
+    other = Counter(p.encoder for p in points if p.encoder != encoder)
+    if not other:
+        return []
+    by = ", ".join(f"{n} by {eid}" for eid, n in sorted(other.items()))
+    return [
+        Finding("other_encoder", f"{label}: {sum(other.values())} point(s) embedded {by}, but queries "
+                f"are embedded by {encoder}", doc_id=doc_id, version=points[0].version)
+    ]  # fmt: skip
+
+
 def summary(findings: list[Finding]) -> dict[str, int]:
     return dict(Counter(f.kind for f in findings))
 
 
 # -- gathering -----------------------------------------------------------------------------------
-def gather(db: Database, store: VectorStore, data_dir: Path, host: str | None = None) -> Facts:
-    """The facts about ``db``, ``store`` and the kept originals under ``data_dir``."""
+def gather(
+    db: Database, store: VectorStore, data_dir: Path, host: str | None = None, encoder: str = ""
+) -> Facts:
+    """The facts about ``db``, ``store`` and the kept originals under ``data_dir``; ``encoder``: the
+    encoder id queries use, to find points another one embedded."""
     import socket
 
     from app.client import pid_alive
+    from app.embeddings import ENCODER_IDS
 
     host = host or socket.gethostname()
-    facts = Facts()
+    facts = Facts(encoder=encoder)
     for doc in db.list_documents():
         versions = tuple(
             VersionFact(v.version, v.state, v.chunks or 0, v.original_path or "") for v in doc.versions
@@ -285,11 +310,13 @@ def gather(db: Database, store: VectorStore, data_dir: Path, host: str | None = 
     for run in db.list_runs("running"):
         facts.runs.append(RunFact(run.id, run.status, run_is_dead(run.args or {}, host, pid_alive)))
     facts.verified = {r.doc_id: tuple(sorted(r.groups or [])) for r in db.list_verified_answers() if r.doc_id}
-    for pid, payload in store.iter_payloads(fields=["doc_id", "version", "chunk_index", "groups"]):
+    fields = ["doc_id", "version", "chunk_index", "groups", "encoder"]
+    for pid, payload in store.iter_payloads(fields=fields):
         version, chunk = payload.get("version"), payload.get("chunk_index")
         facts.points.append(
             PointFact(pid, payload.get("doc_id"), int(version) if version is not None else None,
-                      int(chunk) if chunk is not None else None, tuple(sorted(payload.get("groups") or [])))
+                      int(chunk) if chunk is not None else None, tuple(sorted(payload.get("groups") or [])),
+                      payload.get("encoder") or ENCODER_IDS["fp32"])  # points from before int8 are fp32
         )  # fmt: skip
     originals = data_dir / "originals"
     if originals.is_dir():
@@ -309,7 +336,10 @@ def live_runs(db: Database, host: str | None = None) -> list[int]:
 
 
 def check(svc: Services) -> list[Finding]:
-    return diagnose(gather(svc.db, svc.store, svc.settings.data_dir))
+    from app.embeddings import ENCODER_IDS
+
+    encoder = ENCODER_IDS[svc.settings.embed_backend]  # from the settings: no model is loaded
+    return diagnose(gather(svc.db, svc.store, svc.settings.data_dir, encoder=encoder))
 
 
 # -- repair --------------------------------------------------------------------------------------
@@ -337,7 +367,7 @@ def repair(svc: Services, findings: list[Finding]) -> list[Finding]:
         elif f.kind == "orphan_original" and f.file:
             Path(f.file).unlink(missing_ok=True)
             f.repaired = "deleted"
-        elif f.kind in ("missing_chunks", "unanswerable", "missing_original") and f.doc_id:
+        elif f.kind in ("other_encoder", "missing_chunks", "unanswerable", "missing_original") and f.doc_id:
             f.repaired = _reindex(svc, f.doc_id)
     return findings
 

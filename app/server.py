@@ -71,6 +71,7 @@ from app.answer import PROMPT_VERSION, Citation
 from app.auth import Clock, LoginThrottle, RateLimiter, SessionTokens, new_token, tokens_equal
 from app.client import EngineError, InProcessEngine
 from app.db import DatabaseUnavailableError
+from app.embeddings import EncoderMismatchError, check_encoder
 from app.jobs import JobManager
 from app.store import StoreBusyError, StoreUnavailableError
 
@@ -1273,7 +1274,13 @@ def _warm_up(services: Services) -> None:
         _ = services.store
     except (StoreUnavailableError, DatabaseUnavailableError) as exc:
         log.warning("starting without the stores: %s", exc)
+        services.embedder.embed_query("warm up")
+        return
     services.embedder.embed_query("warm up")
+    try:  # DOCQA_EMBED_BACKEND changed since ingestion: search would compare unrelated vectors
+        check_encoder(services.store, services.embedder)
+    except EncoderMismatchError as exc:
+        log.warning("%s `docqa doctor --repair` re-embeds them.", exc)
 
 
 def _check_manifests(paths: Sequence[Path]) -> None:

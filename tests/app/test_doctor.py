@@ -150,6 +150,20 @@ def test_verified_answers_are_not_orphans_but_must_have_their_point() -> None:
     assert f.kind == "missing_chunks" and f.doc_id == "verified-2"
 
 
+@pytest.mark.unit
+def test_points_of_another_encoder_are_named_once_per_document() -> None:
+    facts = consistent()
+    assert diagnose(facts) == []  # facts without an encoder to compare with are not checked
+    facts.encoder = "int8-id"
+    facts.points = [PointFact(p.id, p.doc_id, p.version, p.chunk, p.groups, "int8-id") for p in facts.points]
+    assert diagnose(facts) == []
+    facts.points[1] = PointFact("d1-2-1", "d1", 2, 1, HR, "fp32-id")
+    facts.points[2] = PointFact("d1-2-2", "d1", 2, 2, HR, "fp32-id")
+    [f] = diagnose(facts)
+    assert (f.kind, f.doc_id, f.version) == ("other_encoder", "d1", 2)
+    assert "2 point(s) embedded 2 by fp32-id" in f.message and "int8-id" in f.message
+
+
 # -- real stores -------------------------------------------------------------------------------------
 CORPUS = {
     "leave.md": "# Leave\n\nStaff get 28 days of annual leave, plus public holidays.\n",
@@ -245,3 +259,36 @@ def test_doctor_waits_for_a_running_ingest(svc, indexed: Path, monkeypatch: pyte
     monkeypatch.setenv("DOCQA_DATA_DIR", str(svc.settings.data_dir))
     res = CliRunner().invoke(app, ["doctor", "--repair"])
     assert res.exit_code == 3 and "still running" in res.output
+
+
+@pytest.mark.integration
+def test_points_of_another_encoder_are_found_and_reembedded(
+    svc,  # noqa: ANN001
+    indexed: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """DOCQA_EMBED_BACKEND changed after ingestion: the engine warns when it starts, the doctor names
+    every document the other model embedded, and --repair re-embeds them with the configured one."""
+    from app.doctor import check, repair
+    from app.embeddings import ENCODER_IDS, Embedder, stored_encoders
+    from app.server import _warm_up
+    from app.services import Services
+
+    assert svc.settings.embed_backend == "int8" and check(svc) == []
+    svc.close()
+    fp32 = Services(
+        svc.settings.model_copy(update={"embed_backend": "fp32"}), embedder=Embedder(backend="fp32")
+    )
+    try:
+        with caplog.at_level("WARNING", logger="docqa.engine"):
+            _warm_up(fp32)
+        assert "3 by int8" in caplog.text and "docqa doctor --repair" in caplog.text
+        found = check(fp32)
+        assert sorted(f.kind for f in found) == ["other_encoder"] * 3
+        assert all(ENCODER_IDS["int8"] in f.message for f in found)
+        repair(fp32, found)
+        assert all(f.repaired.startswith("re-indexed from its kept copy") for f in found), found
+        assert check(fp32) == []
+        assert stored_encoders(fp32.store) == {ENCODER_IDS["fp32"]: 3}
+    finally:
+        fp32.close()
