@@ -42,7 +42,7 @@ PIPELINE_VERSION = "3"  # bump when partitioning/chunking changes so unchanged f
 # 3: hidden HTML text is not indexed; file type mismatches are read by their content
 _ID_NAMESPACE = uuid.UUID("5b0c6a4e-3f1e-4b7e-9a57-6c1f0f3d9a11")
 STATUSES = ("indexed", "unchanged", "failed", "empty", "unsupported", "too-large", "removed")
-EMBED_BATCH_CHUNKS = 64  # chunks of several files embedded in one encoder call (sorted by length there)
+EMBED_BATCH_CHUNKS = 256  # chunks of several files per encoder call, sorted by length there (less padding)
 EMBED_WAIT_S = 2.0  # without a worker pool: the longest a partitioned file waits for others to batch with
 READY_AHEAD = 256  # partitioned files the worker pool may have waiting for the encoder
 STARVED_S = 1.0  # the encoder waited this long for a partitioned file: start every worker
