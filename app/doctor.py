@@ -346,6 +346,7 @@ def check(svc: Services) -> list[Finding]:
 def repair(svc: Services, findings: list[Finding]) -> list[Finding]:
     """Fix ``findings`` (in :data:`KINDS` order); each gets ``repaired`` set to what was done."""
     db, store = svc.db, svc.store
+    reindexed: dict[str, str] = {}  # doc_id -> what its re-index did
     for f in findings:
         if f.kind == "half_written" and f.doc_id and f.version is not None:
             store.delete(doc_id=f.doc_id, version=f.version)
@@ -368,7 +369,10 @@ def repair(svc: Services, findings: list[Finding]) -> list[Finding]:
             Path(f.file).unlink(missing_ok=True)
             f.repaired = "deleted"
         elif f.kind in ("other_encoder", "missing_chunks", "unanswerable", "missing_original") and f.doc_id:
-            f.repaired = _reindex(svc, f.doc_id)
+            if f.doc_id in reindexed:  # one new version mends all of a document's findings
+                f.repaired = reindexed[f.doc_id]
+            else:
+                f.repaired = reindexed[f.doc_id] = _reindex(svc, f.doc_id)
     return findings
 
 

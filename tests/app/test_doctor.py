@@ -269,7 +269,7 @@ def test_points_of_another_encoder_are_found_and_reembedded(
 ) -> None:
     """DOCQA_EMBED_BACKEND changed after ingestion: the engine warns when it starts, the doctor names
     every document the other model embedded, and --repair re-embeds them with the configured one."""
-    from app.doctor import check, repair
+    from app.doctor import Finding, check, repair
     from app.embeddings import ENCODER_IDS, Embedder, stored_encoders
     from app.server import _warm_up
     from app.services import Services
@@ -286,9 +286,13 @@ def test_points_of_another_encoder_are_found_and_reembedded(
         found = check(fp32)
         assert sorted(f.kind for f in found) == ["other_encoder"] * 3
         assert all(ENCODER_IDS["int8"] in f.message for f in found)
+        # a second finding for the same document: one re-index mends both (one new version, not two)
+        found.append(Finding("missing_chunks", "also lost a chunk", doc_id=found[0].doc_id))
         repair(fp32, found)
         assert all(f.repaired.startswith("re-indexed from its kept copy") for f in found), found
+        assert found[-1].repaired == found[0].repaired
         assert check(fp32) == []
         assert stored_encoders(fp32.store) == {ENCODER_IDS["fp32"]: 3}
+        assert {fp32.db.get_document(f.doc_id).current_version for f in found} == {2}
     finally:
         fp32.close()
