@@ -331,6 +331,26 @@ def staging_dir(data_dir: Path) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def sweep_staging(data_dir: Path, older_than_s: float = 3600.0) -> int:
+    """Remove staging folders that a killed engine left under <data_dir>/uploads/.incoming/ (a
+    finished or refused upload removes its own). Only folders untouched for ``older_than_s``: an
+    upload still arriving in another process keeps creating files in its folder. Returns how many."""
+    root = data_dir / "uploads" / _INCOMING
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for path in root.iterdir():
+        try:
+            stale = path.is_dir() and path.stat().st_mtime < cutoff
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 class MultipartUpload:
     """Receives a multipart/form-data upload chunk by chunk (``feed``, then ``finish``): the fields
     ``user``, ``set`` and ``groups`` (repeated), and file parts, which go straight to numbered files

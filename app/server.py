@@ -1268,7 +1268,12 @@ def create_app(
 
 
 def _warm_up(services: Services) -> None:
-    """Open the database and the store and load the embedding model before the first question."""
+    """Open the database and the store and load the embedding model before the first question; remove
+    upload staging folders a killed engine left."""
+    from app.jobs import sweep_staging
+
+    if swept := sweep_staging(services.settings.data_dir):
+        log.info("removed %d upload staging folder(s) an earlier engine left", swept)
     try:
         _ = services.db
         _ = services.store

@@ -68,3 +68,22 @@ def test_limits_and_the_user_are_checked_as_the_body_arrives(tmp_path: Path) -> 
         receive(many, many_type, tmp_path, 4096, seen)
     with pytest.raises(UploadError, match="multipart/form-data"):
         MultipartUpload("application/json", tmp_path, LIMITS, str)
+
+
+def test_staging_folders_a_killed_engine_left_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from app.jobs import staging_dir, sweep_staging
+
+    assert sweep_staging(tmp_path) == 0  # nothing was ever uploaded
+    incoming = tmp_path / "uploads" / ".incoming"
+    with staging_dir(tmp_path) as live:
+        (live / "0000-a.txt").write_text("still arriving")
+        dead = incoming / "tmp-left-by-a-crash"
+        dead.mkdir()
+        (dead / "0000-b.txt").write_text("half an upload")
+        os.utime(dead, (time.time() - 7200, time.time() - 7200))
+        assert sweep_staging(tmp_path) == 1
+        assert live.is_dir() and not dead.exists()
+    assert list(incoming.iterdir()) == []

@@ -566,6 +566,20 @@ def left_on_disk(svc) -> list[str]:  # noqa: ANN001
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
+def test_the_engine_removes_upload_staging_a_killed_engine_left(svc) -> None:  # noqa: ANN001
+    import os
+    import time
+
+    dead = svc.settings.data_dir / "uploads" / ".incoming" / "tmp-killed-mid-upload"
+    dead.mkdir(parents=True)
+    (dead / "0000-big.pdf").write_bytes(b"%PDF-1.7 half")
+    os.utime(dead, (time.time() - 7200, time.time() - 7200))
+    app = create_app(svc)
+    with TestClient(app, headers=service_headers(app)) as c:
+        assert c.get("/health").status_code == 200
+        assert not dead.exists() and left_on_disk(svc) == []
+
+
 BINARY = bytes(range(256)) * 8  # neither text nor any known type
 
 
