@@ -1274,17 +1274,13 @@ def _warm_up(services: Services) -> None:
 
     if swept := sweep_staging(services.settings.data_dir):
         log.info("removed %d upload staging folder(s) an earlier engine left", swept)
+    services.embedder.embed_query("warm up")
     try:
         _ = services.db
-        _ = services.store
+        check_encoder(services.store, services.embedder)  # DOCQA_EMBED_BACKEND changed since ingestion?
     except (StoreUnavailableError, DatabaseUnavailableError) as exc:
         log.warning("starting without the stores: %s", exc)
-        services.embedder.embed_query("warm up")
-        return
-    services.embedder.embed_query("warm up")
-    try:  # DOCQA_EMBED_BACKEND changed since ingestion: search would compare unrelated vectors
-        check_encoder(services.store, services.embedder)
-    except EncoderMismatchError as exc:
+    except EncoderMismatchError as exc:  # search would compare unrelated vectors
         log.warning("%s `docqa doctor --repair` re-embeds them.", exc)
 
 
