@@ -97,6 +97,7 @@ class Citation:
     snippet: str
     verified_by: str = ""  # a verified answer (app/verified.py): cited as "Verified by <reviewer>, <date>"
     verified_at: str = ""  # YYYY-MM-DD
+    chunk_id: str = ""  # the vector-store point quoted: escalations and caches keep only this reference
 
     @property
     def label(self) -> str:
@@ -385,6 +386,45 @@ def coverage(question: str, sources: Sequence[Source]) -> float:
 
 
 # -- the engine ------------------------------------------------------------------------------------
+@dataclass
+class Evidence:
+    """What retrieval found for a question and the evidence selected from it, before answering."""
+
+    question: str
+    query: str  # the standalone query retrieval used
+    qvec: np.ndarray
+    passages: list[Passage]
+    signals: dict[str, float]
+    injection: bool
+    backend: str  # the backend that will answer ("extractive" when no model is used)
+    model: str
+    sources: list[Source] = field(default_factory=list)
+
+    @property
+    def chunk_ids(self) -> set[str]:
+        """The ids of the chunks the evidence was selected from."""
+        return {s.passage.id for s in self.sources}
+
+    def refusal(self, t0: float, timings: dict[str, float], reason: str = "") -> Answer:
+        conf = score(Signals(**self.signals, refused=True), self.question, self.backend)
+        timings["total"] = time.perf_counter() - t0
+        text = f"{REFUSAL} {reason}".strip()
+        return Answer(
+            self.question,
+            text,
+            True,
+            self.backend,
+            self.model,
+            [],
+            conf,
+            notes=[reason] if reason else [],
+            injection_suspected=self.injection,
+            timings=timings,
+            retrieved=list(self.passages),
+            rewritten_query=self.query if self.query != self.question else "",
+        )
+
+
 class Answerer:
     """Answers as a given reader. ``generator`` is app.llm's Generator or None (extractive)."""
 
@@ -397,8 +437,10 @@ class Answerer:
         context_tokens: int = 250,
         unavailable_reason: str = "",
         cache=None,
+        keep: Callable[[list[Passage], Sequence[str]], list[Passage]] | None = None,
     ) -> None:
         self.cache = cache  # app.cache.AnswerCache or None
+        self.keep = keep  # narrows retrieved passages to current versions (app.visibility)
         self.store = store
         self.embedder = embedder
         self.generator = generator
@@ -472,22 +514,32 @@ class Answerer:
     ) -> Answer:
         """Answer ``question`` from what ``groups`` may read; ``history`` holds the conversation's
         earlier questions, used to make a follow-up standalone for retrieval. ``on_quick`` receives
-        the quick answer (:meth:`quick_answer`) before a language model starts writing."""
+        the quick answer (:meth:`quick_answer`) before a language model starts writing.
+
+        A cached answer is only served after the question passed the same retrieval and refusal
+        checks as a fresh one, and when the evidence found now contains every chunk it cites
+        (app.cache.AnswerCache.lookup)."""
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
         query = standalone_query(question, history)
         qvec = self.embedder.embed_query(query)
-        if self.cache is not None and not history:
-            hit = self.cache.lookup(question, qvec, groups)
+        backend = self.generator.backend if (self.generator and use_llm) else "extractive"
+        ticket = self.cache.ticket(groups, backend) if self.cache is not None and not history else None
+        found = self._evidence(question, query, qvec, groups, t0, timings, use_llm)
+        if isinstance(found, Answer):
+            return found
+        if ticket is not None:
+            hit = self.cache.lookup(ticket, question, qvec, groups, found.chunk_ids)
             if hit is not None:
                 hit.timings = {"cache": time.perf_counter() - t0, "total": time.perf_counter() - t0}
+                hit.retrieved = list(found.passages)
                 return hit
-        result = self._answer(question, query, qvec, groups, t0, timings, on_token, use_llm, on_quick)
-        if self.cache is not None and not history:
-            self.cache.store(result, qvec, groups)
+        result = self._compose(found, t0, timings, on_token, use_llm, on_quick)
+        if ticket is not None:
+            self.cache.store(ticket, result, qvec)
         return result
 
-    def _answer(
+    def _evidence(
         self,
         question: str,
         query: str,
@@ -495,48 +547,58 @@ class Answerer:
         groups: Sequence[str],
         t0: float,
         timings: dict[str, float],
-        on_token: Callable[[str], None] | None,
         use_llm: bool,
-        on_quick: Callable[[dict], None] | None = None,
-    ) -> Answer:
-        passages = search(self.store, self.embedder, query, groups, limit=6, query_vector=qvec)
+    ) -> Evidence | Answer:
+        """Retrieve, select the evidence and decide whether to answer: the Evidence to answer
+        from, or the refusal."""
+        passages = search(
+            self.store, self.embedder, query, groups, limit=6, query_vector=qvec, keep=self.keep
+        )
         timings["retrieve"] = time.perf_counter() - t0
         dense = [p.dense_score or 0.0 for p in passages]
         top = sorted(dense, reverse=True) + [0.0, 0.0]
         dense_ids = [p.id for p in sorted(passages, key=lambda p: p.dense_rank or 99)]
         sparse_ids = [p.id for p in sorted(passages, key=lambda p: p.sparse_rank or 99)]
-        signals = dict(
-            top_similarity=top[0], second_similarity=top[1], agreement=agreement(dense_ids, sparse_ids)
+        ev = Evidence(
+            question=question,
+            query=query,
+            qvec=qvec,
+            passages=list(passages),
+            signals=dict(
+                top_similarity=top[0], second_similarity=top[1], agreement=agreement(dense_ids, sparse_ids)
+            ),
+            injection=looks_like_injection(question),
+            backend=self.generator.backend if (self.generator and use_llm) else "extractive",
+            model=self.generator.model if (self.generator and use_llm) else "",
         )
-        injection = looks_like_injection(question)
-        backend = self.generator.backend if (self.generator and use_llm) else "extractive"
-        model = self.generator.model if (self.generator and use_llm) else ""
-
-        def refusal(reason: str = "") -> Answer:
-            conf = score(Signals(**signals, refused=True), question, backend)
-            timings["total"] = time.perf_counter() - t0
-            text = f"{REFUSAL} {reason}".strip()
-            return Answer(question, text, True, backend, model, [], conf, notes=[reason] if reason else [],
-                          injection_suspected=injection, timings=timings, retrieved=list(passages),
-                          rewritten_query=query if query != question else "")  # fmt: skip
-
         if not passages:
-            return refusal()
+            return ev.refusal(t0, timings)
         t = time.perf_counter()
-        sources = self.select_evidence(qvec, passages, question=question)
+        ev.sources = self.select_evidence(qvec, passages, question=question)
         timings["evidence"] = time.perf_counter() - t
-        if not sources:
-            return refusal()
+        if not ev.sources:
+            return ev.refusal(t0, timings)
         # a whole table chunk embeds far from a question its one row answers: judge by the best unit too
-        signals["evidence_similarity"] = best = max([top[0]] + [s.best_cosine for s in sources])
-        signals["coverage"] = coverage(question, sources)
-        if best < MIN_SIMILARITY or (best < CLEAR_SIMILARITY and signals["coverage"] < MIN_COVERAGE):
-            return refusal()
-        missing = missing_terms(specific_terms(question), " ".join(s.passage.text for s in sources))
+        ev.signals["evidence_similarity"] = best = max([top[0]] + [s.best_cosine for s in ev.sources])
+        ev.signals["coverage"] = coverage(question, ev.sources)
+        if best < MIN_SIMILARITY or (best < CLEAR_SIMILARITY and ev.signals["coverage"] < MIN_COVERAGE):
+            return ev.refusal(t0, timings)
+        missing = missing_terms(specific_terms(question), " ".join(s.passage.text for s in ev.sources))
         if missing:  # "parental leave in Japan" answered with the German policy would mislead
             names = ", ".join(f"“{m}”" for m in missing)
-            return refusal(f"The passages closest to your question don't mention {names}.")
+            return ev.refusal(t0, timings, f"The passages closest to your question don't mention {names}.")
+        return ev
 
+    def _compose(
+        self,
+        ev: Evidence,
+        t0: float,
+        timings: dict[str, float],
+        on_token: Callable[[str], None] | None,
+        use_llm: bool,
+        on_quick: Callable[[dict], None] | None = None,
+    ) -> Answer:
+        question, sources, backend = ev.question, ev.sources, ev.backend
         text, fallback_reason, gen = "", self.unavailable_reason, None
         if on_quick is not None and self.generator and use_llm:
             on_quick(self.quick_answer(sources) | {"seconds": round(time.perf_counter() - t0, 3)})
@@ -554,12 +616,12 @@ class Answerer:
                 fallback_reason = str(exc)
             timings["generate"] = time.perf_counter() - t
             if text and reproduces_prompt(text, evidence):
-                return refusal(PROMPT_LEAK_NOTE)
+                return ev.refusal(t0, timings, PROMPT_LEAK_NOTE)
         if not text:
             backend = "extractive"
             text = extractive_answer(sources)
         if is_refusal(text) and not _MARKER.search(text):
-            return refusal()
+            return ev.refusal(t0, timings)
 
         text, cited = parse_citations(text, [s.n for s in sources])
         support, text, cited = self._check_support(text, sources, cited)
@@ -568,7 +630,9 @@ class Answerer:
             backend = "extractive"
             text, cited = parse_citations(extractive_answer(sources), [s.n for s in sources])
             support, text, cited = self._check_support(text, sources, cited)
-        if backend != "extractive" and injection and support == 0.0:  # obeyed the question, not the sources
+        if (
+            backend != "extractive" and ev.injection and support == 0.0
+        ):  # obeyed the question, not the sources
             fallback_reason = "the question carried instructions and the answer was not backed by the sources"
             backend = "extractive"
             text, cited = parse_citations(extractive_answer(sources), [s.n for s in sources])
@@ -584,7 +648,7 @@ class Answerer:
         logprobs = gen.token_logprobs if gen and backend != "extractive" else []
         conf = score(
             Signals(
-                **signals,
+                **ev.signals,
                 support=support,
                 mean_logprob=(sum(logprobs) / len(logprobs)) if logprobs else None,
                 fallback=bool(fallback_reason),
@@ -598,15 +662,15 @@ class Answerer:
             text + ("\n\n" + notes[0] if notes else ""),
             False,
             backend,
-            model if backend != "extractive" else "",
+            ev.model if backend != "extractive" else "",
             citations,
             conf,
             sources=sources,
             fallback_reason=fallback_reason,
             notes=notes,
-            injection_suspected=injection,
-            rewritten_query=query if query != question else "",
-            retrieved=list(passages),
+            injection_suspected=ev.injection,
+            rewritten_query=ev.query if ev.query != question else "",
+            retrieved=list(ev.passages),
             prompt_tokens=gen.prompt_tokens if gen else 0,
             completion_tokens=gen.completion_tokens if gen else 0,
             timings=timings,
@@ -665,4 +729,5 @@ class Answerer:
             snippet=source.snippet,
             verified_by=str(p.get("verified_by", "")) if p.get("kind") == "verified" else "",
             verified_at=str(p.get("verified_at", "")) if p.get("kind") == "verified" else "",
+            chunk_id=source.passage.id,
         )

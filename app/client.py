@@ -404,18 +404,9 @@ class EngineClient:
         """``user``'s feedback on that answer; EngineError 404 when they gave none."""
         return self._request("GET", f"/feedback/{query_log_id}", params={"user": user})
 
-    def escalate(
-        self,
-        query_log_id: int,
-        user: str,
-        *,
-        comment: str = "",
-        sources: Sequence[Mapping[str, Any]] | None = None,
-    ) -> dict[str, Any]:
-        """Hand the answer to a human reviewer; ``sources``: its citations as shown to the asker."""
+    def escalate(self, query_log_id: int, user: str, *, comment: str = "") -> dict[str, Any]:
+        """Hand the answer to a human reviewer (the engine keeps references to it, never text sent)."""
         body = {"user": user, "query_log_id": query_log_id, "comment": comment}
-        if sources is not None:
-            body["sources"] = [dict(s) for s in sources]
         return self._request("POST", "/escalations", json=body)
 
     def escalations(
@@ -845,8 +836,20 @@ class InProcessEngine:
         """One run and its ``results`` in the order asked (EvalResult columns plus ``leaked``)."""
         self.require_evaluator(user)
         run = self._stored_eval_run(run_id)
-        results = [_eval_result_row(r.to_dict()) for r in self.services.db.list_eval_results(run_id)]
-        return _eval_run_row(run) | {"results": results}
+        return _eval_run_row(run) | {"results": self._eval_rows(run_id, user)}
+
+    def _eval_rows(self, run_id: int, user: str) -> list[dict[str, Any]]:
+        """A run's results as ``user`` may see them: answers citing documents they may not read now
+        are withheld (the metrics stay)."""
+        from app.visibility import doc_access
+
+        db = self.services.db
+        rows = [r.to_dict() for r in db.list_eval_results(run_id)]
+        cited = {
+            str(c.get("doc_id", "")) for r in rows for c in (r.get("answer") or {}).get("citations") or []
+        }
+        access, groups = doc_access(db, cited), self.user_groups(user)
+        return [_eval_result_row(r, access, groups) for r in rows]
 
     def eval_compare(self, a: int, b: int, user: str, *, threshold: float | None = None) -> dict[str, Any]:
         """Run B against baseline A with eval.metrics.compare_runs (as `docqa eval compare`): per-metric
@@ -855,8 +858,7 @@ class InProcessEngine:
 
         self.require_evaluator(user)
         runs = {i: self._stored_eval_run(i) for i in (a, b)}
-        db = self.services.db
-        rows = {i: [_eval_result_row(r.to_dict()) for r in db.list_eval_results(i)] for i in (a, b)}
+        rows = {i: self._eval_rows(i, user) for i in (a, b)}
         result = compare_runs(
             runs[a].metrics or {}, runs[b].metrics or {}, rows[a], rows[b], threshold=threshold
         )
@@ -890,20 +892,14 @@ class InProcessEngine:
             raise EngineError(404, f"{user} gave no feedback on answer {query_log_id}")
         return found.to_dict()
 
-    def escalate(
-        self,
-        query_log_id: int,
-        user: str,
-        *,
-        comment: str = "",
-        sources: Sequence[Mapping[str, Any]] | None = None,
-    ) -> dict[str, Any]:
-        """Hand the answer to a human reviewer; ``sources``: its citations as shown to the asker
-        (default: built from the log, without snippets). A pending one is returned, not doubled."""
+    def escalate(self, query_log_id: int, user: str, *, comment: str = "") -> dict[str, Any]:
+        """Hand the answer to a human reviewer: references to the logged answer and its cited
+        chunks are kept, never text. A pending one is returned, not doubled."""
         from app.feedback import escalate
 
         with self._feedback_call(user):
-            return _escalation(escalate(self.services.db, user, query_log_id, comment, sources))
+            svc = self.services
+            return _escalation(escalate(svc.db, user, query_log_id, comment, store=svc.store))
 
     def escalations(
         self, user: str, *, status: str | None = None, mine: bool = False
@@ -912,32 +908,36 @@ class InProcessEngine:
         from app.feedback import list_escalations
 
         with self._feedback_call(user):
-            found = list_escalations(self.services.db, user, status=status, mine=mine)
+            found = list_escalations(
+                self.services.db, user, status=status, mine=mine, store=self.services.store
+            )
         return [_escalation(e) for e in found]
 
     def escalation(self, escalation_id: int, user: str) -> dict[str, Any]:
         from app.feedback import get_escalation
 
         with self._feedback_call(user):
-            return _escalation(get_escalation(self.services.db, user, escalation_id))
+            return _escalation(
+                get_escalation(self.services.db, user, escalation_id, store=self.services.store)
+            )
 
     def claim(self, escalation_id: int, user: str) -> dict[str, Any]:
         from app.feedback import claim
 
         with self._feedback_call(user):
-            return _escalation(claim(self.services.db, user, escalation_id))
+            return _escalation(claim(self.services.db, user, escalation_id, store=self.services.store))
 
     def reply(self, escalation_id: int, user: str, text: str) -> dict[str, Any]:
         from app.feedback import reply
 
         with self._feedback_call(user):
-            return _escalation(reply(self.services.db, user, escalation_id, text))
+            return _escalation(reply(self.services.db, user, escalation_id, text, store=self.services.store))
 
     def close_escalation(self, escalation_id: int, user: str) -> dict[str, Any]:
         from app.feedback import close
 
         with self._feedback_call(user):
-            return _escalation(close(self.services.db, user, escalation_id))
+            return _escalation(close(self.services.db, user, escalation_id, store=self.services.store))
 
     def feedback_summary(self, user: str, *, since: datetime | None = None) -> dict[str, Any]:
         """Feedback and escalation counts (admins only; 403 otherwise)."""
@@ -1015,10 +1015,8 @@ class InProcessEngine:
 
 
 def _escalation(view: Any) -> dict[str, Any]:  # noqa: ANN401 - app.feedback.EscalationView
-    """The view as JSON, every source with ``withheld`` (true: the viewer may not read it, no snippet)."""
-    out = view.to_dict()
-    out["sources"] = [{"withheld": False} | s for s in out["sources"]]
-    return out
+    """The view as JSON (sources rendered only when the viewer may read every cited document)."""
+    return view.to_dict()
 
 
 def document_row(doc: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.Document
@@ -1050,6 +1048,7 @@ def _user_row(user: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.User
 
 
 EVAL_WITHHELD = "[withheld: this answer cited a document its asker may not read]"
+EVAL_NOT_YOURS = "[withheld: this answer cites a document you may not read]"
 
 
 def _eval_run_row(run: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.EvalRun
@@ -1068,14 +1067,23 @@ def _eval_run_row(run: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.Eval
     }
 
 
-def _eval_result_row(row: dict[str, Any]) -> dict[str, Any]:
-    """An EvalResult as JSON plus ``leaked``; a leaked answer keeps no text and no snippets."""
+def _eval_result_row(
+    row: dict[str, Any],
+    access: Any = None,  # noqa: ANN401 - Mapping[str, app.visibility.DocAccess] | None
+    viewer_groups: Sequence[str] = (),
+) -> dict[str, Any]:
+    """An EvalResult as JSON plus ``leaked`` and ``withheld``. A leaked answer keeps no text and no
+    snippets, nor does one citing a document the viewer may not read now (``access``:
+    app.visibility.doc_access of the cited documents; None: no viewer check)."""
+    from app.visibility import unreadable
     from eval.metrics import leaked
 
-    out = dict(row) | {"leaked": leaked(row)}
-    if out["leaked"]:
+    cited = [str(c.get("doc_id", "")) for c in (row.get("answer") or {}).get("citations") or []]
+    blocked = access is not None and bool(unreadable(access, cited, viewer_groups))
+    out = dict(row) | {"leaked": leaked(row), "withheld": blocked}
+    if out["leaked"] or blocked:
         answer = dict(out.get("answer") or {})
-        answer["answer"] = EVAL_WITHHELD
+        answer["answer"] = EVAL_WITHHELD if out["leaked"] else EVAL_NOT_YOURS
         answer["citations"] = [c | {"snippet": ""} for c in answer.get("citations") or []]
         answer.pop("sources", None)
         out["answer"] = answer

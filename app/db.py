@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, make_url, select, update
+from sqlalchemy import create_engine, delete, event, func, make_url, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +23,7 @@ from app.models import (
     EvalRun,
     Feedback,
     Group,
+    IndexState,
     IngestFileResult,
     IngestRun,
     QueryLog,
@@ -77,6 +78,23 @@ class Database:
                 found[name] = Group(name=name)
                 s.add(found[name])
         return [found[n] for n in wanted]
+
+    @staticmethod
+    def _bump_index(s: Session) -> None:
+        """What retrieval can see changed (see IndexState): in the caller's transaction."""
+        done = s.execute(
+            update(IndexState)
+            .where(IndexState.id == 1)
+            .values(version=IndexState.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:
+            s.add(IndexState(id=1, version=1))
+
+    def index_version(self) -> int:
+        with self.session() as s:
+            row = s.get(IndexState, 1)
+            return row.version if row is not None else 0
 
     def upsert_user(self, name: str, password_hash: str, groups: Sequence[str], roles: Sequence[str]) -> User:
         with self.session() as s:
@@ -183,6 +201,7 @@ class Database:
             doc.current_version = version
             doc.groups = self._groups(s, groups)
             doc.updated_at = utcnow()
+            self._bump_index(s)
             return stale
 
     def abandon_version(self, doc_id: str, version: int) -> None:
@@ -204,6 +223,7 @@ class Database:
                 raise KeyError(doc_id)
             doc.groups = self._groups(s, groups)
             doc.updated_at = utcnow()
+            self._bump_index(s)
 
     def delete_document(self, doc_id: str) -> list[str]:
         """Remove the document and its versions; returns the original-file copies to delete."""
@@ -213,6 +233,7 @@ class Database:
                 return []
             originals = [v.original_path for v in doc.versions if v.original_path]
             s.delete(doc)
+            self._bump_index(s)
             return originals
 
     def settle_versions(self, doc_id: str) -> int:
@@ -266,10 +287,41 @@ class Database:
             return list(s.scalars(q))
 
     # -- answer cache ----------------------------------------------------------------------------
-    def cache_entries(self, fingerprint: str, limit: int = 500) -> list[CachedAnswer]:
+    def cache_entries(
+        self, fingerprint: str, index_version: int, now: datetime, limit: int = 500
+    ) -> list[CachedAnswer]:
+        """The live entries for ``fingerprint`` at ``index_version`` (not expired at ``now``)."""
         with self.session() as s:
-            q = select(CachedAnswer).where(CachedAnswer.fingerprint == fingerprint)
+            q = select(CachedAnswer).where(
+                CachedAnswer.fingerprint == fingerprint,
+                CachedAnswer.index_version == index_version,
+                or_(CachedAnswer.expires_at.is_(None), CachedAnswer.expires_at > now),
+            )
             return list(s.scalars(q.order_by(CachedAnswer.id.desc()).limit(limit)))
+
+    def purge_cache(self, index_version: int, now: datetime) -> int:
+        """Delete entries of other index versions and expired ones; returns how many."""
+        with self.session() as s:
+            gone = s.execute(
+                delete(CachedAnswer)
+                .where(or_(CachedAnswer.index_version != index_version, CachedAnswer.expires_at <= now))
+                .execution_options(synchronize_session=False)
+            )
+            return int(gone.rowcount or 0)
+
+    def drop_cached_question(self, question: str) -> int:
+        """Delete every entry for the (normalised, redacted) ``question``, whoever it was kept for."""
+        with self.session() as s:
+            gone = s.execute(
+                delete(CachedAnswer)
+                .where(CachedAnswer.question == question)
+                .execution_options(synchronize_session=False)
+            )
+            return int(gone.rowcount or 0)
+
+    def list_cache(self) -> list[CachedAnswer]:
+        with self.session() as s:
+            return list(s.scalars(select(CachedAnswer).order_by(CachedAnswer.id)))
 
     def add_cache_entry(self, **fields: Any) -> int:
         with self.session() as s:
@@ -556,6 +608,19 @@ class Database:
             s.flush()
             row.doc_id = f"verified-{row.id}"
             s.flush()
+            self._bump_index(s)
+            return row
+
+    def update_verified_answer(self, verified_id: int, **fields: Any) -> VerifiedAnswer | None:
+        """Change its audience or status (what retrieval can see changes with it)."""
+        with self.session() as s:
+            row = s.get(VerifiedAnswer, verified_id)
+            if row is None:
+                return None
+            for key, value in fields.items():
+                setattr(row, key, value)
+            self._bump_index(s)
+            s.flush()
             return row
 
     def get_verified_answer(self, verified_id: int) -> VerifiedAnswer | None:
@@ -582,6 +647,7 @@ class Database:
             if row is None:
                 return False
             s.delete(row)
+            self._bump_index(s)
             return True
 
     # -- audit log of admin actions (app/access.py record_audit) ----------------------------------

@@ -1,16 +1,19 @@
 """Feedback on answers and escalation of answers to a human reviewer.
 
 Feedback: the user who asked rates the answer (thumb up or down, a reason for a down, a comment); one
-feedback per answer and user, given again it is updated.
+feedback per answer and user, given again it is updated. A thumb down also drops the cached answers
+to that question (app.cache), so the next asker gets a fresh answer.
 
-Escalation: the asker hands an answer (question, answer, the sources as shown, confidence) to a human.
-It is routed by the groups owning the cited documents: to the reviewers in at least one of those
-groups, or to every reviewer when it cites nothing or no reviewer is in those groups. Its life:
-open -> claimed (a reviewer takes it) -> answered (a reviewer replies) -> closed (asker, reviewer or admin).
+Escalation: the asker hands an answer to a human. Nothing the client sends is stored but the
+comment: the escalation keeps references only, the query log id (its answer) and the cited chunks
+({n, doc_id, version, chunk_id, page}); the answer and the snippets are rendered from those at the
+time of viewing, and only for a viewer who may read *every* cited document then (app.visibility):
+anyone else (asker, reviewer or admin) sees the question only, and why.
 
-Who sees an escalation: its asker, the reviewers it is routed to, its assignee and admins. Sources carry
-document text, so whoever looks (admins excepted) gets the snippet of a cited document only while they
-can read that document; otherwise the source is listed with ``withheld`` and no snippet.
+Routing: to the reviewers who may read every cited document (by the documents' current groups); an
+escalation citing nothing goes to every reviewer; one no reviewer may fully read goes to the admin
+queue, which shows the question only and says why. Its life: open -> claimed (a reviewer takes it)
+-> answered (a reviewer replies) -> closed (asker, reviewer or admin).
 
 Only ``app.db`` touches the database; the thinking parts here are pure functions.
 """
@@ -23,18 +26,21 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from app.models import utcnow
+from app.visibility import DocAccess, doc_access, is_current, unreadable
 
 if TYPE_CHECKING:
     from app.db import Database
     from app.models import Escalation, Feedback, QueryLog, User
+    from app.store import VectorStore
 
 THUMBS = ("up", "down")
 REASONS = ("wrong", "incomplete", "wrong_source", "outdated")
 STATUSES = ("open", "claimed", "answered", "closed")
 MAX_COMMENT = 2000  # characters; longer comments are cut
 MAX_REPLY = 10_000  # characters; a longer reply is refused (not silently cut)
-MAX_SNIPPET = 2000  # characters per source snippet stored with an escalation
-SOURCE_KEYS = ("n", "document", "path", "page", "snippet", "doc_id", "version")
+MAX_SNIPPET = 2000  # characters of a cited chunk shown as a source's snippet
+REF_KEYS = ("n", "doc_id", "version", "chunk_id", "page")  # what an escalation keeps of a citation
+REVIEWERS, ADMINS = "reviewers", "admins"  # the queues an escalation can be in
 
 
 class FeedbackError(ValueError):
@@ -115,16 +121,29 @@ class EscalationView:
     claimed_at: datetime | None = None
     replied_at: datetime | None = None
     closed_at: datetime | None = None
-    withheld: int = 0  # how many sources the viewer may not read (shown without snippet)
+    withheld: int = 0  # how many cited documents the viewer may not read (nothing of them shown)
+    withheld_reason: str = ""  # why only the question is shown
+    queue: str = REVIEWERS  # "reviewers", or "admins" when no reviewer may read every cited document
+    queue_reason: str = ""
 
     @classmethod
-    def of(cls, row: Escalation, sources: list[dict[str, Any]]) -> EscalationView:
+    def of(
+        cls,
+        row: Escalation,
+        answer: str,
+        sources: list[dict[str, Any]],
+        *,
+        withheld: int = 0,
+        withheld_reason: str = "",
+        queue: str = REVIEWERS,
+        queue_reason: str = "",
+    ) -> EscalationView:
         return cls(
             id=row.id,
             query_log_id=row.query_log_id,
             asker=row.asker,
             question=row.question,
-            answer=row.answer,
+            answer=answer,
             sources=sources,
             confidence=row.confidence,
             band=row.band,
@@ -132,13 +151,16 @@ class EscalationView:
             groups=list(row.groups or []),
             status=row.status,
             assignee=row.assignee,
-            reply=row.reply,
+            reply="" if withheld else row.reply,  # a reviewer's reply may quote the cited documents
             replied_by=row.replied_by,
             created_at=_utc(row.created_at),
             claimed_at=_utc(row.claimed_at),
             replied_at=_utc(row.replied_at),
             closed_at=_utc(row.closed_at),
-            withheld=sum(1 for s in sources if s.get("withheld")),
+            withheld=withheld,
+            withheld_reason=withheld_reason,
+            queue=queue,
+            queue_reason=queue_reason,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -164,64 +186,60 @@ def clip(text: str | None, limit: int) -> str:
     return (text or "").strip()[:limit]
 
 
-def route(groups: Sequence[str], reviewers: Mapping[str, Sequence[str]]) -> list[str]:
-    """The reviewers (name -> their groups) an escalation owned by ``groups`` goes to: those in at
-    least one of the groups; every reviewer when there are no groups or nobody is in them."""
-    wanted = set(groups)
-    matched = sorted(name for name, theirs in reviewers.items() if wanted & set(theirs))
-    return matched or sorted(reviewers)
+def cited_ids(refs: Sequence[Mapping[str, Any]]) -> list[str]:
+    return sorted({str(r["doc_id"]) for r in refs if r.get("doc_id")})
 
 
-def sources_from_log(cited: Sequence[Mapping[str, Any]], docs: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Sources built from a QueryLog's citations ([{n, doc_id, version, page}]) and the documents
-    (doc_id -> Document); the log keeps no snippet, so the snippet is empty."""
+def route(
+    access: Mapping[str, DocAccess], doc_ids: Sequence[str], reviewers: Mapping[str, Sequence[str]]
+) -> tuple[list[str], str]:
+    """(the reviewers an escalation citing ``doc_ids`` goes to, why none when it goes to the admin
+    queue): those who may read every cited document now; every reviewer when it cites nothing."""
+    if not doc_ids:
+        return sorted(reviewers), ""
+    matched = sorted(name for name, theirs in reviewers.items() if not unreadable(access, doc_ids, theirs))
+    if matched:
+        return matched, ""
+    gone = [d for d in doc_ids if d not in access]
+    if gone:
+        return [], f"{len(gone)} cited document(s) no longer exist, so no reviewer can check the answer"
+    return [], "no reviewer may read every document the answer cites"
+
+
+def refs_from_log(cited: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The references an escalation keeps of a QueryLog's citations (no text)."""
+    return [{k: c.get(k) for k in REF_KEYS} for c in cited]
+
+
+def render_sources(
+    refs: Sequence[Mapping[str, Any]],
+    access: Mapping[str, DocAccess],
+    docs: Mapping[str, Any],
+    chunks: Mapping[str, Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """The cited sources for a viewer who may read every one of them: title, path and page from
+    the database (``docs``: doc_id -> Document), the snippet from the chunk's point (``chunks``:
+    chunk_id -> payload) while it is still the document's current version."""
     out = []
-    for c in cited:
-        doc = docs.get(c.get("doc_id", ""))
+    for r in refs:
+        doc_id = str(r.get("doc_id") or "")
+        doc = docs.get(doc_id)
+        point = chunks.get(str(r.get("chunk_id") or ""))
+        current = point is not None and is_current(access, point)
         out.append(
             {
-                "n": c.get("n"),
-                "document": (doc.title or doc.path) if doc is not None else "",
-                "path": doc.path if doc is not None else "",
-                "page": c.get("page"),
-                "snippet": "",
-                "doc_id": c.get("doc_id"),
-                "version": c.get("version"),
+                "n": r.get("n"),
+                "document": (doc.title or doc.path)
+                if doc is not None
+                else str((point or {}).get("title", "")),
+                "path": doc.path if doc is not None else str((point or {}).get("path", "")),
+                "page": r.get("page"),
+                "snippet": clip(str(point.get("text", "")), MAX_SNIPPET) if current and point else "",
+                "doc_id": doc_id,
+                "version": r.get("version"),
+                "changed": not current,  # re-ingested since: the quoted chunk is gone
             }
         )
-    return out
-
-
-def clean_sources(sources: Sequence[Any], cited: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The sources sent by the client, kept to the known keys, snippets cut to MAX_SNIPPET; every
-    source must be one of the answer's citations (so no other document's text is attached)."""
-    cited_ids = {c.get("doc_id") for c in cited}
-    out = []
-    for i, s in enumerate(sources, 1):
-        if not isinstance(s, Mapping):
-            raise FeedbackError(f"source {i} must be an object with {', '.join(SOURCE_KEYS)}")
-        if s.get("doc_id") not in cited_ids:
-            raise FeedbackError(f"source {s.get('n', i)} is not one of the answer's citations")
-        row = {k: s.get(k) for k in SOURCE_KEYS}
-        row["snippet"] = clip(str(row["snippet"] or ""), MAX_SNIPPET)
-        out.append(row)
-    return out
-
-
-def visible_sources(
-    sources: Sequence[Mapping[str, Any]], doc_groups: Mapping[str, Sequence[str]], groups: Sequence[str]
-) -> list[dict[str, Any]]:
-    """``sources`` as a reader with ``groups`` may see them: the snippet of a document they cannot
-    read (or that no longer exists: ``doc_groups`` has no entry) is withheld."""
-    mine = set(groups)
-    out = []
-    for s in sources:
-        row = dict(s)
-        readable = bool(mine & set(doc_groups.get(row.get("doc_id") or "", ())))
-        if not readable:
-            row["snippet"] = ""
-            row["withheld"] = True
-        out.append(row)
     return out
 
 
@@ -280,23 +298,56 @@ def _reviewers(db: Database) -> dict[str, list[str]]:
     return {u.name: u.group_names for u in db.list_users() if "reviewer" in u.role_list}
 
 
-def _doc_groups(db: Database, rows: Sequence[Escalation]) -> dict[str, list[str]]:
-    ids = {s.get("doc_id") for r in rows for s in (r.sources or []) if s.get("doc_id")}
-    return {d.doc_id: d.group_names for d in db.get_documents(sorted(ids))}
+def routing(db: Database, row: Escalation) -> tuple[list[str], str]:
+    """(reviewers, why none) for an escalation, by its cited documents' current groups."""
+    ids = cited_ids(row.sources or [])
+    return route(doc_access(db, ids), ids, _reviewers(db))
 
 
 def _views(
-    db: Database, rows: Sequence[Escalation], roles: Sequence[str], groups: Sequence[str]
+    db: Database, store: VectorStore | None, rows: Sequence[Escalation], groups: Sequence[str]
 ) -> list[EscalationView]:
-    if "admin" in roles:
-        return [EscalationView.of(r, [dict(s) for s in r.sources or []]) for r in rows]
-    doc_groups = _doc_groups(db, rows)
-    return [EscalationView.of(r, visible_sources(r.sources or [], doc_groups, groups)) for r in rows]
+    """The escalations as a reader with ``groups`` may see them now."""
+    ids = sorted({d for r in rows for d in cited_ids(r.sources or [])})
+    access = doc_access(db, ids)
+    docs = {d.doc_id: d for d in db.get_documents(ids)}
+    reviewers = _reviewers(db)
+    views = []
+    for row in rows:
+        refs = list(row.sources or [])
+        cited = cited_ids(refs)
+        routed, why_admins = route(access, cited, reviewers)
+        queue = dict(queue=ADMINS, queue_reason=why_admins) if cited and not routed else {}
+        blocked = unreadable(access, cited, groups)
+        if blocked:
+            gone = [d for d in blocked if d not in access]
+            reason = (
+                "a document the answer cites was deleted"
+                if gone
+                else "the answer cites documents you may not read"
+            )
+            views.append(
+                EscalationView.of(
+                    row,
+                    "",
+                    [],
+                    withheld=len(blocked),
+                    withheld_reason=reason + ": only the question is shown",
+                    **queue,
+                )
+            )
+            continue
+        log = db.get_query_log(row.query_log_id) if row.query_log_id is not None else None
+        wanted = [str(r["chunk_id"]) for r in refs if r.get("chunk_id")]
+        chunks = store.retrieve(wanted) if store is not None and wanted else {}
+        answer = log.answer if log is not None else ""
+        views.append(EscalationView.of(row, answer, render_sources(refs, access, docs, chunks), **queue))
+    return views
 
 
-def _view(db: Database, row: Escalation, user: str) -> EscalationView:
-    roles, groups = _roles_groups(db, user)
-    return _views(db, [row], roles, groups)[0]
+def _view(db: Database, store: VectorStore | None, row: Escalation, user: str) -> EscalationView:
+    _, groups = _roles_groups(db, user)
+    return _views(db, store, [row], groups)[0]
 
 
 def _load(db: Database, escalation_id: int) -> Escalation:
@@ -318,10 +369,15 @@ def _own_log(db: Database, user: str, query_log_id: int, what: str) -> QueryLog:
 def record_feedback(
     db: Database, user: str, query_log_id: int, thumb: str, reason: str | None = None, comment: str = ""
 ) -> FeedbackRecord:
-    """Store (or update) ``user``'s feedback on the answer logged as ``query_log_id``."""
+    """Store (or update) ``user``'s feedback on the answer logged as ``query_log_id``. A thumb down
+    drops the cached answers to that question: the next asker gets a fresh answer."""
     thumb, reason, comment = check_feedback(thumb, reason, comment)
-    _own_log(db, user, query_log_id, "rate")
+    log = _own_log(db, user, query_log_id, "rate")
     row = db.upsert_feedback(query_log_id, user, thumb=thumb, reason=reason, comment=comment)
+    if thumb == "down":
+        from app.cache import normalise
+
+        db.drop_cached_question(normalise(log.question))
     return FeedbackRecord.of(row)
 
 
@@ -332,81 +388,89 @@ def get_feedback(db: Database, user: str, query_log_id: int) -> FeedbackRecord |
 
 
 def escalate(
-    db: Database, user: str, query_log_id: int, comment: str = "", sources: Sequence[Any] | None = None
+    db: Database, user: str, query_log_id: int, comment: str = "", *, store: VectorStore | None = None
 ) -> EscalationView:
-    """Hand the answer logged as ``query_log_id`` to a reviewer. ``sources`` are the citations as the
-    asker saw them (default: built from the log, without snippets). While an earlier escalation of
-    the same answer by the same asker is still open or claimed, that one is returned instead."""
+    """Hand the answer logged as ``query_log_id`` to a human. Only references are kept (the query
+    log id and the cited chunks, from the server's own log); the comment is the asker's only text.
+    While an earlier escalation of the same answer by the same asker is still open or claimed, that
+    one is returned instead."""
     log = _own_log(db, user, query_log_id, "escalate")
-    cited = list(log.cited or [])
     pending = db.list_escalations(asker=user, query_log_id=query_log_id, statuses=("open", "claimed"))
     if pending:
-        return _view(db, pending[0], user)
-    docs = {d.doc_id: d for d in db.get_documents([c["doc_id"] for c in cited if c.get("doc_id")])}
-    shown = clean_sources(sources, cited) if sources is not None else sources_from_log(cited, docs)
+        return _view(db, store, pending[0], user)
+    refs = refs_from_log(log.cited or [])
+    docs = db.get_documents(cited_ids(refs))
     row = db.add_escalation(
         query_log_id=log.id,
         asker=user,
         question=log.question,
-        answer=log.answer,
-        sources=shown,
+        answer="",
+        sources=refs,
         confidence=log.confidence,
         band=log.band,
         comment=clip(comment, MAX_COMMENT),
-        groups=sorted({g for d in docs.values() for g in d.group_names}),
+        groups=sorted({g for d in docs for g in d.group_names}),
         status="open",
     )
-    return _view(db, row, user)
+    return _view(db, store, row, user)
 
 
-def reviewers_for(db: Database, escalation: Escalation | EscalationView) -> list[str]:
-    """The reviewers an escalation is routed to (see ``route``)."""
-    return route(escalation.groups or [], _reviewers(db))
+def reviewers_for(db: Database, escalation: Escalation) -> list[str]:
+    """The reviewers an escalation is routed to now (see ``route``)."""
+    return routing(db, escalation)[0]
 
 
-def get_escalation(db: Database, user: str, escalation_id: int) -> EscalationView:
+def get_escalation(
+    db: Database, user: str, escalation_id: int, *, store: VectorStore | None = None
+) -> EscalationView:
     row = _load(db, escalation_id)
     roles, groups = _roles_groups(db, user)
-    if not may_view(row, user, roles, route(row.groups or [], _reviewers(db))):
+    if not may_view(row, user, roles, reviewers_for(db, row)):
         raise PermissionDenied(f"escalation {escalation_id} is not yours to see")
-    return _views(db, [row], roles, groups)[0]
+    return _views(db, store, [row], groups)[0]
 
 
 def list_escalations(
-    db: Database, user: str, *, status: str | None = None, mine: bool = False
+    db: Database,
+    user: str,
+    *,
+    status: str | None = None,
+    mine: bool = False,
+    store: VectorStore | None = None,
 ) -> list[EscalationView]:
-    """Newest first. Admins see all, reviewers those routed or assigned to them, everyone their own.
-    ``mine``: only those ``user`` asked or is assigned to."""
+    """Newest first. Admins see all (the admin queue among them), reviewers those routed or
+    assigned to them, everyone their own. ``mine``: only those ``user`` asked or is assigned to."""
     if status is not None and status not in STATUSES:
         raise FeedbackError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
     statuses = [status] if status else None
     roles, groups = _roles_groups(db, user)
     if "admin" in roles or "reviewer" in roles:
         rows = db.list_escalations(statuses=statuses)
-        reviewers = _reviewers(db)
-        rows = [r for r in rows if may_view(r, user, roles, route(r.groups or [], reviewers))]
+        rows = [r for r in rows if may_view(r, user, roles, reviewers_for(db, r))]
     else:
         rows = db.list_escalations(statuses=statuses, asker=user)
     if mine:
         rows = [r for r in rows if user in (r.asker, r.assignee)]
-    return _views(db, rows, roles, groups)
+    return _views(db, store, rows, groups)
 
 
 def _check_work(db: Database, user: str, row: Escalation, action: str) -> list[str]:
     roles, _ = _roles_groups(db, user)
     if "reviewer" not in roles and "admin" not in roles:
         raise PermissionDenied(f"only reviewers can {action} escalations")
-    if not may_work(row, user, roles, route(row.groups or [], _reviewers(db))):
+    if not may_work(row, user, roles, reviewers_for(db, row)):
         raise PermissionDenied(f"escalation {row.id} is not routed to you")
     return roles
 
 
-def claim(db: Database, reviewer: str, escalation_id: int) -> EscalationView:
+def claim(
+    db: Database, reviewer: str, escalation_id: int, *, store: VectorStore | None = None
+) -> EscalationView:
     """``reviewer`` takes the escalation; claiming one's own claim again is a no-op."""
     row = _load(db, escalation_id)
     _check_work(db, reviewer, row, "claim")
     if row.status == "claimed" and row.assignee == reviewer:
-        return _view(db, row, reviewer)
+        return _view(db, store, row, reviewer)
     if why := state_conflict(row, reviewer, "claim"):
         raise Conflict(why)
     done = db.update_escalation(
@@ -414,10 +478,12 @@ def claim(db: Database, reviewer: str, escalation_id: int) -> EscalationView:
     )
     if done is None:  # someone else was quicker
         raise Conflict(state_conflict(_load(db, escalation_id), reviewer, "claim") or "please reload")
-    return _view(db, done, reviewer)
+    return _view(db, store, done, reviewer)
 
 
-def reply(db: Database, reviewer: str, escalation_id: int, text: str) -> EscalationView:
+def reply(
+    db: Database, reviewer: str, escalation_id: int, text: str, *, store: VectorStore | None = None
+) -> EscalationView:
     """``reviewer`` answers the asker (claiming it if still open); the reply may be revised until closed."""
     body = (text or "").strip()
     if not body:
@@ -441,21 +507,21 @@ def reply(db: Database, reviewer: str, escalation_id: int, text: str) -> Escalat
     )
     if done is None:
         raise Conflict(f"escalation {escalation_id} was changed meanwhile; please reload")
-    return _view(db, done, reviewer)
+    return _view(db, store, done, reviewer)
 
 
-def close(db: Database, user: str, escalation_id: int) -> EscalationView:
+def close(db: Database, user: str, escalation_id: int, *, store: VectorStore | None = None) -> EscalationView:
     """Close the escalation (its asker, a reviewer it is routed or assigned to, or an admin)."""
     row = _load(db, escalation_id)
     roles, _ = _roles_groups(db, user)
-    if row.asker != user and not may_work(row, user, roles, route(row.groups or [], _reviewers(db))):
+    if row.asker != user and not may_work(row, user, roles, reviewers_for(db, row)):
         raise PermissionDenied(f"escalation {escalation_id} is not yours to close")
     if row.status == "closed":
-        return _view(db, row, user)
+        return _view(db, store, row, user)
     done = db.update_escalation(escalation_id, {"status": row.status}, status="closed", closed_at=utcnow())
     if done is None:
         raise Conflict(f"escalation {escalation_id} was changed meanwhile; please reload")
-    return _view(db, done, user)
+    return _view(db, store, done, user)
 
 
 def feedback_summary(db: Database, since: datetime | None = None) -> dict[str, Any]:

@@ -186,19 +186,34 @@ class QueryLog(Base):
     answer: Mapped[str] = mapped_column(Text, default="")
 
 
+class IndexState(Base):
+    """One row (id 1): ``version`` goes up whenever what retrieval can see changes (a document
+    version switched, re-grouped or deleted; a verified answer published, re-grouped or withdrawn).
+    Cached answers are kept per index version, so any such change retires them all."""
+
+    __tablename__ = "index_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class CachedAnswer(Base):
-    """An answer kept for readers with the same groups (``fingerprint``); served again only while
-    every document it cites is still readable by the asker and still at the cited version."""
+    """An answer kept for readers with the same groups, backend and prompt (``fingerprint``) at one
+    ``index_version``, until ``expires_at``; question and answer are stored PII-redacted. Served
+    again only after the same checks as a fresh answer (app/cache.py)."""
 
     __tablename__ = "answer_cache"
     id: Mapped[int] = mapped_column(primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
-    question: Mapped[str] = mapped_column(Text)  # normalised
+    question: Mapped[str] = mapped_column(Text)  # normalised, redacted
     vector: Mapped[list] = mapped_column(JSON)  # the question's embedding
-    answer: Mapped[dict] = mapped_column(JSON)  # Answer.to_dict()
-    cited: Mapped[list] = mapped_column(JSON, default=list)  # [{doc_id, version}]
+    answer: Mapped[dict] = mapped_column(JSON)  # Answer.to_dict(), redacted
+    cited: Mapped[list] = mapped_column(JSON, default=list)  # [{doc_id, version, chunk_id}]
     hits: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    backend: Mapped[str] = mapped_column(String(20), default="")
+    prompt_version: Mapped[str] = mapped_column(String(50), default="")
+    index_version: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
 
 
 class Feedback(Base):
@@ -219,9 +234,12 @@ class Feedback(Base):
 class Escalation(Base):
     """An answer handed to a human reviewer. status: open -> claimed -> answered -> closed.
 
-    ``sources`` are the citations as the asker saw them ([{n, document, path, page, snippet, doc_id,
-    version}]) and carry document text; ``groups`` are the groups owning the cited documents at the
-    time of escalation and decide which reviewers it is routed to ([] = all reviewers)."""
+    It keeps references only, never document text: ``query_log_id`` (the answer is shown from the
+    query log) and ``sources`` ([{n, doc_id, version, chunk_id, page}], snippets shown from the
+    vector store); both are shown only to a viewer who may read every cited document at the time
+    of viewing (app/feedback.py). ``answer`` is no longer written (older rows were cleared).
+    ``groups``: the groups owning the cited documents when it was made (for the record; routing
+    uses the documents' current groups)."""
 
     __tablename__ = "escalations"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -325,7 +343,11 @@ class EvalResult(Base):
 
 # -- verified answers (app/verified.py) -----------------------------------------------------------
 class VerifiedAnswer(Base):
-    """A reviewer's curated question/answer, published from an escalation for readers in ``groups``.
+    """A reviewer's curated question/answer, published from an escalation. ``chosen_groups``: the
+    readers the reviewer chose; ``sources``: the doc_ids the escalated answer cited; ``groups``: the
+    audience now, the chosen groups that may also read every source (recomputed whenever a source
+    is re-grouped, re-ingested or deleted). status: published | withdrawn (a source was deleted or
+    no group may read it any more: its point is removed and its reviewer sees why).
     It is indexed as one vector-store point with ``doc_id`` ("verified-<id>", set once the id is known)."""
 
     __tablename__ = "verified_answers"
@@ -339,6 +361,11 @@ class VerifiedAnswer(Base):
         ForeignKey("escalations.id", ondelete="SET NULL"), nullable=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    chosen_groups: Mapped[list] = mapped_column(JSON, default=list)
+    sources: Mapped[list] = mapped_column(JSON, default=list)  # doc_ids
+    status: Mapped[str] = mapped_column(String(20), default="published", index=True)
+    withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 # -- audit log of admin actions (app/db.py add_audit / list_audit) --------------------------------

@@ -8,7 +8,7 @@ users ask about (amounts, years, dates, times, ports, percentages) stay.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -91,6 +91,20 @@ def redact(text: str) -> str:
     return _TAX_ID_RE.sub(ID, text)
 
 
+def redact_answer(d: Mapping[str, Any]) -> dict[str, Any]:
+    """An answer's JSON (Answer.to_dict()) with question, answer and snippets redacted: what is
+    stored of an answer beyond the query log (answer cache, conversation history)."""
+    out = dict(d)
+    for key in ("question", "answer"):
+        if isinstance(d.get(key), str):
+            out[key] = redact(d[key])
+    out["citations"] = [
+        dict(c, snippet=redact(str(c.get("snippet", "")))) if isinstance(c, Mapping) else c
+        for c in d.get("citations", []) or []
+    ]
+    return out
+
+
 def cost_of(prompt_tokens: int, completion_tokens: int, settings: Settings) -> float:
     return (
         prompt_tokens / 1000 * settings.llm_price_in_per_1k
@@ -116,7 +130,10 @@ def log_fields(
         }
         for p in answer.retrieved
     ]
-    cited = [{"n": c.n, "doc_id": c.doc_id, "version": c.version, "page": c.page} for c in answer.citations]
+    cited = [
+        {"n": c.n, "doc_id": c.doc_id, "version": c.version, "page": c.page, "chunk_id": c.chunk_id}
+        for c in answer.citations
+    ]
     return dict(
         user=user,
         groups=sorted(set(groups)),

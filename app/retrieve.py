@@ -8,7 +8,7 @@ neighbouring chunk is added when it continues the same section.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -94,16 +94,21 @@ def search(
     limit: int = 5,
     candidates: int = 30,
     query_vector: np.ndarray | None = None,
+    keep: Callable[[list[Passage], Sequence[str]], list[Passage]] | None = None,
 ) -> list[Passage]:
-    """The passages that best answer ``question`` among the documents ``groups`` may read."""
+    """The passages that best answer ``question`` among the documents ``groups`` may read.
+    ``keep`` narrows the fused candidates before the top ``limit`` are taken (the engine passes
+    app.visibility.current_passages: only the versions the database holds current)."""
     if not groups or not question.strip():
         return []
     vector = embedder.embed_query(question) if query_vector is None else query_vector
     dense, sparse = store.search_hybrid(
         vector, embedder.sparse_query(question), groups=groups, limit=candidates
     )
-    fused = collapse_near_duplicates(rrf_fuse(dense, sparse, limit=candidates))[:limit]
-    return add_neighbours(store, vector, fused, groups)
+    fused = rrf_fuse(dense, sparse, limit=candidates)
+    if keep is not None:
+        fused = keep(fused, groups)
+    return add_neighbours(store, vector, collapse_near_duplicates(fused)[:limit], groups)
 
 
 def add_neighbours(

@@ -373,32 +373,26 @@ class FeedbackOut(BaseModel):
     updated_at: str | None = Field(description="ISO 8601, UTC; when it was last given")
 
 
-class SourceIn(BaseModel):
-    """A citation as shown with the answer (the /ask citation objects fit; other keys are ignored)."""
+class SourceOut(BaseModel):
+    """A cited source, rendered from the references an escalation keeps."""
 
     n: int | None = None
     document: str = ""
     path: str = ""
     page: int | None = None
-    snippet: str = Field("", description="Cut to 2000 characters.")
-    doc_id: str = Field(description="Must be one of the answer's cited documents.")
-    version: int | None = None
-
-
-class SourceOut(SourceIn):
+    snippet: str = Field("", description="The cited chunk (at most 2000 characters); empty when it changed.")
     doc_id: str | None = None
-    withheld: bool = Field(False, description="The viewer may not read this document: no snippet.")
+    version: int | None = None
+    changed: bool = Field(False, description="The document was re-ingested since: the quoted chunk is gone.")
 
 
 class EscalateRequest(BaseModel):
     user: UserName
     query_log_id: int = Field(
-        description="The answer's query_log_id (from /ask); only its asker may escalate."
+        description="The answer's query_log_id (from /ask); only its asker may escalate. The engine keeps "
+        "references to the logged answer and its cited chunks; nothing else the client sends is stored."
     )
     comment: str = Field("", description="What the asker wants checked; cut to 2000 characters.")
-    sources: list[SourceIn] | None = Field(
-        None, description="The citations as the asker saw them; default: from the log, without snippets."
-    )
 
 
 class EscalationOut(BaseModel):
@@ -413,7 +407,7 @@ class EscalationOut(BaseModel):
     confidence: float
     band: str
     comment: str
-    groups: list[str] = Field(description="Groups owning the cited documents (they decide the routing).")
+    groups: list[str] = Field(description="Groups owning the cited documents when it was made.")
     status: Status
     assignee: str | None
     reply: str
@@ -422,7 +416,15 @@ class EscalationOut(BaseModel):
     claimed_at: str | None
     replied_at: str | None
     closed_at: str | None
-    withheld: int = Field(description="How many sources the viewer may not read.")
+    withheld: int = Field(
+        description="How many cited documents the viewer may not read (or were deleted); when any, "
+        "answer and sources are empty and only the question is shown."
+    )
+    withheld_reason: str = Field("", description="Why only the question is shown.")
+    queue: Literal["reviewers", "admins"] = Field(
+        "reviewers", description="admins: no reviewer may read every cited document."
+    )
+    queue_reason: str = ""
 
 
 class UserRequest(BaseModel):
@@ -455,8 +457,9 @@ class PublishRequest(BaseModel):
     answer: str | None = Field(None, max_length=10_000, description="Default: the escalation's reply.")
     groups: list[str] | None = Field(
         None,
-        description="Groups that may read it (at least one); a reviewer picks among the escalation's "
-        "routing groups (its own groups when it has none), an admin any. Default: the routing groups.",
+        description="Groups chosen to read it (at least one); a reviewer picks among the groups that may "
+        "read every cited document (its own groups when it cites none), an admin any. Only the chosen "
+        "groups that may read every cited document get it. Default: those groups.",
     )
 
 
@@ -470,6 +473,16 @@ class VerifiedOut(BaseModel):
     escalation_id: int | None
     created_at: str | None = Field(description="ISO 8601, UTC")
     can_unpublish: bool = Field(description="The requesting user may remove it.")
+    status: Literal["published", "withdrawn"] = Field(
+        "published", description="withdrawn: a document it restates was deleted (see withdrawn_reason)."
+    )
+    withdrawn_reason: str = ""
+    withheld: bool = Field(
+        False,
+        description="The requesting user may not read it now (listed for its publisher and admins): "
+        "no answer.",
+    )
+    sources: list[str] = Field(default_factory=list, description="The doc_ids of the documents it restates.")
 
 
 # -- admin models -----------------------------------------------------------------------------------
@@ -1048,10 +1061,7 @@ def create_app(
         responses=_responses(400, 403, 404),
     )
     def escalate(request: Request, req: EscalateRequest) -> dict[str, Any]:
-        sources = [s.model_dump(exclude_unset=True) for s in req.sources] if req.sources is not None else None
-        return local.escalate(
-            req.query_log_id, acting(request, req.user), comment=req.comment, sources=sources
-        )
+        return local.escalate(req.query_log_id, acting(request, req.user), comment=req.comment)
 
     @app.get(
         "/escalations",
@@ -1271,6 +1281,7 @@ def _warm_up(services: Services) -> None:
     """Open the database and the store and load the embedding model before the first question; remove
     upload staging folders a killed engine left."""
     from app.jobs import sweep_staging
+    from app.verified import refresh as refresh_verified
 
     if swept := sweep_staging(services.settings.data_dir):
         log.info("removed %d upload staging folder(s) an earlier engine left", swept)
@@ -1278,6 +1289,10 @@ def _warm_up(services: Services) -> None:
     try:
         _ = services.db
         check_encoder(services.store, services.embedder)  # DOCQA_EMBED_BACKEND changed since ingestion?
+        if changed := refresh_verified(services.db, services.store):  # a source changed while we were down
+            log.info(
+                "%d verified answer(s) re-grouped or withdrawn after their sources changed", len(changed)
+            )
     except (StoreUnavailableError, DatabaseUnavailableError) as exc:
         log.warning("starting without the stores: %s", exc)
     except EncoderMismatchError as exc:  # search would compare unrelated vectors

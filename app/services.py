@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 
 from app.db import Database, DatabaseUnavailableError
@@ -38,9 +39,13 @@ class Services:
 
     @cached_property
     def ingestor(self):  # noqa: ANN201 - ingest.pipeline.Ingestor (ingest depends on app, not back)
+        from app.verified import refresh
         from ingest.pipeline import Ingestor
 
-        return Ingestor(self.settings, self.db, self.store, self.embedder)
+        def changed(doc_ids: Sequence[str]) -> None:  # what restates these documents follows them
+            refresh(self.db, self.store, doc_ids)
+
+        return Ingestor(self.settings, self.db, self.store, self.embedder, on_change=changed)
 
     def generator(self, backend: str | None = None):  # noqa: ANN201 - app.llm.Generator or None
         """The LLM for ``backend`` (default: settings), built once per backend and kept loaded;
@@ -59,12 +64,28 @@ class Services:
         from app.answer import Answerer
         from app.cache import AnswerCache
         from app.llm import LLMUnavailableError
+        from app.visibility import current_passages
 
-        cache = AnswerCache(self.db) if self.settings.answer_cache else None
+        db = self.db
+        cache = (
+            AnswerCache(db, ttl_hours=self.settings.answer_cache_ttl_hours)
+            if self.settings.answer_cache
+            else None
+        )
+
         try:
-            return Answerer(self.store, self.embedder, self.generator(backend), cache=cache)
+            generator = self.generator(backend)
+            reason = ""
         except LLMUnavailableError as exc:  # e.g. the local model is not installed: answer without it
-            return Answerer(self.store, self.embedder, None, unavailable_reason=str(exc), cache=cache)
+            generator, reason = None, str(exc)
+        return Answerer(
+            self.store,
+            self.embedder,
+            generator,
+            unavailable_reason=reason,
+            cache=cache,
+            keep=lambda passages, groups: current_passages(db, passages, groups),
+        )
 
     def close(self) -> None:
         for gen in self._generators.values():

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     answer_cache: bool = Field(
         True, description="Serve a checked cached answer to the same or a very similar question."
     )
+    answer_cache_ttl_hours: float = Field(
+        24.0, gt=0, description="A cached answer is served for at most this long after it was written."
+    )
 
     # Language model
     llm_backend: Literal["local", "openai", "extractive"] = Field(

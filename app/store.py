@@ -50,6 +50,7 @@ SPARSE = "bm25"
 DENSE_DIM = 384
 KEYWORD_FIELDS = ("groups", "doc_id", "set")
 INTEGER_FIELDS = ("version",)
+BOOL_FIELDS = ("active",)
 BATCH = 256  # points per upsert request, records per scroll page
 
 Scalar = str | int | bool
@@ -57,6 +58,10 @@ Cond = tuple[str, Scalar | list[Scalar]]  # (payload key, value); a list means "
 Vector = Sequence[float] | np.ndarray
 Must = Mapping[str, Any] | None
 Page = tuple[list[tuple[str, dict[str, Any]]], Any]  # (id, payload) records and the next offset
+# A point with ``active: false`` is never searched: ingestion writes a new document version that way
+# and switches it on once the database has made it current (Ingestor._write). Points without the
+# field (verified answers, benchmark points, stores written before the flag) are searchable.
+HIDDEN: list[Cond] = [("active", False)]
 
 
 class StoreBusyError(Exception):
@@ -179,7 +184,7 @@ class VectorStore(ABC):
         # No groups: no hits (never "no filter"). A sparse query of stop words only matches nothing.
         todo = [i for i, (name, vec) in enumerate(queries) if name == DENSE or vec.indices]
         if allowed and limit > 0 and todo:
-            found = self._search_batch([queries[i] for i in todo], conds, limit)
+            found = self._search_batch([queries[i] for i in todo], conds, limit, HIDDEN)
             for i, result in zip(todo, found, strict=True):
                 hits[i] = result
         return hits
@@ -194,6 +199,17 @@ class VectorStore(ABC):
     def set_groups(self, doc_id: str, groups: Sequence[str]) -> None:
         """Overwrite the ``groups`` payload of all the document's points; vectors stay."""
         self._set_payload([("doc_id", doc_id)], {"groups": _group_list(groups)})
+
+    def activate(self, doc_id: str, version: int, groups: Sequence[str]) -> None:
+        """Make the document's ``version`` searchable, with ``groups``. Its other versions stay as
+        they are (the caller deletes them once the database has switched)."""
+        self._set_payload(
+            [("doc_id", doc_id), ("version", version)], {"active": True, "groups": _group_list(groups)}
+        )
+
+    def retrieve(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The payloads of the points among ``ids`` that exist: {id: payload}."""
+        return self._retrieve([str(_uuid(i)) for i in ids]) if ids else {}
 
     def count(self, *, doc_id: str | None = None, version: int | None = None) -> int:
         must: list[Cond] = [("doc_id", doc_id)] if doc_id is not None else []
@@ -234,8 +250,10 @@ class VectorStore(ABC):
     def _upsert(self, points: Sequence[Point]) -> None: ...
     @abstractmethod
     def _search_batch(
-        self, queries: list[tuple[str, Any]], must: list[Cond], limit: int
+        self, queries: list[tuple[str, Any]], must: list[Cond], limit: int, must_not: list[Cond]
     ) -> list[list[Hit]]: ...
+    @abstractmethod
+    def _retrieve(self, ids: list[str]) -> dict[str, dict[str, Any]]: ...
     @abstractmethod
     def _delete(self, must: list[Cond], must_not: list[Cond]) -> None: ...
     @abstractmethod
@@ -314,6 +332,7 @@ class EdgeStore(VectorStore):
         self._shard = shard
         schema = {f: qe.PayloadSchemaType.Keyword for f in KEYWORD_FIELDS}
         schema |= {f: qe.PayloadSchemaType.Integer for f in INTEGER_FIELDS}
+        schema |= {f: qe.PayloadSchemaType.Bool for f in BOOL_FIELDS}
         existing = shard.info().payload_schema
         for name, kind in schema.items():
             if name not in existing:
@@ -332,8 +351,10 @@ class EdgeStore(VectorStore):
         ]
         self.shard.update(qe.UpdateOperation.upsert_points(batch))
 
-    def _search_batch(self, queries: list[tuple[str, Any]], must: list[Cond], limit: int) -> list[list[Hit]]:
-        flt = _edge_filter(must)
+    def _search_batch(
+        self, queries: list[tuple[str, Any]], must: list[Cond], limit: int, must_not: list[Cond]
+    ) -> list[list[Hit]]:
+        flt = _edge_filter(must, must_not)
         requests = [
             qe.QueryRequest(
                 limit=limit,
@@ -346,6 +367,10 @@ class EdgeStore(VectorStore):
         ]
         results = self.shard.query_batch(qe.QueryBatchRequest(requests))
         return [[Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points] for points in results]
+
+    def _retrieve(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        records = self.shard.retrieve([uuid.UUID(i) for i in ids], with_payload=True, with_vector=False)
+        return {str(r.id): dict(r.payload or {}) for r in records}
 
     def _delete(self, must: list[Cond], must_not: list[Cond]) -> None:
         self.shard.update(qe.UpdateOperation.delete_points_by_filter(_edge_filter(must, must_not)))
@@ -463,6 +488,7 @@ class ClientStore(VectorStore):
             )
         schema = {f: models.PayloadSchemaType.KEYWORD for f in KEYWORD_FIELDS}
         schema |= {f: models.PayloadSchemaType.INTEGER for f in INTEGER_FIELDS}
+        schema |= {f: models.PayloadSchemaType.BOOL for f in BOOL_FIELDS}
         with warnings.catch_warnings():  # local mode: "payload indexes have no effect"
             warnings.simplefilter("ignore", UserWarning)
             for name, kind in schema.items():
@@ -509,8 +535,10 @@ class ClientStore(VectorStore):
         ]
         self._call("upsert", points=structs, wait=True)
 
-    def _search_batch(self, queries: list[tuple[str, Any]], must: list[Cond], limit: int) -> list[list[Hit]]:
-        flt = _client_filter(must)
+    def _search_batch(
+        self, queries: list[tuple[str, Any]], must: list[Cond], limit: int, must_not: list[Cond]
+    ) -> list[list[Hit]]:
+        flt = _client_filter(must, must_not)
         requests = [
             models.QueryRequest(
                 query=vec.tolist() if name == DENSE else _client_sparse(vec),
@@ -524,6 +552,10 @@ class ClientStore(VectorStore):
         ]
         responses = self._call("query_batch_points", requests=requests)
         return [[Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in r.points] for r in responses]
+
+    def _retrieve(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        records = self._call("retrieve", ids=ids, with_payload=True, with_vectors=False)
+        return {str(r.id): dict(r.payload or {}) for r in records}
 
     def _delete(self, must: list[Cond], must_not: list[Cond]) -> None:
         self._call("delete", points_selector=models.FilterSelector(filter=_client_filter(must, must_not)))

@@ -6,11 +6,18 @@ questions retrieve it like any passage, through the same permission filter on ``
 payload says ``kind: "verified"`` and carries ``verified_by`` / ``verified_at``, from which a
 citation of it reads "Verified by <reviewer>, <YYYY-MM-DD>" instead of a page.
 
+Audience: a verified answer restates documents (its *sources*, the documents the escalated answer
+cited), so it may only be read by whoever may read all of them. Its ``groups`` are the groups the
+reviewer chose that are in every source's current groups (:func:`audience`), recomputed whenever a
+source is re-grouped, re-ingested or deleted (:func:`refresh`, called by ingestion and at engine
+start). A source deleted withdraws it: its point is removed, and the reviewer who published it sees
+it as withdrawn, with the reason, in their list (and the audit log records it).
+
 Who may publish: a reviewer the escalation is routed or assigned to (or an admin), once it has a
-reply. Groups allowed to read it: at least one; a reviewer chooses among the escalation's routing
-groups (when the escalation cites nothing and so has none: among their own groups); admins choose
-any. Who may unpublish: the reviewer who published it, or an admin. Who sees the list: admins all,
-everyone else those their groups may read plus those they published.
+reply; groups chosen among those that may read every source (when the escalation cites nothing:
+the reviewer's own groups; admins: any). Who may unpublish: the reviewer who published it, or an
+admin. Who sees it: everyone whose groups may read it; its publisher and admins also see those
+they can't read (or withdrawn ones) listed, with the answer withheld.
 
 Errors are app.feedback's (FeedbackError 400, NotFound 404, Conflict 409, PermissionDenied 403).
 """
@@ -18,7 +25,7 @@ Errors are app.feedback's (FeedbackError 400, NotFound 404, Conflict 409, Permis
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -32,10 +39,13 @@ from app.feedback import (
     _jsonable,
     _roles_groups,
     _utc,
+    cited_ids,
     may_work,
     reviewers_for,
 )
+from app.models import utcnow
 from app.store import Point
+from app.visibility import DocAccess, doc_access
 
 if TYPE_CHECKING:
     from app.db import Database
@@ -59,19 +69,27 @@ class VerifiedView:
     escalation_id: int | None
     created_at: datetime | None
     can_unpublish: bool = False
+    status: str = "published"  # published | withdrawn
+    withdrawn_reason: str = ""
+    withheld: bool = False  # the viewer may not read it: the answer is not shown
+    sources: list[str] | None = None
 
     @classmethod
-    def of(cls, row: VerifiedAnswer, *, can_unpublish: bool = False) -> VerifiedView:
+    def of(cls, row: VerifiedAnswer, *, can_unpublish: bool = False, withheld: bool = False) -> VerifiedView:
         return cls(
             id=row.id,
             doc_id=row.doc_id,
             question=row.question,
-            answer=row.answer,
+            answer="" if withheld else row.answer,
             groups=list(row.groups or []),
             reviewer=row.reviewer,
             escalation_id=row.escalation_id,
             created_at=_utc(row.created_at),
             can_unpublish=can_unpublish,
+            status=row.status or "published",
+            withdrawn_reason=row.withdrawn_reason or "",
+            withheld=withheld,
+            sources=list(row.sources or []),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,6 +122,22 @@ def check_groups(chosen: Sequence[str], allowed: Sequence[str], *, admin: bool) 
                 f"you may only publish to the escalation's groups ({choices}), not {', '.join(outside)}"
             )
     return groups
+
+
+def audience(chosen: Iterable[str], source_groups: Sequence[Collection[str]]) -> list[str]:
+    """Who may read a verified answer: the chosen groups that are among every source's groups (a
+    reader in one of them may read every source). No sources: the chosen groups."""
+    out = set(chosen)
+    for groups in source_groups:
+        out &= set(groups)
+    return sorted(out)
+
+
+def source_state(access: Mapping[str, DocAccess], sources: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(the sources that no longer exist, the groups that may read every existing one)."""
+    gone = [d for d in sources if d not in access]
+    present = [set(access[d].groups) for d in sources if d in access]
+    return gone, sorted(set.intersection(*present)) if present else []
 
 
 def check_text(question: str, answer: str) -> tuple[str, str]:
@@ -177,10 +211,28 @@ def publish(
     if not (esc.reply or "").strip():
         raise Conflict(f"escalation {escalation_id} has no reply yet; answer it first")
     question, answer = check_text(esc.question if question is None else question, answer or esc.reply)
-    routing = list(esc.groups or [])
-    chosen = check_groups(routing if groups is None else groups, routing or own_groups, admin=admin)
+    sources = cited_ids(esc.sources or [])
+    gone, common = source_state(doc_access(db, sources), sources)
+    if gone:
+        raise Conflict(
+            f"{len(gone)} document(s) the escalated answer cites were deleted; it cannot be published"
+        )
+    allowed = common if sources else own_groups
+    chosen = check_groups(allowed if groups is None else groups, allowed, admin=admin)
+    readers = audience(chosen, [common] if sources else [])
+    if not readers:
+        raise FeedbackError(
+            "none of the chosen groups may read every document the answer cites "
+            f"({', '.join(common) or 'no group may read them all'})"
+        )
     row = db.add_verified_answer(
-        question=question, answer=answer, groups=chosen, reviewer=user, escalation_id=esc.id
+        question=question,
+        answer=answer,
+        groups=readers,
+        chosen_groups=chosen,
+        sources=sources,
+        reviewer=user,
+        escalation_id=esc.id,
     )
     try:
         store.upsert([to_point(row, embedder)])
@@ -191,14 +243,51 @@ def publish(
 
 
 def list_verified(db: Database, user: str) -> list[VerifiedView]:
-    """Newest first: admins see all; others those their groups may read and those they published."""
+    """Newest first: those ``user``'s groups may read; their publisher and admins also see the
+    others (withdrawn ones among them), with the answer withheld."""
     roles, groups = _roles_groups(db, user)
     admin, mine = "admin" in roles, set(groups)
-    return [
-        VerifiedView.of(r, can_unpublish=admin or r.reviewer == user)
+    out = []
+    for r in db.list_verified_answers():
+        readable = r.status == "published" and bool(mine & set(r.groups or []))
+        owner = admin or r.reviewer == user
+        if readable or owner:
+            out.append(VerifiedView.of(r, can_unpublish=owner, withheld=not readable))
+    return out
+
+
+def refresh(db: Database, store: VectorStore, doc_ids: Iterable[str] | None = None) -> list[VerifiedView]:
+    """Recompute the audience of the published verified answers citing any of ``doc_ids`` (all of
+    them when None): groups narrowed to what may read every source now, and withdrawn when a source
+    was deleted. Returns those that changed."""
+    wanted = None if doc_ids is None else set(doc_ids)
+    rows = [
+        r
         for r in db.list_verified_answers()
-        if admin or r.reviewer == user or mine & set(r.groups or [])
+        if r.status == "published" and r.sources and (wanted is None or wanted & set(r.sources))
     ]
+    access = doc_access(db, {d for r in rows for d in r.sources})
+    changed = []
+    for r in rows:
+        gone, common = source_state(access, list(r.sources))
+        if gone:
+            store.delete(doc_id=r.doc_id)
+            reason = f"a document it restates was deleted ({len(gone)} of {len(r.sources)} sources)"
+            done = db.update_verified_answer(
+                r.id, status="withdrawn", withdrawn_reason=reason, withdrawn_at=utcnow(), groups=[]
+            )
+            db.add_audit(
+                "system", "verified.withdraw", r.doc_id or "", {"reviewer": r.reviewer, "reason": reason}
+            )
+        else:
+            readers = audience(r.chosen_groups or r.groups or [], [common])
+            if readers == sorted(r.groups or []):
+                continue
+            store.set_groups(r.doc_id, readers)
+            done = db.update_verified_answer(r.id, groups=readers)
+        if done is not None:
+            changed.append(VerifiedView.of(done))
+    return changed
 
 
 def unpublish(db: Database, store: VectorStore, user: str, verified_id: int) -> VerifiedView:

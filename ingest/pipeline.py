@@ -180,11 +180,22 @@ def _walk(root: Path) -> tuple[list[Path], list[str]]:
 
 
 class Ingestor:
-    def __init__(self, settings: Settings, db: Database, store: VectorStore, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        store: VectorStore,
+        embedder: Embedder,
+        *,
+        on_change: Callable[[Sequence[str]], None] | None = None,
+    ) -> None:
+        """``on_change`` is told the doc_ids whose searchable content or readers changed (a version
+        switched, groups set, removed): the engine recomputes what restates them (verified answers)."""
         self.settings = settings
         self.db = db
         self.store = store
         self.embedder = embedder
+        self.on_change = on_change
         self.sig = pipeline_signature(settings, embedder.encoder_id)
         self.stages: dict[str, float] = {}
 
@@ -261,6 +272,7 @@ class Ingestor:
         groups = sorted(set(groups))
         self.store.set_groups(doc_id, groups)
         self.db.set_document_groups(doc_id, groups)
+        self._changed(doc_id)
 
     def remove_document(self, doc_id: str) -> None:
         """Delete a document everywhere: points, rows and the kept original."""
@@ -268,6 +280,11 @@ class Ingestor:
         for original in self.db.delete_document(doc_id):
             Path(original).unlink(missing_ok=True)
         shutil.rmtree(self._originals_dir(doc_id), ignore_errors=True)
+        self._changed(doc_id)
+
+    def _changed(self, doc_id: str) -> None:
+        if self.on_change is not None:
+            self.on_change([doc_id])
 
     # -- steps -----------------------------------------------------------------------------------
     def _precheck(self, src: Source, set_name: str) -> FileReport | str:
@@ -294,12 +311,17 @@ class Ingestor:
             rep.reason = f"cannot read: {exc.strerror or exc}"
             return rep
         doc = self.db.find_document(set_name, src.key)
+        regrouped = False
+        if doc and doc.group_names != src.groups:
+            # Who may read a document is not a property of its content: the new groups apply at
+            # once to the version that is searchable now, whether or not the new content ingests.
+            self.set_groups(doc.doc_id, src.groups)
+            regrouped = True
         active = doc.active if doc else None
         if doc and active and active.content_hash == digest and active.pipeline_sig == self.sig:
             rep.status, rep.doc_id, rep.version = "unchanged", doc.doc_id, active.version
             rep.pages, rep.chunks, rep.file_type = active.pages, active.chunks, active.file_type
-            if doc.group_names != src.groups:
-                self.set_groups(doc.doc_id, src.groups)
+            if regrouped:
                 rep.reason = f"content unchanged; groups set to {', '.join(src.groups) or 'none'}"
             # a crash after the last switch may have left other versions' points, rows and files behind
             self.store.delete(doc_id=doc.doc_id, except_version=active.version)
@@ -415,6 +437,7 @@ class Ingestor:
             size_bytes=src.path.stat().st_size,
             file_type=prep.file_type,
         )
+        switched = False
         try:
             original = self._keep_original(src.path, doc_id, version)
             if vectors is None:
@@ -444,11 +467,17 @@ class Ingestor:
                             "title": Path(src.key).name,
                             "path": src.key,
                             "encoder": self.embedder.encoder_id,
+                            "active": False,  # not searchable until the switch below
                         },
                     )
                     for i, c in enumerate(prep.chunks)
                 ]
             )
+            # The switch. The database says which version is current, and retrieval only keeps
+            # passages of that version (app.visibility.current_passages): so from here until the
+            # database switches, the old version is the one answered from, and after it the new
+            # one, whatever step a crash interrupts. Only then are the old points deleted.
+            self.store.activate(doc_id, version, src.groups)
             stale = self.db.activate_version(
                 doc_id,
                 version,
@@ -458,16 +487,22 @@ class Ingestor:
                 chunks=len(prep.chunks),
                 original_path=str(original),
             )
+            switched = True
             self.store.delete(doc_id=doc_id, except_version=version)
+            self._changed(doc_id)
             self._add_stages({"upsert": time.perf_counter() - t})
             for old in stale:
                 Path(old).unlink(missing_ok=True)
             self._tidy_originals(doc_id, str(original))  # copies of versions a crash left half-written
         except Exception as exc:
+            rep.seconds = time.perf_counter() - t0
+            if switched:  # the new version is current; what failed is clean-up the next run redoes
+                rep.reason = f"indexed; clean-up failed ({type(exc).__name__}: {exc}), rerun to finish it"
+                rep.version, rep.chunks = version, len(prep.chunks)
+                return rep
             self.store.delete(doc_id=doc_id, version=version)
             self.db.abandon_version(doc_id, version)
             rep.status, rep.reason = "failed", f"indexing failed: {type(exc).__name__}: {exc}"
-            rep.seconds = time.perf_counter() - t0
             return rep
         rep.version, rep.chunks = version, len(prep.chunks)
         notes = [n for n in (f"{prep.ocr_pages} page(s) OCRed" if prep.ocr_pages else "", src.acl_note) if n]

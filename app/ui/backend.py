@@ -201,10 +201,9 @@ def escalate(
     query_log_id: int,
     *,
     comment: str = "",
-    sources: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     user = require_role(backend, session, EMPLOYEE)
-    return backend.engine.escalate(query_log_id, user.name, comment=comment, sources=sources)
+    return backend.engine.escalate(query_log_id, user.name, comment=comment)
 
 
 def my_escalations(backend: Backend, session: SessionUser | None) -> list[dict[str, Any]]:
@@ -256,20 +255,18 @@ def conversations(backend: Backend, session: SessionUser | None) -> list[Any]:  
 def turns(backend: Backend, session: SessionUser | None, conversation_id: int) -> list[dict[str, Any]]:
     """The conversation's turns as shown to the user now: an answer citing a document the user can
     no longer read (or that was removed) is withheld, like every other path that shows text."""
+    from app.visibility import doc_access, unreadable
+
     user = require_role(backend, session, EMPLOYEE)
     rows = backend.db.list_turns(conversation_id, user.name)
-    cited = {c["doc_id"] for t in rows for c in (t.answer or {}).get("citations", [])}
-    readable = {
-        d.doc_id for d in backend.db.get_documents(sorted(cited)) if set(d.group_names) & set(user.groups)
-    }
-    readable |= {  # verified answers (app/verified.py) cited like documents, with their own groups
-        v.doc_id for v in backend.db.get_verified_answers(sorted(cited)) if set(v.groups) & set(user.groups)
-    }
+    access = doc_access(
+        backend.db, (c["doc_id"] for t in rows for c in (t.answer or {}).get("citations", []))
+    )
     out = []
     for t in rows:
         answer = dict(t.answer or {})
         docs = {c["doc_id"] for c in answer.get("citations", [])}
-        withheld = bool(docs - readable)
+        withheld = bool(unreadable(access, docs, user.groups))
         if withheld:
             answer = {"question": t.question, "refused": True, "citations": [], "withheld": True}
             answer["answer"] = "This answer cited documents you can no longer read; ask again."
@@ -293,13 +290,20 @@ def add_turn(
     question: str,
     answer: Mapping[str, Any],
 ) -> int:
-    """Store the turn (starting a conversation when ``conversation_id`` is None); returns the
-    conversation's id."""
+    """Store the turn (starting a conversation when ``conversation_id`` is None), personal data
+    redacted as in query logs; returns the conversation's id."""
+    from app.querylog import redact, redact_answer
+
     user = require_role(backend, session, EMPLOYEE)
+    question = redact(question)
     if conversation_id is None or backend.db.get_conversation(conversation_id, user.name) is None:
         conversation_id = backend.db.create_conversation(user.name, question[:200]).id
     backend.db.add_turn(
-        conversation_id, user.name, question=question, answer=answer, query_log_id=answer.get("query_log_id")
+        conversation_id,
+        user.name,
+        question=question,
+        answer=redact_answer(answer),
+        query_log_id=answer.get("query_log_id"),
     )
     return conversation_id
 

@@ -1,20 +1,30 @@
-"""The answer cache on a real database, store and model."""
+"""The answer cache on a real database, store and model: scoped by groups, backend, prompt and index
+version; every hit passes the same checks as a fresh answer; stored redacted; expires."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from app.cache import fingerprint, normalise
+from app.answer import Answerer
+from app.cache import AnswerCache, fingerprint, normalise
+from app.client import InProcessEngine
 
 
 @pytest.mark.unit
 def test_fingerprint_and_normalise() -> None:
     assert (
-        fingerprint(["hr", "everyone"]) == fingerprint(["everyone", "hr", "hr"]) != fingerprint(["everyone"])
+        fingerprint(["hr", "everyone"], "local")
+        == fingerprint(["everyone", "hr", "hr"], "local")
+        != fingerprint(["everyone"], "local")
     )
+    assert fingerprint(["hr"], "local") != fingerprint(["hr"], "extractive")
+    assert fingerprint(["hr"], "local", "answer_v1") != fingerprint(["hr"], "local", "answer_v2")
     assert normalise("  How many DAYS, exactly?") == normalise("how many days exactly")
+    assert "anna" not in normalise("Is anna.berg@example.com still on leave?")  # redacted as in query logs
 
 
 @pytest.fixture
@@ -23,6 +33,9 @@ def corpus(svc, tmp_path: Path):  # noqa: ANN001, ANN201
     d.mkdir()
     (d / "leave.md").write_text("# Leave\n\nEvery employee gets 30 vacation days per year.\n")
     (d / "canteen.md").write_text("# Canteen\n\nThe canteen opens at 11:30 and closes at 14:00.\n")
+    (d / "payroll.md").write_text(
+        "# Payroll\n\nPayroll questions go to the payroll desk at payroll.desk@example.com every weekday.\n"
+    )
     svc.ingestor.ingest([d], set_name="s", groups=["everyone"])
     return d
 
@@ -54,7 +67,96 @@ def test_cache_never_serves_a_document_the_reader_lost_access_to(svc, corpus: Pa
 
 
 @pytest.mark.integration
+def test_any_change_to_what_can_be_read_retires_the_cache(svc, corpus: Path) -> None:  # noqa: ANN001
+    """Re-grouping a document the answer does not even cite: the index version moved."""
+    answerer = svc.answerer("extractive")
+    answerer.ask("When does the canteen open?", ["everyone"])
+    assert answerer.ask("When does the canteen open?", ["everyone"]).cache_hit
+    svc.ingestor.set_groups(svc.db.find_document("s", "payroll.md").doc_id, ["finance"])
+    assert not answerer.ask("When does the canteen open?", ["everyone"]).cache_hit
+
+
+@pytest.mark.integration
 def test_refusals_are_not_cached(svc, corpus: Path) -> None:  # noqa: ANN001
     answerer = svc.answerer("extractive")
     assert answerer.ask("What is the capital of France?", ["everyone"]).refused
-    assert svc.db.cache_entries(fingerprint(["everyone"])) == []
+    assert svc.db.list_cache() == []
+
+
+@pytest.mark.integration
+def test_a_similar_question_still_goes_through_the_refusal_check(svc, corpus: Path) -> None:  # noqa: ANN001
+    """A near-duplicate asking about something the documents don't cover is refused, not served
+    the cached answer (threshold lowered so that the two questions count as near-duplicates)."""
+    answerer = svc.answerer("extractive")
+    answerer.cache = AnswerCache(svc.db, threshold=0.5)
+    assert not answerer.ask("How many vacation days do I get?", ["everyone"]).refused
+    other = answerer.ask("How many vacation days do I get in Japan?", ["everyone"])
+    assert other.refused and not other.cache_hit
+
+
+@dataclass
+class FakeGeneration:
+    text: str
+    backend: str = "local"
+    model: str = "fake-quoter"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ttft_s: float = 0.0
+    total_s: float = 0.0
+    token_logprobs: list[float] = field(default_factory=list)
+    finish_reason: str = "stop"
+
+
+class FakeQuoterGenerator:
+    """Fake LLM for tests: answers with a fixed sentence citing source 1."""
+
+    backend = "local"
+    model = "fake-quoter"
+
+    def generate(self, messages, on_token=None, **_: object) -> FakeGeneration:  # noqa: ANN001
+        return FakeGeneration(text="Every employee gets 30 vacation days per year [1].")
+
+
+@pytest.mark.integration
+def test_an_answer_is_only_served_to_the_backend_that_wrote_it(svc, corpus: Path) -> None:  # noqa: ANN001
+    extractive = svc.answerer("extractive")
+    extractive.ask("How many vacation days do I get?", ["everyone"])
+    assert extractive.ask("How many vacation days do I get?", ["everyone"]).cache_hit
+    local = Answerer(
+        svc.store, svc.embedder, FakeQuoterGenerator(), cache=extractive.cache, keep=extractive.keep
+    )
+    written = local.ask("How many vacation days do I get?", ["everyone"])
+    assert not written.cache_hit and written.backend == "local"
+    assert local.ask("How many vacation days do I get?", ["everyone"]).cache_hit
+
+
+@pytest.mark.integration
+def test_entries_expire_after_the_ttl(svc, corpus: Path) -> None:  # noqa: ANN001
+    now = [datetime(2026, 12, 1, 9, 0, tzinfo=UTC)]
+    answerer = svc.answerer("extractive")
+    answerer.cache = AnswerCache(svc.db, ttl_hours=24, clock=lambda: now[0])
+    answerer.ask("When does the canteen open?", ["everyone"])
+    now[0] += timedelta(hours=23)
+    assert answerer.ask("When does the canteen open?", ["everyone"]).cache_hit
+    now[0] += timedelta(hours=2)
+    assert not answerer.ask("When does the canteen open?", ["everyone"]).cache_hit
+
+
+@pytest.mark.integration
+def test_what_is_cached_is_redacted_like_the_query_log(svc, corpus: Path) -> None:  # noqa: ANN001
+    answerer = svc.answerer("extractive")
+    ans = answerer.ask("Where do payroll questions go, I am jo.doe@example.com?", ["everyone"])
+    assert "payroll.desk@example.com" in ans.answer  # the reader gets the document's own words
+    (entry,) = svc.db.list_cache()
+    stored = str(entry.answer) + entry.question
+    assert "@example.com" not in stored and "jo doe" not in stored
+
+
+@pytest.mark.integration
+def test_a_thumb_down_drops_the_cached_answer(svc, corpus: Path) -> None:  # noqa: ANN001
+    svc.db.upsert_user("dave", "x", ["everyone"], ["employee"])
+    engine = InProcessEngine(svc, answerer_for=lambda _b: svc.answerer("extractive"))
+    first = engine.ask("When does the canteen open?", "dave")
+    assert engine.ask("When does the canteen open?", "dave")["cache_hit"]
+    engine.feedback(first["query_log_id"], "dave", "down", reason="wrong")
+    assert not engine.ask("When does the canteen open?", "dave")["cache_hit"]

@@ -110,7 +110,7 @@ def test_feedback_and_escalation_through_the_engine(
         engine.feedback(log_id, "rita", "up")
     assert err.value.status == 403 and "only the person who asked" in err.value.detail
 
-    esc = engine.escalate(log_id, "hanna", comment="please check", sources=answer["citations"])
+    esc = engine.escalate(log_id, "hanna", comment="please check")
     assert (esc["status"], esc["groups"]) == ("open", ["hr"]) and "three months" in esc["sources"][0][
         "snippet"
     ]

@@ -4,6 +4,7 @@ taking ``database`` runs once per backend; the schema comes from the Alembic mig
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -77,8 +78,10 @@ def test_a_database_made_by_the_old_create_all_is_adopted_with_its_rows(url: str
     """Users of the demo before migrations existed keep their data; tables that their version did
     not have yet (here: the audit log) are added."""
     engine = sa.create_engine(url)
-    old_tables = [t for t in Base.metadata.sorted_tables if t.name != "audit_log"]
-    Base.metadata.create_all(engine, tables=old_tables)
+    # the schema create_all made then: 0001's frozen tables (the models have moved on since)
+    initial = importlib.import_module("app.migrations.versions.0001_initial").metadata
+    old_tables = [t for t in initial.sorted_tables if t.name != "audit_log"]
+    initial.create_all(engine, tables=old_tables)
     with engine.begin() as conn:
         conn.execute(
             Base.metadata.tables["users"].insert().values(name="alice", password_hash="h", roles="admin")
@@ -351,15 +354,51 @@ def test_eval_runs_keep_results_in_order_and_once_per_item(database: Database) -
         database.update_eval_run(999, status="done")
 
 
-def test_answer_cache_entries(database: Database) -> None:
+def test_answer_cache_entries_live_per_index_version_until_they_expire(database: Database) -> None:
+    now = datetime.now(UTC)
+    v = database.index_version()
     entry = database.add_cache_entry(
-        fingerprint="f", question="leave days", vector=[0.1, 0.2], answer={"text": "25"}, cited=[]
+        fingerprint="f",
+        question="leave days",
+        vector=[0.1, 0.2],
+        answer={"text": "25"},
+        cited=[],
+        index_version=v,
+        expires_at=now + timedelta(hours=1),
     )
     database.touch_cache_entry(entry)
-    (row,) = database.cache_entries("f")
+    (row,) = database.cache_entries("f", v, now)
     assert (row.hits, row.vector, row.answer) == (1, [0.1, 0.2], {"text": "25"})
-    database.drop_cache_entry(entry)
-    assert database.cache_entries("f") == []
+    assert database.cache_entries("f", v, now + timedelta(hours=2)) == []  # expired
+    assert database.cache_entries("f", v + 1, now) == []  # another index version
+    assert database.drop_cached_question("leave days") == 1
+    assert database.cache_entries("f", v, now) == []
+
+
+def test_every_change_to_what_can_be_read_moves_the_index_version(database: Database) -> None:
+    seen = [database.index_version()]
+
+    def moved() -> bool:
+        seen.append(database.index_version())
+        return seen[-1] > seen[-2]
+
+    version = database.begin_version(
+        set_name="s", path="a.txt", doc_id="d1", title="a", content_hash="h", pipeline_sig="p",
+        size_bytes=1, file_type="txt",
+    )  # fmt: skip
+    assert not moved()  # a version being written is not searchable yet
+    database.activate_version("d1", version, groups=["hr"], pages=1, ocr_pages=0, chunks=1, original_path="")
+    assert moved()
+    database.set_document_groups("d1", ["all"])
+    assert moved()
+    row = database.add_verified_answer(question="q", answer="a", groups=["all"], reviewer="r")
+    assert moved()
+    database.update_verified_answer(row.id, groups=[])
+    assert moved()
+    database.delete_verified_answer(row.id)
+    assert moved()
+    database.delete_document("d1")
+    assert moved()
 
 
 def test_audit_log_filters_by_actor_action_prefix_and_time(database: Database) -> None:
@@ -400,10 +439,11 @@ def test_a_new_revision_against_unchanged_models_has_nothing_to_do(
     monkeypatch.setattr(migrations, "SCRIPT_LOCATION", copy)
     migrations.head_revisions.cache_clear()
     try:
+        (head,) = migrations.head_revisions()
         path = migrations.new_revision("nothing changed")
-        assert path.parent == copy / "versions" and path.name == "0002_nothing_changed.py"
+        assert path.parent == copy / "versions" and path.name == f"{int(head) + 1:04d}_nothing_changed.py"
         body = path.read_text()
-        assert "down_revision: str | None = '0001'" in body
+        assert f"down_revision: str | None = '{head}'" in body
         assert "op." not in body.split("def upgrade")[1]
     finally:
         migrations.head_revisions.cache_clear()

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -10,20 +12,38 @@ from app import feedback as fb
 from app.access import add_user
 from app.db import Database
 from app.feedback import Conflict, FeedbackError, NotFound, PermissionDenied
+from app.store import ClientStore, Point, SparseVec, VectorStore
+from app.visibility import DocAccess
 
 HR_SNIPPET = "Employees receive 20 weeks of fully paid parental leave."
 LEGAL_SNIPPET = "The merger closes on 30 June."
+SNIPPETS = {"d-hr": HR_SNIPPET, "d-legal": LEGAL_SNIPPET, "d-it": "VPN needs MFA."}
+GROUPS = {"d-hr": ["hr"], "d-it": ["it"], "d-legal": ["legal"]}
+
+
+def chunk_id(doc_id: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, doc_id))
 
 
 # -- pure logic ------------------------------------------------------------------------------------
 @pytest.mark.unit
-def test_routing_goes_to_reviewers_of_the_owning_groups_else_to_all() -> None:
-    reviewers = {"rita": ["hr"], "ivan": ["it"], "hanna": ["everyone", "hr"]}
-    assert fb.route(["hr"], reviewers) == ["hanna", "rita"]
-    assert fb.route(["it", "legal"], reviewers) == ["ivan"]
-    assert fb.route(["legal"], reviewers) == ["hanna", "ivan", "rita"]  # nobody owns legal: all
-    assert fb.route([], reviewers) == ["hanna", "ivan", "rita"]  # cites nothing: all
-    assert fb.route(["hr"], {}) == []
+def test_routing_goes_to_reviewers_who_may_read_every_cited_document_else_to_the_admins() -> None:
+    access = {
+        "d-hr": DocAccess(frozenset({"hr"}), 1),
+        "d-it": DocAccess(frozenset({"it"}), 1),
+        "d-legal": DocAccess(frozenset({"legal"}), 1),
+    }
+    reviewers = {"rita": ["hr"], "ivan": ["it"], "hanna": ["everyone", "hr", "it"]}
+    assert fb.route(access, ["d-hr"], reviewers) == (["hanna", "rita"], "")
+    assert fb.route(access, ["d-hr", "d-it"], reviewers) == (["hanna"], "")  # only who reads both
+    assert fb.route(access, ["d-legal"], reviewers) == (
+        [],
+        "no reviewer may read every document the answer cites",
+    )
+    assert fb.route(access, [], reviewers) == (["hanna", "ivan", "rita"], "")  # cites nothing: all
+    gone, why = fb.route(access, ["d-hr", "d-deleted"], reviewers)
+    assert gone == [] and "no longer exist" in why
+    assert fb.route(access, ["d-hr"], {}) == ([], "no reviewer may read every document the answer cites")
 
 
 @pytest.mark.unit
@@ -41,16 +61,21 @@ def test_feedback_input_is_checked() -> None:
 
 
 @pytest.mark.unit
-def test_snippets_of_unreadable_documents_are_withheld() -> None:
-    sources = [
-        {"n": 1, "doc_id": "hr", "snippet": "leave"},
-        {"n": 2, "doc_id": "legal", "snippet": "merger"},
-        {"n": 3, "doc_id": "gone", "snippet": "deleted document"},
-    ]
-    seen = fb.visible_sources(sources, {"hr": ["hr"], "legal": ["legal"]}, ["everyone", "hr"])
-    assert [s["snippet"] for s in seen] == ["leave", "", ""]
-    assert [s.get("withheld", False) for s in seen] == [False, True, True]
-    assert sources[1]["snippet"] == "merger"  # the stored sources are not changed
+def test_sources_are_rendered_from_references_and_a_changed_chunk_shows_no_text() -> None:
+    access = {"d-hr": DocAccess(frozenset({"hr"}), 2)}
+    docs = {"d-hr": SimpleNamespace(title="Handbook", path="hr/handbook.md")}
+    refs = [{"n": 1, "doc_id": "d-hr", "version": 2, "chunk_id": "c2", "page": 4}]
+    chunks = {"c2": {"doc_id": "d-hr", "version": 2, "text": HR_SNIPPET}}
+    (src,) = fb.render_sources(refs, access, docs, chunks)
+    assert (src["document"], src["page"], src["snippet"], src["changed"]) == (
+        "Handbook",
+        4,
+        HR_SNIPPET,
+        False,
+    )
+    old = {"c2": {"doc_id": "d-hr", "version": 1, "text": "the version before"}}  # re-ingested since
+    assert fb.render_sources(refs, access, docs, old)[0] | {} == src | {"snippet": "", "changed": True}
+    assert fb.render_sources(refs, access, docs, {})[0]["changed"] is True  # chunk deleted
 
 
 @pytest.mark.unit
@@ -107,26 +132,31 @@ def ask(db: Database, user: str = "alice", cited: Sequence[str] = ("d-hr",)) -> 
         groups=["everyone", "hr"],
         question="How long is parental leave?",
         answer="20 weeks [1].",
-        cited=[{"n": i, "doc_id": d, "version": 1, "page": 2} for i, d in enumerate(cited, 1)],
+        cited=[
+            {"n": i, "doc_id": d, "version": 1, "page": 2, "chunk_id": chunk_id(d)}
+            for i, d in enumerate(cited, 1)
+        ],
         confidence=0.42,
         band="low",
     )
 
 
-def shown(doc_ids: list[str]) -> list[dict]:
-    snippets = {"d-hr": HR_SNIPPET, "d-legal": LEGAL_SNIPPET, "d-it": "VPN needs MFA."}
-    return [
-        {
-            "n": i,
-            "document": d,
-            "path": f"{d}.md",
-            "page": 2,
-            "snippet": snippets[d],
-            "doc_id": d,
-            "version": 1,
-        }
-        for i, d in enumerate(doc_ids, 1)
-    ]
+@pytest.fixture
+def store() -> Iterator[VectorStore]:
+    """qdrant-client's local mode holding one chunk per document (vectors do not matter here)."""
+    with ClientStore(path=":memory:") as st:
+        st.upsert(
+            [
+                Point(
+                    chunk_id(d),
+                    [1.0] + [0.0] * 383,
+                    SparseVec([], []),
+                    {"doc_id": d, "version": 1, "groups": GROUPS[d], "text": text, "page_start": 2},
+                )
+                for d, text in SNIPPETS.items()
+            ]
+        )
+        yield st
 
 
 @pytest.mark.integration
@@ -173,19 +203,23 @@ def test_feedback_summary_since(db: Database) -> None:
 
 
 @pytest.mark.integration
-def test_escalation_goes_to_the_reviewers_of_the_cited_documents(db: Database) -> None:
-    esc = fb.escalate(db, "alice", ask(db), comment="Is this still true?", sources=shown(["d-hr"]))
-    assert (esc.status, esc.asker, esc.groups) == ("open", "alice", ["hr"])
+def test_escalation_goes_to_the_reviewers_of_the_cited_documents(db: Database, store: VectorStore) -> None:
+    esc = fb.escalate(db, "alice", ask(db), comment="Is this still true?", store=store)
+    assert (esc.status, esc.asker, esc.groups, esc.queue) == ("open", "alice", ["hr"], "reviewers")
     assert (esc.question, esc.answer, esc.confidence, esc.band) == (
         "How long is parental leave?",
         "20 weeks [1].",
         pytest.approx(0.42),
         "low",
     )
-    assert fb.reviewers_for(db, esc) == ["hanna", "rita"]
-    (seen,) = fb.list_escalations(db, "rita")
-    assert seen.id == esc.id and seen.sources[0]["snippet"] == HR_SNIPPET
+    assert fb.reviewers_for(db, db.get_escalation(esc.id)) == ["hanna", "rita"]
+    (seen,) = fb.list_escalations(db, "rita", store=store)
+    assert seen.id == esc.id and seen.sources[0]["snippet"] == HR_SNIPPET  # rendered from the store
+    assert seen.sources[0]["document"] == "Handbook"
     assert fb.get_escalation(db, "rita", esc.id).comment == "Is this still true?"
+    # the escalation keeps references, never text
+    stored = db.get_escalation(esc.id)
+    assert stored.answer == "" and HR_SNIPPET not in str(stored.sources)
     # the IT reviewer neither sees nor can work on it
     assert fb.list_escalations(db, "ivan") == []
     with pytest.raises(PermissionDenied):
@@ -199,28 +233,47 @@ def test_escalation_goes_to_the_reviewers_of_the_cited_documents(db: Database) -
 
 
 @pytest.mark.integration
-def test_without_a_matching_reviewer_every_reviewer_gets_it_but_not_the_text_they_cannot_read(
-    db: Database,
+def test_an_escalation_no_reviewer_may_fully_read_goes_to_the_admin_queue_as_a_question_only(
+    db: Database, store: VectorStore
 ) -> None:
-    nothing = fb.escalate(db, "alice", ask(db, cited=[]))
-    assert nothing.groups == [] and nothing.sources == []
-    assert fb.reviewers_for(db, nothing) == ["hanna", "ivan", "rita"]
+    nothing = fb.escalate(db, "alice", ask(db, cited=[]), store=store)
+    assert nothing.groups == [] and nothing.sources == [] and nothing.queue == "reviewers"
+    assert fb.reviewers_for(db, db.get_escalation(nothing.id)) == ["hanna", "ivan", "rita"]
 
-    legal = fb.escalate(db, "alice", ask(db, cited=["d-legal"]), sources=shown(["d-legal"]))
-    assert legal.groups == ["legal"]
-    assert fb.reviewers_for(db, legal) == ["hanna", "ivan", "rita"]
-    for reviewer in ("ivan", "rita"):
-        assert {e.id for e in fb.list_escalations(db, reviewer)} == {nothing.id, legal.id}
-        view = fb.get_escalation(db, reviewer, legal.id)
-        assert view.sources[0]["snippet"] == "" and view.sources[0]["withheld"] is True
-        assert view.withheld == 1
-        assert view.sources[0]["path"] == "d-legal.md"  # which document is still shown
-    assert fb.get_escalation(db, "ada", legal.id).sources[0]["snippet"] == LEGAL_SNIPPET
+    mixed = fb.escalate(db, "alice", ask(db, cited=["d-hr", "d-legal"]), store=store)
+    assert mixed.groups == ["hr", "legal"]
+    assert fb.reviewers_for(db, db.get_escalation(mixed.id)) == []
+    for viewer, unreadable in (("ada", 2), ("alice", 1)):  # the admin queue; the asker may not read legal
+        view = fb.get_escalation(db, viewer, mixed.id, store=store)
+        assert (view.queue, view.answer, view.sources, view.withheld) == ("admins", "", [], unreadable)
+        assert view.question == "How long is parental leave?"
+        assert "may not read" in view.withheld_reason and "no reviewer" in view.queue_reason
+        assert LEGAL_SNIPPET not in str(view.to_dict()) and HR_SNIPPET not in str(view.to_dict())
+    for reviewer in ("ivan", "rita", "hanna"):
+        assert mixed.id not in {e.id for e in fb.list_escalations(db, reviewer, store=store)}
+        with pytest.raises(PermissionDenied):
+            fb.claim(db, reviewer, mixed.id)
+    assert mixed.id in {e.id for e in fb.list_escalations(db, "ada", store=store)}
+
+
+@pytest.mark.integration
+def test_what_an_escalation_shows_follows_the_documents_current_groups(
+    db: Database, store: VectorStore
+) -> None:
+    esc = fb.escalate(db, "alice", ask(db), store=store)
+    assert fb.get_escalation(db, "rita", esc.id, store=store).sources[0]["snippet"] == HR_SNIPPET
+    fb.claim(db, "rita", esc.id)
+    db.set_document_groups("d-hr", ["legal"])  # re-grouped: nobody reviewing may read it now
+    view = fb.get_escalation(db, "rita", esc.id, store=store)  # still hers to see, as its assignee
+    assert (view.answer, view.sources, view.queue) == ("", [], "admins")
+    db.delete_document("d-hr")
+    view = fb.get_escalation(db, "ada", esc.id, store=store)
+    assert view.answer == "" and "deleted" in view.withheld_reason
 
 
 @pytest.mark.integration
 def test_claim_reply_close_and_the_asker_sees_each_step(db: Database) -> None:
-    esc = fb.escalate(db, "alice", ask(db), sources=shown(["d-hr"]))
+    esc = fb.escalate(db, "alice", ask(db))
 
     claimed = fb.claim(db, "rita", esc.id)
     assert (claimed.status, claimed.assignee, claimed.claimed_at is not None) == ("claimed", "rita", True)
@@ -294,25 +347,29 @@ def test_reply_to_an_open_escalation_claims_it_and_admins_may_act_on_any(db: Dat
 
 
 @pytest.mark.integration
-def test_escalating_needs_the_askers_own_answer_and_its_own_sources(db: Database) -> None:
+def test_escalating_needs_the_askers_own_answer_and_keeps_the_servers_references(
+    db: Database, store: VectorStore
+) -> None:
     log_id = ask(db)
     with pytest.raises(PermissionDenied):
         fb.escalate(db, "bob", log_id)
     with pytest.raises(NotFound):
         fb.escalate(db, "alice", 9999)
-    with pytest.raises(FeedbackError, match="not one of the answer's citations"):
-        fb.escalate(db, "alice", log_id, sources=shown(["d-legal"]))
-    first = fb.escalate(db, "alice", log_id, comment="please check")
+    first = fb.escalate(db, "alice", log_id, comment="please check", store=store)
     assert first.sources == [
         {
             "n": 1,
             "document": "Handbook",
             "path": "hr/handbook.md",
             "page": 2,
-            "snippet": "",
+            "snippet": HR_SNIPPET,
             "doc_id": "d-hr",
             "version": 1,
+            "changed": False,
         }
+    ]
+    assert db.get_escalation(first.id).sources == [
+        {"n": 1, "doc_id": "d-hr", "version": 1, "chunk_id": chunk_id("d-hr"), "page": 2}
     ]
     assert fb.escalate(db, "alice", log_id).id == first.id  # a double click makes no second ticket
     fb.close(db, "alice", first.id)

@@ -344,9 +344,9 @@ def add_feedback_users(db) -> None:  # noqa: ANN001 - app.db.Database
     """alice (hr) and bob ask; rita and ron review hr documents, ivan it documents; ada is an admin."""
     db.upsert_user("alice", "!", ["everyone", "hr"], ["employee"])
     db.upsert_user("bob", "!", ["everyone"], ["employee"])
-    db.upsert_user("rita", "!", ["hr"], ["reviewer"])
-    db.upsert_user("ron", "!", ["hr"], ["reviewer"])
-    db.upsert_user("ivan", "!", ["it"], ["reviewer"])
+    db.upsert_user("rita", "!", ["everyone", "hr"], ["reviewer"])
+    db.upsert_user("ron", "!", ["everyone", "hr"], ["reviewer"])
+    db.upsert_user("ivan", "!", ["everyone", "it"], ["reviewer"])
     db.upsert_user("ada", "!", [], ["admin"])
 
 
@@ -414,12 +414,11 @@ def test_escalation_is_routed_to_the_documents_reviewers_and_the_asker_sees_the_
     body = {"user": "alice", "query_log_id": log_id, "comment": "Still true?"}
     r = client.post("/escalations", json=body | {"user": "bob"})
     assert (r.status_code, r.json()["detail"]) == (403, "only the person who asked can escalate this answer")
-    r = client.post("/escalations", json=body | {"sources": [{"doc_id": "elsewhere", "snippet": "x"}]})
-    assert (r.status_code, r.json()["detail"]) == (400, "source 1 is not one of the answer's citations")
-
-    r = client.post("/escalations", json=body | {"sources": answer["citations"]})  # as the UI shows them
+    forged = "The CEO approved a 50% raise for everyone."  # a client cannot attach text of its own
+    r = client.post("/escalations", json=body | {"sources": [{"doc_id": "elsewhere", "snippet": forged}]})
     assert r.status_code == 201, r.text
     esc = r.json()
+    assert forged not in r.text and forged not in str(svc.db.get_escalation(esc["id"]).sources)
     assert (esc["status"], esc["asker"], esc["groups"], esc["comment"]) == (
         "open",
         "alice",
@@ -438,14 +437,12 @@ def test_escalation_is_routed_to_the_documents_reviewers_and_the_asker_sees_the_
     assert listed("ivan") == [] and listed("bob") == []  # the it reviewer; someone else's question
     rita_view = client.get(f"/escalations/{eid}", params={"user": "rita"}).json()
     hr_source, public_source = rita_view["sources"]
-    assert "24 months" in hr_source["snippet"] and not hr_source["withheld"]
-    # rita is in hr only, not in "everyone": she is not shown the public document's text
-    assert (public_source["path"], public_source["snippet"], public_source["withheld"]) == (
-        "public/leave.txt",
-        "",
-        True,
-    )
-    assert rita_view["withheld"] == 1
+    assert "24 months" in hr_source["snippet"] and public_source["path"] == "public/leave.txt"
+    assert (rita_view["withheld"], rita_view["queue"]) == (0, "reviewers")
+    # the admin ada is in no group: she sees the question only, and why
+    ada_view = client.get(f"/escalations/{eid}", params={"user": "ada"}).json()
+    assert (ada_view["answer"], ada_view["sources"], ada_view["withheld"]) == ("", [], 2)
+    assert "may not read" in ada_view["withheld_reason"]
     for user in ("ivan", "bob"):
         assert client.get(f"/escalations/{eid}", params={"user": user}).status_code == 403
     assert client.post(f"/escalations/{eid}/claim", json={"user": "ivan"}).status_code == 403

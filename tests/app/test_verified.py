@@ -154,14 +154,50 @@ def test_who_may_publish_and_to_which_groups(engine: InProcessEngine) -> None:
     assert refused("mallory", eid) == 404
     assert store.count() == before and db.list_verified_answers() == []
 
-    wide = engine.publish_verified(eid, "ada", groups=["everyone", "hr"])  # an admin picks any groups
-    assert (wide["groups"], wide["reviewer"], wide["question"]) == (["everyone", "hr"], "ada", QUESTION)
-    assert verified_citations(engine.ask(ASK, "bob", backend="extractive"))
+    assert refused("ada", eid, groups=["everyone"]) == 400  # no chosen group may read the hr source
+    wide = engine.publish_verified(eid, "ada", groups=["everyone", "hr"])  # an admin picks any groups...
+    assert (wide["groups"], wide["reviewer"], wide["question"]) == (["hr"], "ada", QUESTION)
+    assert not verified_citations(engine.ask(ASK, "bob", backend="extractive"))  # ...but only hr reads it
     with pytest.raises(EngineError) as other:
         engine.unpublish_verified(wide["id"], "rita")  # rita did not publish this one
     assert other.value.status == 403
     engine.unpublish_verified(wide["id"], "ada")
     assert store.count() == before
+
+
+@pytest.mark.integration
+def test_a_verified_answer_follows_its_sources_groups_and_is_withdrawn_with_them(
+    engine: InProcessEngine,
+) -> None:
+    svc = engine.services
+    (hr,) = [d for d in svc.db.list_documents() if d.path == "hr/handbook.md"]
+    published = engine.publish_verified(answered_escalation(engine), "rita", question=QUESTION)
+    assert published["groups"] == ["hr"] and verified_citations(
+        engine.ask(ASK, "alice", backend="extractive")
+    )
+
+    svc.ingestor.set_groups(hr.doc_id, ["legal"])  # the handbook moves to legal: hr may no longer read it
+    assert svc.db.get_verified_answer(published["id"]).groups == []
+    answer = engine.ask(ASK, "alice", backend="extractive")
+    assert verified_citations(answer) == [] and not leaks(answer)
+    assert [(v["id"], v["withheld"], v["answer"]) for v in engine.verified_answers("rita")] == [
+        (published["id"], True, "")
+    ]
+    assert engine.verified_answers("alice") == []
+
+    svc.ingestor.set_groups(hr.doc_id, ["hr", "legal"])  # back: readable by hr again
+    assert svc.db.get_verified_answer(published["id"]).groups == ["hr"]
+    assert verified_citations(engine.ask(ASK, "alice", backend="extractive"))
+
+    svc.ingestor.remove_document(hr.doc_id)  # the source is deleted: the answer is withdrawn
+    row = svc.db.get_verified_answer(published["id"])
+    assert (row.status, row.groups) == ("withdrawn", []) and "deleted" in row.withdrawn_reason
+    assert svc.store.count(doc_id=published["doc_id"]) == 0
+    answer = engine.ask(ASK, "alice", backend="extractive")
+    assert verified_citations(answer) == [] and not leaks(answer)
+    (told,) = engine.verified_answers("rita")  # its reviewer sees it withdrawn, and why
+    assert (told["status"], told["answer"]) == ("withdrawn", "") and "deleted" in told["withdrawn_reason"]
+    assert [a.action for a in svc.db.list_audit(action="verified.withdraw")] == ["verified.withdraw"]
 
 
 @pytest.mark.integration

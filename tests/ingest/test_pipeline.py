@@ -12,6 +12,7 @@ import pytest
 
 from app.access import add_user, user_groups
 from app.retrieve import search
+from eval.leaks import KILL_POINTS, KillAt, Killed
 from ingest.pipeline import FileReport, discover, doc_id_for, file_sha256, pipeline_signature, point_id
 
 HANDBOOK = """# Parental leave
@@ -168,6 +169,69 @@ def test_crash_between_write_and_switch_is_repaired_by_rerun(svc, tmp_path: Path
     report = by_path(svc.ingestor.ingest([docs], set_name="demo").files)
     assert report["it.txt"].status == "unchanged"
     assert {v for (d, v) in svc.store.version_counts() if d == doc.doc_id} == {1}
+
+
+# (where the kill lands, the store or the database; the version retrieval must see afterwards)
+VERSION_AFTER = {"old": 1, "new": 2}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("target", "method", "after", "answers"), KILL_POINTS)
+def test_a_reingest_killed_at_any_step_leaves_exactly_one_version_answerable(  # noqa: PLR0913
+    svc,  # noqa: ANN001
+    tmp_path: Path,
+    target: str,
+    method: str,
+    after: bool,
+    answers: str,
+) -> None:
+    expect = VERSION_AFTER[answers]
+    docs = tmp_path / "set"
+    (docs / "hr").mkdir(parents=True)
+    (docs / "hr" / "handbook.md").write_text(HANDBOOK)
+    svc.ingestor.ingest([docs], set_name="demo", groups=["everyone"])
+    doc = svc.db.find_document("demo", "hr/handbook.md")
+    (docs / "hr" / "handbook.md").write_text(HANDBOOK.replace("20 weeks", "26 weeks"))
+    ingestor = svc.ingestor
+    real = getattr(ingestor, target)
+    setattr(ingestor, target, KillAt(real, method, after=after))
+    with pytest.raises(Killed):  # the process dies: nothing in the product handles it
+        ingestor.ingest([docs], set_name="demo", groups=["everyone"])
+    setattr(ingestor, target, real)
+
+    answerer = svc.answerer("extractive")
+    for question in ("How many weeks of parental leave do employees receive?", "parental leave weeks"):
+        seen = {
+            p.payload["version"]
+            for p in answerer.ask(question, ["everyone"]).retrieved
+            if p.doc_id == doc.doc_id
+        }
+        assert seen == {expect}, (question, seen)
+    assert svc.db.get_document(doc.doc_id).current_version == expect
+    # and a rerun repairs whatever was left behind
+    svc.ingestor.ingest([docs], set_name="demo", groups=["everyone"])
+    (current,) = {v for (d, v) in svc.store.version_counts() if d == doc.doc_id}
+    assert current == svc.db.get_document(doc.doc_id).current_version
+
+
+@pytest.mark.integration
+def test_new_groups_apply_even_when_the_new_content_fails_to_ingest(svc, tmp_path: Path) -> None:  # noqa: ANN001
+    docs = make_set(tmp_path / "set")
+    svc.ingestor.ingest([docs], set_name="demo")
+    doc = svc.db.find_document("demo", "hr/handbook.md")
+    assert search(svc.store, svc.embedder, "parental leave weeks", ["everyone"])[0].doc_id == doc.doc_id
+    (docs / "acl.yaml").write_text(ACL + '  - match: "hr/handbook.md"\n    groups: [hr]\n')
+    (docs / "hr" / "handbook.md").write_text(HANDBOOK.replace("20 weeks", "26 weeks"))
+    real_store = svc.ingestor.store
+    svc.ingestor.store = FailingUpsertStore(real_store)
+    report = by_path(svc.ingestor.ingest([docs], set_name="demo").files)
+    svc.ingestor.store = real_store
+    assert report["hr/handbook.md"].status == "failed"
+    assert svc.db.get_document(doc.doc_id).group_names == ["hr"]
+    everyone = svc.answerer("extractive").ask("How many weeks of parental leave?", ["everyone"])
+    assert all(p.doc_id != doc.doc_id for p in everyone.retrieved) and "20 weeks" not in everyone.answer
+    hr = svc.answerer("extractive").ask("How many weeks of parental leave?", ["hr"])
+    assert "20 weeks" in hr.answer  # the old content, under its new groups
 
 
 @pytest.mark.integration

@@ -203,11 +203,7 @@ def show_actions(turn: dict[str, Any]) -> None:
         with st.form(f"expert_form_{tid}"):
             note = st.text_area("What should the expert check? (optional)", key=f"expert_comment_{tid}")
             if st.form_submit_button("Send to an expert", key=f"send_expert_{tid}", type="primary"):
-                ticket = state.run_action(
-                    lambda: be.escalate(
-                        B, state.session(), qid, comment=note, sources=answer.get("citations")
-                    ),
-                )
+                ticket = state.run_action(lambda: be.escalate(B, state.session(), qid, comment=note))
                 if ticket:
                     st.session_state[f"expert_{tid}"] = False
                     st.session_state.setdefault("escalated", {})[qid] = ticket["id"]

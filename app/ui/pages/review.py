@@ -48,16 +48,25 @@ for e in queue:
             f"{e['band'] or '?'} ({e['confidence']:.2f}) · groups {', '.join(e['groups']) or 'any'}"
             + (f" · taken by {e['assignee']}" if e.get("assignee") else "")
         )
+        if e.get("queue") == "admins":
+            st.warning(
+                f"Admin queue: {e.get('queue_reason') or 'no reviewer may read every cited document'}."
+            )
         if e.get("comment"):
             st.markdown(f"**The asker's note:** {render.md_escape(e['comment'])}")
         with st.expander("Answer given and its sources", expanded=e["status"] in ("open", "claimed")):
-            st.markdown(render.md_escape(e["answer"]) or "_(no answer)_")
+            if e.get("withheld"):
+                st.caption(
+                    f"Withheld: {e.get('withheld_reason') or 'you may not read every cited document'}."
+                )
+            else:
+                st.markdown(render.md_escape(e["answer"]) or "_(no answer)_")
             for s in e["sources"]:
                 where = f"p. {s['page']}" if s.get("page") else ""
                 name = render.md_escape(s.get("document") or s.get("path") or "")
                 head = f"\\[{s.get('n') or '?'}\\] **{name}** {where}"
-                if s.get("withheld"):
-                    st.caption(f"{head} — withheld: you may not read this document")
+                if s.get("changed"):
+                    st.caption(f"{head} — the document was re-ingested since; the quoted passage is gone")
                 else:
                     st.markdown(f"{head}: {render.md_escape(s.get('snippet', ''))}")
         if e.get("reply"):
