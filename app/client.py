@@ -788,7 +788,8 @@ class InProcessEngine:
             if existing is None or password:
                 if existing is None and not password:
                     raise ValueError(f"{name or 'a new user'} needs a password")
-                found = add_user(db, name, password or "", groups, roles)
+                demo = self.services.settings.demo_mode
+                found = add_user(db, name, password or "", groups, roles, demo_passwords=demo)
             else:
                 found = db.upsert_user(name, existing.password_hash, groups, roles)
         except ValueError as exc:

@@ -106,7 +106,8 @@ class RateLimitedError(EngineError):
 
 
 class EngineStartError(RuntimeError):
-    """`docqa serve` cannot start (another engine runs, the port is taken)."""
+    """`docqa serve` cannot start (another engine runs, the port is taken, a user has a demo password
+    outside demo mode, no admin exists and no first admin password is given)."""
 
 
 UNAVAILABLE = (StoreUnavailableError, StoreBusyError, DatabaseUnavailableError)
@@ -1417,7 +1418,10 @@ def make_server(services: Services, sock: socket.socket, *, log_level: str = "in
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
-    """`docqa serve`: open the stores (fail fast if another process holds them), then serve."""
+    """`docqa serve`: open the stores (fail fast if another process holds them), check the users
+    (app.access.check_start: outside demo mode no demo passwords; an admin exists or is created
+    from DOCQA_ADMIN_PASSWORD_FILE), then serve."""
+    from app.access import StartRefused, check_start
     from app.client import find_engine
     from app.services import Services
 
@@ -1427,6 +1431,10 @@ def serve(settings: Settings, host: str, port: int) -> None:
     services = Services(settings)
     try:
         _ = services.store, services.db  # StoreBusyError here: another process holds the store
+        try:  # no demo passwords outside demo mode; the first admin from its secret
+            check_start(services.db, settings)
+        except StartRefused as exc:
+            raise EngineStartError(str(exc)) from None
         try:
             sock = bind(host, port)
         except OSError as exc:
