@@ -196,6 +196,8 @@ def test_docqa_serve_exits_3_with_a_demo_password_outside_demo_mode(
     class FakeServer:  # stands in for uvicorn once the checks passed
         def run(self, sockets: list) -> None:  # noqa: ANN001
             served.append(sockets)
+            for sock in sockets:
+                sock.close()
 
     monkeypatch.setattr(app.server, "make_server", lambda services, sock: FakeServer())
     monkeypatch.setenv("DOCQA_DATA_DIR", str(settings.data_dir))
