@@ -55,7 +55,14 @@ def users_add(
     with services() as svc:
         existed = svc.db.get_user(name.strip()) is not None
         try:
-            user = add_user(svc.db, name, password, split_csv(groups), split_csv(roles))
+            user = add_user(
+                svc.db,
+                name,
+                password,
+                split_csv(groups),
+                split_csv(roles),
+                demo_passwords=svc.settings.demo_mode,
+            )
         except ValueError as exc:
             raise fail(str(exc)) from None
         details = {"groups": user.group_names, "roles": user.role_list, "password_changed": True}
@@ -96,12 +103,20 @@ def users_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 def users_seed(
     file: Path = typer.Option(Path("data/users.yaml"), help="YAML list of demo users."),
 ) -> None:
-    """Create the demo users (demo only: their passwords are published in data/users.yaml)."""
+    """Create the demo users (demo only: their passwords are published in data/users.yaml).
+    Refused unless DOCQA_DEMO_MODE=true; scripts/demo.sh sets it."""
     from app.access import cli_actor, record_audit, seed_users
 
+    settings = Settings()
+    if not settings.demo_mode:
+        raise fail(
+            "refusing to seed the demo users outside demo mode: their passwords are published in "
+            f"{file}. For the demo set DOCQA_DEMO_MODE=true (scripts/demo.sh does); otherwise create "
+            "users with `docqa users add`"
+        )
     if not file.is_file():
         raise fail(f"{file} not found")
-    with services() as svc:
+    with services(settings) as svc:
         users = seed_users(svc.db, file)
         record_audit(svc.db, cli_actor(), "user.seed", str(file), {"users": [u.name for u in users]})
     out.print(f"seeded {len(users)} demo users: {', '.join(u.name for u in users)} (passwords in {file})")

@@ -16,8 +16,11 @@ host); then an unreachable engine is an error, not a silent fallback, and the to
 
 Every request but /health carries ``Authorization: Bearer <token>``: the service token (the CLI and
 the UI server act for the users they name), or a user's session token from ``EngineClient.login``
-(then the engine refuses 403 to act as anyone else). Admin actions without a user (the CLI's
-``docqa docs rm``) are audited as ``actor`` ("cli:<os user>" by default, sent as X-DocQA-Actor).
+(then the engine refuses 403 to act as anyone else). The engine audits admin actions without a
+user (the CLI's ``docqa docs rm``) as its authenticated principal: "service" for the service token,
+the user for a session token; the client's ``actor`` ("cli:<os user>" by default, sent as
+X-DocQA-Actor) is kept only as the unverified detail ``claimed_by``. Without an engine
+(InProcessEngine) the CLI records "cli:<os user>" itself.
 """
 
 from __future__ import annotations
@@ -139,7 +142,8 @@ class EngineClient:
     """A thin httpx wrapper over the engine's HTTP API; errors become EngineError.
 
     ``token``: the engine's service token, or a user's session token (see ``login``); ``actor``:
-    who the audit log names for admin actions that name no user (default "cli:<os user>")."""
+    who this client says acts (default "cli:<os user>"), sent as X-DocQA-Actor; the engine keeps it
+    as the unverified audit detail ``claimed_by`` and records the token's principal as the actor."""
 
     def __init__(
         self, url: str, *, timeout: float = 30.0, token: str | None = None, actor: str | None = None
@@ -518,11 +522,16 @@ class InProcessEngine:
         *,
         user: str | None = None,
         actor: str | None = None,
+        claimed_by: str | None = None,
     ) -> None:
-        """Record an admin action: by ``user``, else ``actor``, else this engine's actor."""
+        """Record an admin action: by ``user``, else ``actor``, else this engine's actor. The engine
+        passes ``actor`` from the authenticated principal (a session's user, or "service");
+        ``claimed_by``, a service client's unverified X-DocQA-Actor, goes into the details only."""
         from app.access import cli_actor, record_audit
 
         who = user or actor or self.actor or cli_actor()
+        if claimed_by and not user:
+            details = {**(details or {}), "claimed_by": claimed_by}
         record_audit(self.services.db, who, action, target, details)
 
     def audit(
@@ -605,7 +614,7 @@ class InProcessEngine:
         return [document_row(d) for d in self.services.db.list_documents(set_name)]
 
     def delete_document(
-        self, doc_id: str, *, user: str | None = None, actor: str | None = None
+        self, doc_id: str, *, user: str | None = None, actor: str | None = None, claimed_by: str | None = None
     ) -> dict[str, Any]:
         if user is not None:
             self.require_admin(user)
@@ -614,7 +623,7 @@ class InProcessEngine:
             raise EngineError(404, f"no document {doc_id!r}")
         self.services.ingestor.remove_document(doc_id)
         details = {"doc_id": doc_id, "set": doc.set.name, "groups": doc.group_names}
-        self.audit_event("document.delete", doc.path, details, user=user, actor=actor)
+        self.audit_event("document.delete", doc.path, details, user=user, actor=actor, claimed_by=claimed_by)
         return {"removed": doc_id, "path": doc.path}
 
     def original_file(self, doc_id: str, user: str) -> dict[str, Any]:
@@ -649,7 +658,13 @@ class InProcessEngine:
         return found | {"content": content}
 
     def set_groups(
-        self, doc_id: str, groups: Sequence[str], *, user: str | None = None, actor: str | None = None
+        self,
+        doc_id: str,
+        groups: Sequence[str],
+        *,
+        user: str | None = None,
+        actor: str | None = None,
+        claimed_by: str | None = None,
     ) -> dict[str, Any]:
         if user is not None:
             self.require_admin(user)
@@ -660,7 +675,9 @@ class InProcessEngine:
             raise EngineError(404, f"no document {doc_id!r}") from None
         row = document_row(self.services.db.get_document(doc_id))
         details = {"doc_id": doc_id, "before": before.group_names if before else [], "after": row["groups"]}
-        self.audit_event("document.groups", row["path"], details, user=user, actor=actor)
+        self.audit_event(
+            "document.groups", row["path"], details, user=user, actor=actor, claimed_by=claimed_by
+        )
         return row
 
     # -- ingestion jobs, uploads, users, insights (admin) ------------------------------------------------
@@ -762,7 +779,8 @@ class InProcessEngine:
             if existing is None or password:
                 if existing is None and not password:
                     raise ValueError(f"{name or 'a new user'} needs a password")
-                found = add_user(db, name, password or "", groups, roles)
+                demo = self.services.settings.demo_mode
+                found = add_user(db, name, password or "", groups, roles, demo_passwords=demo)
             else:
                 found = db.upsert_user(name, existing.password_hash, groups, roles)
         except ValueError as exc:

@@ -13,8 +13,10 @@ its user: a request naming anyone else is refused 403, and endpoints naming no u
 ingestion jobs) need the role admin. Groups and roles are always resolved here from the database.
 Failed logins are throttled per name and per client address (429 with Retry-After), and each user
 may ask DOCQA_QUESTIONS_PER_MINUTE questions (burst DOCQA_QUESTIONS_BURST; 429 with Retry-After
-beyond). Admin actions and failed logins go to the audit log (GET /audit). Ingestion paths are
-paths on the engine's machine.
+beyond). Admin actions and failed logins go to the audit log (GET /audit); its actor comes from the
+authenticated principal only: the acting user, else "service" for the service token (a client's
+X-DocQA-Actor header is kept as the unverified detail ``claimed_by``). Ingestion paths are paths
+on the engine's machine.
 
 Feedback and escalations (app/feedback.py decides who may do what): the asker rates an answer
 (POST /feedback, by its ``query_log_id`` from /ask) or hands it to a human reviewer (POST
@@ -104,7 +106,8 @@ class RateLimitedError(EngineError):
 
 
 class EngineStartError(RuntimeError):
-    """`docqa serve` cannot start (another engine runs, the port is taken)."""
+    """`docqa serve` cannot start (another engine runs, the port is taken, a user has a demo password
+    outside demo mode, no admin exists and no first admin password is given)."""
 
 
 UNAVAILABLE = (StoreUnavailableError, StoreBusyError, DatabaseUnavailableError)
@@ -569,7 +572,10 @@ class LoginOut(BaseModel):
 class AuditOut(BaseModel):
     id: int
     at: str | None = Field(description="ISO 8601, UTC")
-    actor: str = Field(description='A user, "cli:<os user>", or the name tried at a failed login')
+    actor: str = Field(
+        description='A user, "service" (the service token, acting for no user), "cli:<os user>" (the CLI '
+        "without an engine), or the name tried at a failed login"
+    )
     action: str
     target: str
     details: dict[str, Any]
@@ -580,7 +586,8 @@ class Principal:
     """Who a request is authenticated as: ``user`` None for the service token."""
 
     user: str | None
-    actor: str  # the audit actor of admin actions that name no user
+    actor: str  # the audit actor of admin actions that name no user: the session's user, or "service"
+    claimed_by: str | None = None  # the service client's unverified X-DocQA-Actor (audit detail only)
 
 
 BEARER = HTTPBearer(
@@ -588,7 +595,7 @@ BEARER = HTTPBearer(
     description="The service token (<data_dir>/engine.json or DOCQA_ENGINE_TOKEN), or a session token "
     "from POST /login.",
 )
-ACTOR_HEADER = "X-DocQA-Actor"
+ACTOR_HEADER = "X-DocQA-Actor"  # who a service client says acts (e.g. "cli:ops"): recorded, never trusted
 OPEN_PATHS = frozenset({"/health", "/login"})
 
 
@@ -604,7 +611,14 @@ def acting(request: Request, user: str | None) -> str | None:
 
 
 def actor_of(request: Request) -> str:
+    """The audit actor of an action naming no user, from the authenticated principal only: a session
+    token's user, or "service" for the service token (whatever X-DocQA-Actor says)."""
     return request.state.principal.actor
+
+
+def claimed_by(request: Request) -> str | None:
+    """The service client's X-DocQA-Actor, unverified: kept as details["claimed_by"] in the audit log."""
+    return request.state.principal.claimed_by
 
 
 def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -677,8 +691,8 @@ def create_app(
         given = credentials.credentials if credentials else ""
         request.state.token = given
         if tokens_equal(given, token):
-            actor = (request.headers.get(ACTOR_HEADER) or "").strip()[:200] or "service"
-            request.state.principal = Principal(None, actor)
+            claimed = (request.headers.get(ACTOR_HEADER) or "").strip()[:200] or None
+            request.state.principal = Principal(None, "service", claimed)
             return
         name = sessions.resolve(given) if given else None
         if name is not None and services.db.get_user(name) is None:  # removed since
@@ -866,7 +880,9 @@ def create_app(
     )
     def delete_document(request: Request, doc_id: str, user: AdminParam = None) -> dict[str, str]:
         user = acting(request, user)
-        return local.delete_document(doc_id, user=user, actor=actor_of(request))
+        return local.delete_document(
+            doc_id, user=user, actor=actor_of(request), claimed_by=claimed_by(request)
+        )
 
     @app.put(
         "/documents/{doc_id}/groups",
@@ -878,7 +894,9 @@ def create_app(
         request: Request, doc_id: str, body: GroupsRequest, user: AdminParam = None
     ) -> dict[str, Any]:
         user = acting(request, user)
-        return local.set_groups(doc_id, body.groups, user=user, actor=actor_of(request))
+        return local.set_groups(
+            doc_id, body.groups, user=user, actor=actor_of(request), claimed_by=claimed_by(request)
+        )
 
     @app.post(
         "/documents/{doc_id}/reingest",
@@ -937,7 +955,9 @@ def create_app(
             "prune": req.prune,
             "job_id": job["id"],
         }
-        local.audit_event("ingest.start", req.set, details, actor=actor_of(request))
+        local.audit_event(
+            "ingest.start", req.set, details, actor=actor_of(request), claimed_by=claimed_by(request)
+        )
         return {"job_id": job["id"], "status": job["status"]}
 
     @app.post(
@@ -1413,7 +1433,10 @@ def make_server(services: Services, sock: socket.socket, *, log_level: str = "in
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
-    """`docqa serve`: open the stores (fail fast if another process holds them), then serve."""
+    """`docqa serve`: open the stores (fail fast if another process holds them), check the users
+    (app.access.check_start: outside demo mode no demo passwords; an admin exists or is created
+    from DOCQA_ADMIN_PASSWORD_FILE), then serve."""
+    from app.access import StartRefused, check_start
     from app.client import find_engine
     from app.services import Services
 
@@ -1423,6 +1446,10 @@ def serve(settings: Settings, host: str, port: int) -> None:
     services = Services(settings)
     try:
         _ = services.store, services.db  # StoreBusyError here: another process holds the store
+        try:  # no demo passwords outside demo mode; the first admin from its secret
+            check_start(services.db, settings)
+        except StartRefused as exc:
+            raise EngineStartError(str(exc)) from None
         try:
             sock = bind(host, port)
         except OSError as exc:

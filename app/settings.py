@@ -152,6 +152,25 @@ class Settings(BaseSettings):
         default_factory=list, description="Roles not rate-limited (comma-separated); none by default."
     )
 
+    # Production safety (checked when `docqa serve` starts: app/access.py check_start)
+    demo_mode: bool = Field(
+        False,
+        description="The demo: `docqa users seed` creates the demo users, whose passwords are published in "
+        "data/users.yaml. Off (production): seeding is refused and the engine refuses to start while any "
+        "user's password is a demo password.",
+    )
+    admin_name: str = Field(
+        "admin", description="Name of the first admin `docqa serve` creates when no user has the role admin."
+    )
+    admin_password: SecretStr | None = Field(
+        None, description="Password of that first admin (prefer admin_password_file: env leaks into logs)."
+    )
+    admin_password_file: Path | None = Field(
+        None,
+        description="File holding the first admin's password, e.g. a Compose secret "
+        "(/run/secrets/docqa_admin_password). Used only while no admin exists.",
+    )
+
     @field_validator("default_groups", "questions_exempt_roles", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:

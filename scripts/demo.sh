@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Sets everything up (idempotent), creates the demo users, ingests data/, shows how to ask and
-# opens the web UI (`docqa ui`; DOCQA_DEMO_NO_UI=1 skips it).
+# opens the web UI (`docqa ui`; DOCQA_DEMO_NO_UI=1 skips it). Runs in demo mode (DOCQA_DEMO_MODE=true):
+# only then may the demo users, whose passwords are published in data/users.yaml, be created and the
+# engine start with them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export DO_NOT_TRACK=1 RAGAS_DO_NOT_TRACK=true HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export DOCQA_DEMO_MODE=true
 DOCQA=.venv/bin/docqa
 
 echo; echo "== demo users (demo-only passwords, see data/users.yaml)"
@@ -32,7 +35,7 @@ cat <<MSG
      carol / demo-carol   finance employee     dave  / demo-dave   everyone (plain employee)
      frank / demo-frank   reviewer (Review)    heidi / demo-heidi  reads every group
      erin  / demo-erin    admin                grace / demo-grace  evaluator
-   Set DOCQA_DEMO_NO_UI=1 to end the demo here instead.
+   Set DOCQA_DEMO_NO_UI=1 to end the demo here instead; later: DOCQA_DEMO_MODE=true .venv/bin/docqa ui
 MSG
 if [ -z "${DOCQA_DEMO_NO_UI:-}" ]; then
   exec $DOCQA ui --port "$UI_PORT"

@@ -1,7 +1,9 @@
-"""docker-compose.yml and the Dockerfile, checked without a Docker engine: the compose file is
-parsed, its variables resolved as Compose does, and its services, ports, environment, volumes,
-health checks and profile checked against the settings, so renaming a setting or a port breaks
-this test instead of the deployment. ``compose_problems`` is itself tested on broken copies."""
+"""docker-compose.yml, deploy/Caddyfile and the Dockerfile, checked without a Docker engine: the
+compose file is parsed, its variables resolved as Compose does, and its services, ports, environment,
+volumes, secrets, health checks and profile checked against the settings, so renaming a setting or a
+port breaks this test instead of the deployment. Production defaults are checked too: no demo users
+or demo mode, the first admin's password from a compose secret, nothing but the TLS proxy published
+beyond loopback. ``compose_problems`` is itself tested on broken copies."""
 
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
-REQUIRED = {"qdrant", "postgres", "engine", "ui", "llm"}
+CADDYFILE = "/etc/caddy/Caddyfile"  # where the caddy image reads its configuration
+REQUIRED = {"qdrant", "postgres", "engine", "ui", "proxy", "llm"}
 SECRETS = {"POSTGRES_PASSWORD": "pw0123", "DOCQA_ENGINE_TOKEN": "token0123"}
 ENGINE_PORT = Settings.model_fields["engine_port"].default
 UI_PORT = UiSettings.model_fields["ui_port"].default
@@ -92,6 +95,20 @@ def _published(service: Mapping[str, Any]) -> dict[int, str]:
     return out
 
 
+def _loopback(binding: str) -> bool:
+    """Whether a host binding ("127.0.0.1:8765", "8501", "0.0.0.0:80") is on loopback only."""
+    return binding.rsplit(":", 1)[0] in ("127.0.0.1", "[::1]", "localhost") if ":" in binding else False
+
+
+def _mounts(service: Mapping[str, Any]) -> dict[str, str]:
+    """container path -> source of a service's volumes."""
+    out = {}
+    for vol in service.get("volumes") or []:
+        source, target, *_ = str(vol).split(":")
+        out[target] = source
+    return out
+
+
 def settings_from(env: Mapping[str, str], cls: type[Settings] = Settings) -> Settings:
     """The settings a container with ``env`` builds (its DOCQA_* variables and nothing else)."""
     fields = {k[len("DOCQA_") :].lower(): v for k, v in env.items() if k.startswith("DOCQA_")}
@@ -99,8 +116,11 @@ def settings_from(env: Mapping[str, str], cls: type[Settings] = Settings) -> Set
     return cls.model_validate(values)
 
 
-def compose_problems(doc: Mapping[str, Any], variables: Mapping[str, str] = SECRETS) -> list[str]:
-    """What is wrong with a parsed compose file, in words; [] when nothing is."""
+def compose_problems(
+    doc: Mapping[str, Any], variables: Mapping[str, str] = SECRETS, root: Path = ROOT
+) -> list[str]:
+    """What is wrong with a parsed compose file (relative paths from ``root``), in words; [] when
+    nothing is."""
     problems: list[str] = []
     services: dict[str, Any] = doc.get("services") or {}
     if "version" in doc:
@@ -115,6 +135,8 @@ def compose_problems(doc: Mapping[str, Any], variables: Mapping[str, str] = SECR
 
     for name, svc in services.items():  # secrets: demanded from the environment, never defaulted
         for key, value in _env(svc).items():
+            if key.endswith("_FILE") and value.startswith("/run/secrets/"):
+                continue  # a compose secret's file
             if re.search(r"PASSWORD|TOKEN|SECRET|API_KEY", key) and "${" not in value and value:
                 problems.append(f"{name}: {key} is written in the file instead of taken from the environment")
     for secret in SECRETS:
@@ -175,8 +197,9 @@ def compose_problems(doc: Mapping[str, Any], variables: Mapping[str, str] = SECR
         problems.append(f"engine: port {eng.engine_port} must be published on 127.0.0.1 only")
     if f":{eng.engine_port}/health" not in json.dumps(engine["healthcheck"]):
         problems.append(f"engine: the healthcheck does not ask /health on engine_port {eng.engine_port}")
-    if uis.ui_port not in _published(ui) or f":{uis.ui_port}/" not in json.dumps(ui["healthcheck"]):
-        problems.append(f"ui: port {uis.ui_port} (ui_port) is not published or not health-checked")
+    if f":{uis.ui_port}/" not in json.dumps(ui["healthcheck"]):
+        problems.append(f"ui: the healthcheck does not ask ui_port {uis.ui_port}")
+    problems += _production_problems(doc, resolved, eng, uis, root)
     if uis.engine_url != f"http://engine:{eng.engine_port}":
         problems.append(f"ui: DOCQA_ENGINE_URL {uis.engine_url} is not the engine service")
     if (
@@ -217,6 +240,55 @@ def compose_problems(doc: Mapping[str, Any], variables: Mapping[str, str] = SECR
     return problems
 
 
+def _production_problems(
+    doc: Mapping[str, Any], resolved: Mapping[str, Any], eng: Settings, uis: UiSettings, root: Path
+) -> list[str]:
+    """Production defaults: nothing but the TLS proxy published beyond loopback, the proxy in front
+    of the UI, no demo mode or demo users, the first admin's password from a compose secret."""
+    problems: list[str] = []
+    services = resolved["services"]
+    for name, svc in services.items():
+        for port, binding in _published(svc).items():
+            if name != "proxy" and not _loopback(binding):
+                problems.append(
+                    f"{name}: port {port} is published beyond 127.0.0.1 (plain HTTP); only the proxy "
+                    "publishes, on 443"
+                )
+    proxy = services["proxy"]
+    if 443 not in _published(proxy):
+        problems.append("proxy: 443 is not published")
+    if "ui" not in (proxy.get("depends_on") or {}):
+        problems.append("proxy: does not wait for the ui")
+    source = _mounts(proxy).get(CADDYFILE)
+    caddyfile = (root / source) if source and source.startswith(".") else None
+    if caddyfile is None or not caddyfile.is_file():
+        problems.append(f"proxy: no Caddyfile from the repository mounted at {CADDYFILE}")
+    else:
+        text = caddyfile.read_text()
+        if not re.search(rf"^\s*reverse_proxy\s+ui:{uis.ui_port}\s*$", text, re.M):
+            problems.append(f"proxy: the Caddyfile does not pass requests to ui:{uis.ui_port}")
+        if not re.search(r"^\s*tls\s+\S", text, re.M):
+            problems.append("proxy: the Caddyfile has no tls directive")
+    if eng.demo_mode:
+        problems.append("engine: DOCQA_DEMO_MODE is on; the demo users' passwords are published")
+    for name, svc in services.items():
+        if any("seed" in part for part in _command(svc) + [str(svc.get("entrypoint") or "")]):
+            problems.append(f"{name}: seeds the demo users")
+    wanted = str(eng.admin_password_file or "")
+    secret = wanted.removeprefix("/run/secrets/") if wanted.startswith("/run/secrets/") else None
+    declared = (doc.get("secrets") or {}).get(secret) if secret else None
+    if (
+        secret is None
+        or secret not in (services["engine"].get("secrets") or [])
+        or not (declared or {}).get("file")
+    ):
+        problems.append(
+            "engine: the first admin password (DOCQA_ADMIN_PASSWORD_FILE) is not a compose secret "
+            "(/run/secrets/NAME, NAME in the engine's secrets and declared with a file)"
+        )
+    return problems
+
+
 def docqa_subcommands() -> set[str]:
     import typer.main
 
@@ -251,8 +323,33 @@ def test_the_engine_and_ui_read_the_settings_the_file_gives_them() -> None:
     assert (ui.engine_url, ui.ui_port) == ("http://engine:8765", 8501)
     assert (engine.engine_port, ui.ui_port) == (ENGINE_PORT, UI_PORT)  # the settings' defaults
     assert _published(services["engine"]) == {ENGINE_PORT: f"127.0.0.1:{ENGINE_PORT}"}
-    assert _published(services["ui"]) == {UI_PORT: str(UI_PORT)}
+    assert _published(services["ui"]) == {}  # only through the proxy
+    assert _published(services["proxy"]) == {443: "443"}
     assert ui.engine_token == engine.engine_token
+    assert (engine.demo_mode, engine.admin_name) == (False, "admin")
+    assert engine.admin_password_file == Path("/run/secrets/docqa_admin_password")
+    assert engine.admin_password is None
+
+
+def test_the_compose_file_does_not_seed_the_demo_users() -> None:
+    """Neither a service nor the instructions at the top create the demo users, whose passwords are
+    published (erin / demo-erin is in the README)."""
+    text = COMPOSE.read_text()
+    assert "users seed" not in text and "users.yaml" not in text and "demo-" not in text
+    assert "DOCQA_DEMO_MODE" not in text
+
+
+def test_the_proxy_terminates_tls_in_front_of_the_ui() -> None:
+    services = interpolate(load_compose(), SECRETS)["services"]
+    caddyfile = ROOT / _mounts(services["proxy"])[CADDYFILE]
+    assert caddyfile == ROOT / "deploy" / "Caddyfile"
+    text = caddyfile.read_text()
+    assert re.search(r"^\s*tls \{\$CADDY_TLS:internal\}$", text, re.M)  # internal CA unless told
+    assert re.search(rf"^\s*reverse_proxy ui:{UI_PORT}$", text, re.M)
+    assert services["proxy"]["environment"] == {"SITE_ADDRESS": "localhost", "CADDY_TLS": "internal"}
+    health = services["proxy"]["healthcheck"]["test"]
+    assert any(":2080/healthz" in part for part in health) and "http://:2080" in text
+    assert _published(services["proxy"]) == {443: "443"}  # 2080 stays inside the container
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
@@ -321,7 +418,20 @@ BROKEN = [
     (_break("services.engine.ports", ["0.0.0.0:8765:8765"]), "127.0.0.1 only"),
     (_break("services.engine.ports", ["127.0.0.1:8766:8766"]), "engine_port 8765 is not published"),
     (_break("services.engine.environment.DOCQA_ENGINE_PORT", "9000"), "engine_port 9000 is not published"),
-    (_break("services.ui.ports", ["8502:8502"]), "ui_port"),
+    (_break("services.ui.ports", ["8501:8501"]), "ui: port 8501 is published beyond 127.0.0.1"),
+    (_break("services.ui.ports", ["0.0.0.0:8501:8501"]), "ui: port 8501 is published beyond 127.0.0.1"),
+    (_break("services.qdrant.ports", ["6333:6333"]), "qdrant: port 6333 is published beyond"),
+    (_break("services.ui.healthcheck.test", ["CMD", "true", "http://127.0.0.1:8502/"]), "ui_port 8501"),
+    (_break("services.proxy"), "service proxy is missing"),
+    (_break("services.proxy.ports", ["8443:8443"]), "proxy: 443 is not published"),
+    (_break("services.proxy.volumes", ["caddy-data:/data", "caddy-config:/config"]), "no Caddyfile"),
+    (_break("services.proxy.depends_on", {}), "proxy: does not wait for the ui"),
+    (_break("services.engine.environment.DOCQA_DEMO_MODE", "true"), "DOCQA_DEMO_MODE is on"),
+    (_break("services.engine.command", ["sh", "-c", "docqa users seed && docqa serve"]), "seeds the demo"),
+    (_break("services.engine.environment.DOCQA_ADMIN_PASSWORD_FILE"), "first admin password"),
+    (_break("services.engine.secrets", []), "first admin password"),
+    (_break("secrets"), "first admin password"),
+    (_break("services.engine.environment.DOCQA_ADMIN_PASSWORD", "hunter22"), "written in the file"),
     (_break("services.ui.environment.DOCQA_ENGINE_URL", "http://localhost:8765"), "not the engine service"),
     (_break("services.engine.volumes", ["docqa-state:/data"]), "volume docqa-state is not declared"),
     (_break("volumes.unused-volume", None), "unused"),

@@ -210,7 +210,7 @@ def test_a_user_logged_in_through_the_client_acts_only_as_themselves(
         assert ended.value.status == 401
 
 
-def test_cli_admin_actions_are_audited_as_the_os_user(
+def test_cli_admin_actions_are_audited_as_the_engine_principal(
     engine: EngineClient,
     svc,  # noqa: ANN001
     tmp_path: Path,
@@ -236,13 +236,13 @@ def test_cli_admin_actions_are_audited_as_the_os_user(
     assert runner.invoke(app, ["users", "rm", "zoe"]).exit_code == 2  # no such user any more
     me = cli_actor()
     assert me.startswith("cli:")
-    got = [(a.actor, a.action, a.target) for a in reversed(svc.db.list_audit())]
-    assert got == [
-        (me, "ingest.start", "m"),
-        (me, "document.groups", "memo.txt"),
-        (me, "document.delete", "memo.txt"),
-        (me, "user.create", "zoe"),
-        (me, "user.delete", "zoe"),
+    got = [(a.actor, a.action, a.target, a.details.get("claimed_by")) for a in reversed(svc.db.list_audit())]
+    assert got == [  # through the engine: its principal (the service token), the OS user only as a claim
+        ("service", "ingest.start", "m", me),
+        ("service", "document.groups", "memo.txt", me),
+        ("service", "document.delete", "memo.txt", me),
+        (me, "user.create", "zoe", None),  # `docqa users` writes the database itself
+        (me, "user.delete", "zoe", None),
     ]
 
 

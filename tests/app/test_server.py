@@ -968,6 +968,34 @@ def test_questions_are_rate_limited_per_user_with_retry_after(secured) -> None: 
     assert ask_as("ada").status_code == 200
 
 
+def test_the_actor_header_cannot_set_the_audit_actor(secured, svc, tmp_path: Path) -> None:  # noqa: ANN001
+    """The audit actor comes from the authenticated principal: "service" for the service token,
+    the session's user for a session token. X-DocQA-Actor is at most an unverified detail."""
+    client, _ = secured
+    doc = next(d for d in svc.db.list_documents() if d.path == "public/leave.txt")
+    groups_url = f"/documents/{doc.doc_id}/groups"
+    forged = {**bearer("the-service-token"), "X-DocQA-Actor": "ada"}  # claims to be the admin
+    assert client.put(groups_url, json={"groups": ["it"]}, headers=forged).status_code == 200
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "memo.txt").write_text("The canteen opens at 11:30.\n")
+    job = client.post("/ingest", json={"path": str(tmp_path / "more"), "set": "m"}, headers=forged)
+    assert job.status_code == 202, job.text
+    status = lambda: client.get(f"/jobs/{job.json()['job_id']}", headers=forged).json()["status"]  # noqa: E731
+    wait_for(lambda: status() not in ("queued", "running"), 30)
+    ada = {**log_in(client, "ada"), "X-DocQA-Actor": "mallory"}  # a session ignores the header
+    assert client.put(groups_url, json={"groups": ["hr"]}, headers=ada).status_code == 200
+    assert client.delete(f"/documents/{doc.doc_id}", headers=ada).status_code == 200
+
+    got = [(a.actor, a.action, a.details.get("claimed_by")) for a in reversed(svc.db.list_audit())]
+    assert got == [
+        ("service", "document.groups", "ada"),
+        ("service", "ingest.start", "ada"),
+        ("ada", "document.groups", None),
+        ("ada", "document.delete", None),
+    ]
+    assert svc.db.list_audit(actor="mallory") == []
+
+
 def test_admin_actions_are_audited_and_only_admins_read_the_audit_log(secured, svc) -> None:  # noqa: ANN001
     client, _ = secured
     service = {**bearer("the-service-token"), "X-DocQA-Actor": "cli:ops"}
@@ -986,18 +1014,20 @@ def test_admin_actions_are_audited_and_only_admins_read_the_audit_log(secured, s
     got = [(e["actor"], e["action"], e["target"]) for e in log]
     assert got == [
         ("zoe", "login.failed", "zoe"),
-        ("cli:ops", "document.delete", "public/leave.txt"),
-        ("cli:ops", "document.groups", "public/leave.txt"),
+        ("service", "document.delete", "public/leave.txt"),  # the token's principal, not the header
+        ("service", "document.groups", "public/leave.txt"),
         ("ada", "user.change", "zoe"),
         ("ada", "user.create", "zoe"),
     ]
+    assert log[1]["details"]["claimed_by"] == log[2]["details"]["claimed_by"] == "cli:ops"  # unverified
     assert log[2]["details"]["before"] == ["everyone"] and log[2]["details"]["after"] == ["it"]
     assert log[3]["details"]["before"]["groups"] == ["hr"] and log[3]["details"]["password_changed"] is False
     assert "zoe-secret" not in json.dumps(log)  # no password is ever logged
     only_users = client.get("/audit", params={"user": "ada", "action": "user."}, headers=ada).json()
     assert [e["action"] for e in only_users] == ["user.change", "user.create"]
-    by_cli = client.get("/audit", params={"user": "ada", "actor": "cli:ops"}, headers=ada).json()
-    assert {e["action"] for e in by_cli} == {"document.delete", "document.groups"}
+    by_service = client.get("/audit", params={"user": "ada", "actor": "service"}, headers=ada).json()
+    assert {e["action"] for e in by_service} == {"document.delete", "document.groups"}
+    assert client.get("/audit", params={"user": "ada", "actor": "cli:ops"}, headers=ada).json() == []
     later = client.get("/audit", params={"user": "ada", "since": "2999-01-01T00:00:00"}, headers=ada)
     assert later.json() == []
     eve = log_in(client, "eve")

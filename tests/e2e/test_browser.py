@@ -62,6 +62,8 @@ def ui_url(tmp_path: Path, embedder) -> Iterator[tuple[str, Path]]:  # noqa: ANN
         "DOCQA_LLM_BACKEND": "extractive",
         "DOCQA_INGEST_WORKERS": "0",
         "DOCQA_ENGINE_PORT": str(free_port()),
+        # not demo mode: the engine `docqa ui` starts creates its first admin from this secret
+        "DOCQA_ADMIN_PASSWORD": "e2e-admin-secret",
     }
     svc = Services(Settings(data_dir=data_dir, ingest_workers=0), embedder=embedder)
     try:
