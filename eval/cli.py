@@ -889,3 +889,43 @@ def redteam_cmd(
     )
     if bad:
         raise typer.Exit(1)
+
+
+@eval_app.command("leaks")
+def leaks_cmd(
+    checks: int = typer.Option(10_000, min=1, help="Looks to make (one user looking at one surface)."),
+    seed: int = typer.Option(0, help="The random world and steps; the same seed replays the same run."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Randomised leak suite (eval/leaks.py): a seeded world of users, groups and documents holding
+    canary strings, stepped by questions, escalations, replies, verified answers, evaluations,
+    re-grouping, deletion and killed re-ingestion; after every step every user looks at every
+    surface that can show text. Runs in a temporary folder with the real encoder and stores and the
+    extractive backend. Exits 1 on any leak."""
+    import sys
+
+    from eval.leaks import run_leaks
+
+    def progress(done: int, what: str) -> None:
+        print(f"[leaks] {done:>6}/{checks} checks · {what}", file=sys.stderr)
+
+    result = run_leaks(checks, seed, on_step=progress)
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        t = Table(
+            "surface", "checks", "leaks", "showed readable text", title=f"docqa eval leaks (seed {seed})"
+        )
+        for name, row in result["surfaces"].items():
+            t.add_row(name, str(row["checks"]), str(row["leaks"]), str(row["shown"]))
+        t.add_row("total", str(result["checks"]), str(result["leaks"]), "")
+        out.print(t)
+        out.print(
+            f"{result['steps']} steps, {result['users']} users, {result['documents']} documents "
+            f"({result['deleted']} deleted), {result['seconds']} s",
+            highlight=False,
+        )
+        for example in result["examples"]:
+            out.print(f"  leak: {example}", highlight=False)
+    if result["leaks"]:
+        raise typer.Exit(1)

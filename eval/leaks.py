@@ -129,6 +129,7 @@ class User:
     groups: list[str]
     roles: list[str]
     logs: list[int] = field(default_factory=list)
+    cited: list[int] = field(default_factory=list)  # the logs of answers that cite something
     conversation: int | None = None
 
 
@@ -209,9 +210,10 @@ class LeakSuite:
 
     def setup(self) -> None:
         roles = [["employee"]] * 4 + [["reviewer", "employee"]] * 2 + [["admin"], ["evaluator"]]
+        reach = {"employee": (1, 2), "reviewer": (2, 3), "admin": (0, 2), "evaluator": (1, 3)}
         for i, r in enumerate(roles):
             name = f"u{i}" if r == ["employee"] else f"{r[0][:3]}{i}"
-            groups = self._groups(0 if "admin" in r else 1, 3)
+            groups = self._groups(*reach[r[0]])
             self.users[name] = User(name, groups, list(r))
             self.svc.db.upsert_user(name, "!", groups, list(r))
         for topic, attribute in TOPICS:
@@ -233,16 +235,16 @@ class LeakSuite:
     # -- steps ------------------------------------------------------------------------------------
     def step(self) -> str:
         actions: list[tuple[Callable[[], str], int]] = [
-            (self.ask, 30),
-            (self.thumb, 8),
+            (self.ask, 25),
+            (self.thumb, 6),
             (self.escalate, 10),
-            (self.reply, 10),
-            (self.publish, 6),
+            (self.reply, 12),
+            (self.publish, 10),
             (self.regroup, 10),
             (self.reingest, 10),
-            (self.delete, 4),
+            (self.delete, 3),
             (self.add_document, 4),
-            (self.evaluate, 3),
+            (self.evaluate, 5),
         ]
         action = self.rng.choices([a for a, _ in actions], weights=[w for _, w in actions])[0]
         self.steps += 1
@@ -259,6 +261,8 @@ class LeakSuite:
         answer = self.engine.ask(q, user.name)
         if answer.get("query_log_id"):
             user.logs.append(answer["query_log_id"])
+            if answer["citations"]:
+                user.cited.append(answer["query_log_id"])
         session = SessionUser(user.name, user.roles, user.groups)
         if "employee" in user.roles:
             user.conversation = add_turn(self.ui, session, user.conversation, q, answer)
@@ -273,10 +277,10 @@ class LeakSuite:
         return f"{user.name} gave a thumb {thumb}"
 
     def escalate(self) -> str:
-        user = self.rng.choice([u for u in self.users.values() if u.logs] or [None])
+        user = self.rng.choice([u for u in self.users.values() if u.cited] or [None])
         if user is None:
             return "nothing to escalate"
-        esc = self.engine.escalate(self.rng.choice(user.logs), user.name, comment="please check")
+        esc = self.engine.escalate(self.rng.choice(user.cited), user.name, comment="please check")
         return f"{user.name} escalated #{esc['id']}"
 
     def _reviewers(self) -> list[User]:
@@ -305,7 +309,7 @@ class LeakSuite:
         if not answered:
             return f"{reviewer.name} had nothing to publish"
         esc = self.rng.choice(answered)
-        groups = None if self.rng.random() < 0.7 else self._groups()
+        groups = None if self.rng.random() < 0.85 else self._groups()  # default: every group it may have
         try:
             self.engine.publish_verified(esc["id"], reviewer.name, groups=groups)
         except EngineError as exc:

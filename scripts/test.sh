@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets everything up (idempotent) and runs the checks CI runs: ruff, then the whole test suite.
+# Sets everything up (idempotent) and runs the checks CI runs: ruff, the whole test suite, then the
+# randomised leak suite (docqa eval leaks, seeded).
 # Extra arguments go to pytest, e.g. scripts/test.sh -m unit
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,11 @@ set +e
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then
-  echo "pytest collected no tests"; exit 0   # exit 5 = "no tests collected": not a failure of the code
+  echo "pytest collected no tests"; rc=0   # exit 5 = "no tests collected": not a failure of the code
 fi
-exit "$rc"
+[ "$rc" -eq 0 ] || exit "$rc"
+
+if [ $# -eq 0 ]; then  # the whole suite (CI): also the randomised leak suite, seeded, smaller than the full 10000
+  echo; echo "== leak suite (docqa eval leaks)"
+  .venv/bin/docqa eval leaks --checks "${DOCQA_CI_LEAK_CHECKS:-1000}" --seed "${DOCQA_CI_LEAK_SEED:-7}"
+fi

@@ -3,7 +3,6 @@ version; every hit passes the same checks as a fresh answer; stored redacted; ex
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from app.answer import Answerer
 from app.cache import AnswerCache, fingerprint, normalise
 from app.client import InProcessEngine
+from tests.app.test_answer import FakeGeneration
 
 
 @pytest.mark.unit
@@ -94,19 +94,6 @@ def test_a_similar_question_still_goes_through_the_refusal_check(svc, corpus: Pa
     assert other.refused and not other.cache_hit
 
 
-@dataclass
-class FakeGeneration:
-    text: str
-    backend: str = "local"
-    model: str = "fake-quoter"
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    ttft_s: float = 0.0
-    total_s: float = 0.0
-    token_logprobs: list[float] = field(default_factory=list)
-    finish_reason: str = "stop"
-
-
 class FakeQuoterGenerator:
     """Fake LLM for tests: answers with a fixed sentence citing source 1."""
 
@@ -114,7 +101,7 @@ class FakeQuoterGenerator:
     model = "fake-quoter"
 
     def generate(self, messages, on_token=None, **_: object) -> FakeGeneration:  # noqa: ANN001
-        return FakeGeneration(text="Every employee gets 30 vacation days per year [1].")
+        return FakeGeneration("Every employee gets 30 vacation days per year [1].", "local", self.model)
 
 
 @pytest.mark.integration

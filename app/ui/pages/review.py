@@ -119,9 +119,15 @@ if not verified:
 for v in verified:
     with st.container(border=True, key=f"verified_{v['id']}"):
         st.markdown(f"**{render.md_escape(v['question'])}**")
-        st.markdown(render.md_escape(v["answer"]))
+        if v.get("status") == "withdrawn":
+            st.error(f"Withdrawn: {v.get('withdrawn_reason') or 'a document it restates was deleted'}.")
+        elif v.get("withheld"):
+            st.caption("Answer withheld: you may not read every document it restates.")
+        else:
+            st.markdown(render.md_escape(v["answer"]))
+        readers = ", ".join(v["groups"]) or "nobody now (its documents' groups changed)"
         st.caption(
-            f"Verified by {v['reviewer']}, {str(v['created_at'])[:10]} · readable by {', '.join(v['groups'])}"
+            f"Verified by {v['reviewer']}, {str(v['created_at'])[:10]} · readable by {readers}"
             + (f" · from escalation #{v['escalation_id']}" if v.get("escalation_id") else "")
         )
         if (
