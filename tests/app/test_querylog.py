@@ -93,7 +93,9 @@ def make_answer() -> Answer:
         sparse_score=5.5,
     )
     source = Source(1, passage, ["Trips are booked via the portal."], [0.8])
-    citation = Citation(1, "Travel policy", "travel.pdf", "d1", 2, 3, 3, "Trips are booked via the portal.")
+    citation = Citation(
+        1, "Travel policy", "travel.pdf", "d1", 2, 3, 3, "Trips are booked via the portal.", chunk_id="p-1"
+    )
     return Answer(
         question="I am jane.doe@example.com, how do I book a trip? Call +49 89 5508 24999",
         answer="Trips are booked via the portal [1].",
@@ -135,7 +137,7 @@ def test_log_answer_stores_every_field_and_reads_it_back_redacted(tmp_path: Path
                 "sparse_score": 5.5,
             }
         ]
-        assert row.cited == [{"n": 1, "doc_id": "d1", "version": 2, "page": 3}]
+        assert row.cited == [{"n": 1, "doc_id": "d1", "version": 2, "page": 3, "chunk_id": "p-1"}]
         assert row.prompt_version == PROMPT_VERSION
         assert (row.backend, row.model) == ("openai", "gpt-test")
         assert (row.prompt_tokens, row.completion_tokens) == (2000, 500)
