@@ -1596,12 +1596,12 @@ class _PdfPage:
 
 
 def _partition_pdf(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
-    encrypted = _check_pdf_encryption(path)
+    encrypted = _open_pdf(path)
     pages, sideways = _scan_pdf(path)
     source = path
     with tempfile.TemporaryDirectory(prefix="docqa-pdf-") as tmp:
-        if sideways and not encrypted:
-            fixed = _turn_pages_upright(path, sideways, Path(tmp) / "upright.pdf")
+        if sideways:
+            fixed = _turn_pages_upright(path, sideways, Path(tmp) / "upright.pdf", encrypted)
             if fixed:
                 source = fixed
                 pages, _ = _scan_pdf(source)
@@ -1628,21 +1628,50 @@ def _partition_pdf(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], i
     return builder.elements, len(pages)
 
 
-def _check_pdf_encryption(path: Path) -> bool:
-    """Refuse PDFs that need a user password; owner-password-only PDFs open with "" and go on."""
+def _open_pdf(path: Path) -> bool:
+    """Whether the PDF is encrypted (and opens without a password; else "password-protected").
+
+    A PDF is refused as "password-protected" only when a reader would be asked for a password to
+    open it: when the empty string is not its user password. Encryption with an owner password
+    alone (permissions such as "no changes", as on many public filings) opens without one and is
+    read like any PDF, whatever the algorithm (RC4, AES-128, AES-256). pypdf's ``decrypt("")``
+    cannot tell the two apart: it tries the owner password first, so a file whose owner password
+    is empty reports OWNER_PASSWORD whether or not a user password is set (both 10-Ks with empty
+    passwords and protected/r6-user-password.pdf do); the user password is checked on its own.
+    """
     import pypdf
 
     try:
         reader = pypdf.PdfReader(str(path), strict=False)
-        if not reader.is_encrypted:
-            return False
-        opened_as = reader.decrypt("")
+        encrypted = reader.is_encrypted
+        if encrypted:
+            opened_as = reader.decrypt("")
+            if opened_as == pypdf.PasswordType.NOT_DECRYPTED or not _empty_user_password(reader, opened_as):
+                raise _Outcome("failed", "password-protected")
+    except _Outcome:
+        raise
     except Exception:  # noqa: BLE001 - corrupt files are reported by the pdfplumber pass
         return False
-    # "" matching the *owner* password still means the author set a user password: respect it.
-    if opened_as != pypdf.PasswordType.USER_PASSWORD:
-        raise _Outcome("failed", "password-protected")
-    return True
+    return encrypted
+
+
+def _empty_user_password(reader: Any, opened_as: Any) -> bool:
+    """Whether "" is the user password of a PDF that ``decrypt("")`` opened as ``opened_as``."""
+    import pypdf
+
+    if opened_as == pypdf.PasswordType.USER_PASSWORD:
+        return True
+    from pypdf._encryption import AlgV4, AlgV5  # no public API asks for the user password alone
+
+    enc = reader._encryption
+    values = enc.values
+    if enc.V <= 4:
+        key = AlgV4.verify_user_password(
+            b"", enc.R, enc.Length, values.O, values.U, enc.P, enc.id1_entry, enc.EncryptMetadata
+        )
+    else:
+        key = AlgV5.verify_user_password(enc.R, b"", values.U, values.UE)
+    return bool(key)
 
 
 def _scan_pdf(path: Path) -> tuple[list[_PdfPage], list[tuple[int, int]]]:
@@ -1696,12 +1725,18 @@ def _sideways_turn(chars: list[dict[str, Any]]) -> int:
     return 270 if median_b < 0 else 90
 
 
-def _turn_pages_upright(path: Path, turns: list[tuple[int, int]], target: Path) -> Path | None:
-    """A copy of the PDF whose sideways pages are rotated so text extraction reads them properly."""
+def _turn_pages_upright(
+    path: Path, turns: list[tuple[int, int]], target: Path, encrypted: bool = False
+) -> Path | None:
+    """A copy of the PDF whose sideways pages are rotated so text extraction reads them properly
+    (an encrypted one, which opens without a password, is decrypted into the copy)."""
     import pypdf
 
     try:
-        writer = pypdf.PdfWriter(clone_from=str(path))
+        reader = pypdf.PdfReader(str(path), strict=False)
+        if encrypted:
+            reader.decrypt("")
+        writer = pypdf.PdfWriter(clone_from=reader)
         for index, degrees in turns:
             writer.pages[index].rotate(degrees)
         with target.open("wb") as fh:
