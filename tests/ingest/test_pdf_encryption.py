@@ -111,7 +111,7 @@ def test_an_encrypted_scan_is_ocred(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_owner_password_10k_filings_are_ingested(svc) -> None:  # noqa: ANN001
     """Public 10-Ks encrypted with RC4 and empty passwords ("Encrypted: yes (print:yes copy:yes
-    change:no …)") are indexed page by page from their text layer (no OCR)."""
+    change:no …)") are indexed page by page from their text layer (no OCR), each chunk citing its page."""
     names = ["AMAZON_2019_10K.pdf", "COSTCO_2021_10K.pdf"]
     report = svc.ingestor.ingest([FILINGS / n for n in names], set_name="fb", groups=["finance"])
     files = {f.path: f for f in report.files}
@@ -123,5 +123,6 @@ def test_owner_password_10k_filings_are_ingested(svc) -> None:  # noqa: ANN001
         payloads = [p for _, p in svc.store.iter_payloads(doc_id=f.doc_id)]
         pages = {p["page_start"] for p in payloads}
         assert len(pages) >= 0.9 * f.pages  # text on (nearly) every page
+        assert all(p["location"].startswith("p") for p in payloads)
         assert any(p["kind"] == "table" for p in payloads)
         assert any("Net sales" in p["text"] for p in payloads)
