@@ -34,7 +34,8 @@ STATUSES = ("open", "claimed", "answered", "closed")
 MAX_COMMENT = 2000  # characters; longer comments are cut
 MAX_REPLY = 10_000  # characters; a longer reply is refused (not silently cut)
 MAX_SNIPPET = 2000  # characters per source snippet stored with an escalation
-SOURCE_KEYS = ("n", "document", "path", "page", "snippet", "doc_id", "version")
+SOURCE_KEYS = ("n", "document", "path", "page", "location", "snippet", "doc_id", "version")
+MAX_LOCATION = 300  # characters of a source's location ("sheet Revenue, rows 4–9")
 
 
 class FeedbackError(ValueError):
@@ -204,6 +205,7 @@ def clean_sources(sources: Sequence[Any], cited: Sequence[Mapping[str, Any]]) ->
             raise FeedbackError(f"source {s.get('n', i)} is not one of the answer's citations")
         row = {k: s.get(k) for k in SOURCE_KEYS}
         row["snippet"] = clip(str(row["snippet"] or ""), MAX_SNIPPET)
+        row["location"] = clip(str(row["location"] or ""), MAX_LOCATION)
         out.append(row)
     return out
 
@@ -211,8 +213,9 @@ def clean_sources(sources: Sequence[Any], cited: Sequence[Mapping[str, Any]]) ->
 def visible_sources(
     sources: Sequence[Mapping[str, Any]], doc_groups: Mapping[str, Sequence[str]], groups: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """``sources`` as a reader with ``groups`` may see them: the snippet of a document they cannot
-    read (or that no longer exists: ``doc_groups`` has no entry) is withheld."""
+    """``sources`` as a reader with ``groups`` may see them: the snippet and the location (an e-mail
+    subject, a heading) of a document they cannot read (or that no longer exists: ``doc_groups`` has
+    no entry) are withheld."""
     mine = set(groups)
     out = []
     for s in sources:
@@ -220,6 +223,7 @@ def visible_sources(
         readable = bool(mine & set(doc_groups.get(row.get("doc_id") or "", ())))
         if not readable:
             row["snippet"] = ""
+            row["location"] = ""
             row["withheld"] = True
         out.append(row)
     return out

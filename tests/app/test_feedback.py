@@ -54,6 +54,22 @@ def test_snippets_of_unreadable_documents_are_withheld() -> None:
 
 
 @pytest.mark.unit
+def test_escalated_sources_keep_their_location_unless_withheld() -> None:
+    """A reviewer sees where the asker's source was ("sheet Budget, rows 4–9"); the location of a
+    document they may not read (an e-mail subject, a heading is document text) is withheld too."""
+    shown = [
+        {"n": 1, "doc_id": "hr", "page": 2, "location": "sheet Budget, rows 4–9", "snippet": "x"},
+        {"n": 2, "doc_id": "legal", "page": 1, "location": "e-mail 'Merger with Acme'", "snippet": "y"},
+    ]
+    kept = fb.clean_sources(shown, [{"doc_id": "hr"}, {"doc_id": "legal"}])
+    assert [s["location"] for s in kept] == ["sheet Budget, rows 4–9", "e-mail 'Merger with Acme'"]
+    seen = fb.visible_sources(kept, {"hr": ["hr"], "legal": ["legal"]}, ["hr"])
+    assert [s["location"] for s in seen] == ["sheet Budget, rows 4–9", ""]
+    old = fb.clean_sources([{"n": 1, "doc_id": "hr", "page": 3}], [{"doc_id": "hr"}])  # an older client
+    assert old[0]["location"] == ""
+
+
+@pytest.mark.unit
 def test_summary_counts_thumbs_and_reasons() -> None:
     counts = [("up", None, 3), ("down", "wrong", 2), ("down", None, 1), ("down", "outdated", 1)]
     s = fb.summarize(counts, {"open": 2, "closed": 1}, None)
