@@ -380,6 +380,7 @@ class SourceIn(BaseModel):
     document: str = ""
     path: str = ""
     page: int | None = None
+    location: str = Field("", description="Where in the document (sheet and rows, heading…); 300 chars max.")
     snippet: str = Field("", description="Cut to 2000 characters.")
     doc_id: str = Field(description="Must be one of the answer's cited documents.")
     version: int | None = None

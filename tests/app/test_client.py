@@ -116,6 +116,7 @@ def test_feedback_and_escalation_through_the_engine(
     assert (esc["status"], esc["groups"]) == ("open", ["hr"]) and "three months" in esc["sources"][0][
         "snippet"
     ]
+    assert esc["sources"][0]["location"] == "line 1"  # the reviewer sees where the source was
     assert [e["id"] for e in engine.escalations("rita")] == [esc["id"]]
     assert engine.claim(esc["id"], "rita")["assignee"] == "rita"
     assert engine.reply(esc["id"], "rita", "Three months; managers six.")["status"] == "answered"
