@@ -97,14 +97,18 @@ class Citation:
     snippet: str
     verified_by: str = ""  # a verified answer (app/verified.py): cited as "Verified by <reviewer>, <date>"
     verified_at: str = ""  # YYYY-MM-DD
+    # where a reader finds it: "p. 12 (printed 10)", "slide 3", "sheet Revenue, rows 4–9",
+    # "e-mail 'Family day' › attachment notes.txt, lines 1–3", "section Methods › Results"
+    location: str = ""
     chunk_id: str = ""  # the vector-store point quoted: escalations and caches keep only this reference
 
     @property
     def label(self) -> str:
-        """Where in the source: "Verified by <reviewer>, <date>" for a verified answer, else the pages."""
+        """Where in the source: "Verified by <reviewer>, <date>" for a verified answer, else its
+        location, else (a passage indexed before locations existed) its pages."""
         if self.verified_by:
             return f"Verified by {self.verified_by}" + (f", {self.verified_at}" if self.verified_at else "")
-        return f"p. {self.page}" if self.page == self.page_end else f"pp. {self.page}–{self.page_end}"
+        return self.location or pages_label(self.page, self.page_end)
 
     def to_dict(self) -> dict:
         return self.__dict__.copy()
@@ -151,6 +155,10 @@ class Answer:
 
 
 # -- pure helpers ----------------------------------------------------------------------------------
+def pages_label(page: int, page_end: int) -> str:
+    return f"p. {page}" if page == page_end else f"pp. {page}–{page_end}"
+
+
 def content_words(text: str) -> set[str]:
     """Lower-cased words minus stop words, cut to 6 letters ('engineer' ~ 'engineering')."""
     return {w[:6] for w in words(text) if w not in _STOP and len(w) > 1}
@@ -718,16 +726,20 @@ class Answerer:
     @staticmethod
     def _citation(source: Source) -> Citation:
         p = source.passage.payload
+        page = int(p.get("page_start", 1))
+        page_end = int(p.get("page_end", p.get("page_start", 1)))
+        verified = p.get("kind") == "verified"
         return Citation(
             n=source.n,
             document=p.get("title") or p.get("path", ""),
             path=p.get("path", ""),
             doc_id=p.get("doc_id", ""),
             version=int(p.get("version", 0)),
-            page=int(p.get("page_start", 1)),
-            page_end=int(p.get("page_end", p.get("page_start", 1))),
+            page=page,
+            page_end=page_end,
             snippet=source.snippet,
-            verified_by=str(p.get("verified_by", "")) if p.get("kind") == "verified" else "",
-            verified_at=str(p.get("verified_at", "")) if p.get("kind") == "verified" else "",
+            verified_by=str(p.get("verified_by", "")) if verified else "",
+            verified_at=str(p.get("verified_at", "")) if verified else "",
+            location="" if verified else source.passage.location,
             chunk_id=source.passage.id,
         )

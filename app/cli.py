@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from app.console import engine, err, fail, out, services, split_csv
@@ -184,11 +185,13 @@ def print_answer(result: dict) -> None:
     out.print(f"[dim]{label}[/]", highlight=False)
     for c in result["citations"]:
         pages = f"p. {c['page']}" if c["page"] == c["page_end"] else f"pp. {c['page']}–{c['page_end']}"
+        pages = c.get("location") or pages  # "sheet Revenue, rows 4–9", "section Methods › Results"
         if c.get("verified_by"):  # a verified answer (app/verified.py) has no pages
             pages = f"Verified by {c['verified_by']}, {c.get('verified_at') or '?'}"
         snippet = " ".join(c["snippet"].split())
         short = snippet[:160] + ("…" if len(snippet) > 160 else "")
-        out.print(f"[bold][{c['n']}][/] {c['path']}, {pages}: [dim]{short}[/]", highlight=False)
+        where = escape(f"{c['path']}, {pages}")  # a sheet or heading may hold "[…]"
+        out.print(f"[bold][{c['n']}][/] {where}: [dim]{escape(short)}[/]", highlight=False)
     out.print(
         f"confidence: [{colour}]{conf['band']}[/] ({conf['score']:.2f}) — {conf['message']}", highlight=False
     )

@@ -234,6 +234,7 @@ def render_sources(
                 else str((point or {}).get("title", "")),
                 "path": doc.path if doc is not None else str((point or {}).get("path", "")),
                 "page": r.get("page"),
+                "location": str(point.get("location", "")) if current and point else "",
                 "snippet": clip(str(point.get("text", "")), MAX_SNIPPET) if current and point else "",
                 "doc_id": doc_id,
                 "version": r.get("version"),

@@ -15,6 +15,7 @@ import numpy as np
 
 from app.embeddings import Embedder
 from app.store import Hit, VectorStore
+from ingest.location import merge_payloads
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -44,8 +45,14 @@ class Passage:
         return f"p. {start}" if start == end else f"pp. {start}–{end}"
 
     @property
+    def location(self) -> str:
+        """Where a reader finds it ("p. 12 (printed 10)", "sheet Revenue, rows 4–9", "section A › B");
+        the pages for a passage indexed before locations were stored (or whose format has none)."""
+        return str(self.payload.get("location") or "") or self.pages
+
+    @property
     def citation(self) -> str:
-        return f"{self.payload.get('title') or self.payload.get('path')}, {self.pages}"
+        return f"{self.payload.get('title') or self.payload.get('path')}, {self.location}"
 
 
 def rrf_fuse(dense: Sequence[Hit], sparse: Sequence[Hit], *, k: int = 60, limit: int = 10) -> list[Passage]:
@@ -134,6 +141,7 @@ def add_neighbours(
                 n = nxt[0].payload
                 merged = dict(pl, text=pl["text"] + "\n" + _strip_section(n["text"], n["section"]))
                 merged["page_end"] = max(pl.get("page_end", 1), n.get("page_end", 1))
+                merged.update(merge_payloads(pl, n))  # "rows 4–9" and "rows 10–15": "rows 4–15"
                 p = replace(p, payload=merged)
         out.append(p)
     return out

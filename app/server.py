@@ -383,6 +383,7 @@ class SourceOut(BaseModel):
     document: str = ""
     path: str = ""
     page: int | None = None
+    location: str = Field("", description="Where in the document (sheet and rows, heading…).")
     snippet: str = Field("", description="The cited chunk (at most 2000 characters); empty when it changed.")
     doc_id: str | None = None
     version: int | None = None

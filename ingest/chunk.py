@@ -8,16 +8,20 @@ Rules (see the Foundation issue):
   and always when a new section starts on a new page (a slide never joins the next one);
 - a table is never split mid-row and its header row is repeated in every chunk of the table;
 - size is measured in the embedding model's word pieces and fits its window by default;
-- no empty chunks; identical chunks within a document are kept once.
+- no empty chunks; identical chunks within a document are kept once;
+- every chunk carries the location a reader uses to find it (``loc``: page span with printed labels,
+  slide, sheet and row span, e-mail and attachment, heading path); a chunk never spans two sheets,
+  two attachments or an e-mail body and an attachment.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ingest.elements import Element
+from ingest.location import Location, merge_all
 
 CountTokens = Callable[[str], int]
 
@@ -33,6 +37,12 @@ class Chunk:
     page_end: int
     section: str
     index: int = 0
+    loc: Location = Location()
+    columns: tuple[str, ...] = ()  # a table chunk's header cells
+
+    @property
+    def location(self) -> str:
+        return self.loc.text()
 
 
 def clean_text(text: str) -> str:
@@ -101,6 +111,8 @@ class _Builder:
         self.tokens = 0
         self.page_start = 0
         self.page_end = 0
+        self.locs: list[Location] = []  # where each part of the open chunk comes from
+        self.section_loc: Location | None = None  # where the current section's title is
 
     # -- state -----------------------------------------------------------------------------------
     def budget(self) -> int:
@@ -114,7 +126,16 @@ class _Builder:
             self.section_used = not section
             self.prefix_tokens = self.count(section) if section else 0
 
-    def emit(self, body: str, kind: str, page_start: int, page_end: int, section: str) -> None:
+    def emit(
+        self,
+        body: str,
+        kind: str,
+        page_start: int,
+        page_end: int,
+        section: str,
+        loc: Location,
+        columns: tuple[str, ...] = (),
+    ) -> None:
         body = body.strip()
         if not body:
             return
@@ -129,97 +150,120 @@ class _Builder:
             return
         self.seen.add(text)
         self.section_used = True
-        self.chunks.append(Chunk(text, kind, page_start, page_end, section, len(self.chunks)))
+        self.chunks.append(Chunk(text, kind, page_start, page_end, section, len(self.chunks), loc, columns))
 
     def flush(self) -> None:
         if self.parts:
-            self.emit("\n".join(self.parts), "text", self.page_start, self.page_end, self.chunk_section)
-        self.parts, self.tokens = [], 0
+            loc = merge_all(self.locs)
+            self.emit("\n".join(self.parts), "text", self.page_start, self.page_end, self.chunk_section, loc)
+        self.parts, self.tokens, self.locs = [], 0, []
 
     def keep_orphan_title(self) -> None:
         """A heading followed by no content (another heading, or the end) keeps its words as text."""
-        if self.section and not self.section_used and not self.parts:
-            self.add_piece(self.section_text, self.count(self.section_text), self.section_page)
+        if self.section and not self.section_used and not self.parts and self.section_loc:
+            tokens = self.count(self.section_text)
+            self.add_piece(self.section_text, tokens, self.section_page, self.section_loc)
 
-    def add_piece(self, text: str, tokens: int, page: int) -> None:
-        if self.parts and self.tokens + tokens > self.budget():
+    def add_piece(self, text: str, tokens: int, page: int, loc: Location) -> None:
+        if self.parts and (self.tokens + tokens > self.budget() or loc.scope() != self.locs[0].scope()):
             self.flush()
         if not self.parts:
             self.page_start = page
             self.chunk_section = self.section
         self.parts.append(text)
+        self.locs.append(loc)
         self.tokens += tokens
         self.page_end = max(page, self.page_end) if self.parts[:-1] else page
 
     # -- elements --------------------------------------------------------------------------------
-    def boundary(self, new_section: str | None, page: int) -> None:
+    def boundary(self, new_section: str | None, page: int, loc: Location) -> None:
         """Close the open chunk at a section or page change, unless it is still a tiny fragment.
 
         A new section on a new page (the next slide, a chapter starting a page) always closes it:
         the fragment keeps its own page and section instead of joining the next page's.
         """
         changes_section = new_section is not None and new_section != self.section
-        changes_page = bool(self.parts) and page != self.page_end
+        # the page of an attachment changes in its location only (the message is its one page)
+        changes_page = bool(self.parts) and (page != self.page_end or loc.pages != self.locs[-1].pages)
         both = changes_section and changes_page
-        if self.parts and (changes_section or changes_page) and (self.tokens >= self.min_tokens or both):
+        full = (changes_section or changes_page) and (self.tokens >= self.min_tokens or both)
+        elsewhere = bool(self.locs) and loc.scope() != self.locs[0].scope()  # another sheet, attachment…
+        if self.parts and (full or elsewhere):
             self.flush()
 
     def title(self, el: Element) -> None:
-        self.boundary(el.text, el.page)
+        loc = el.location()
+        self.boundary(el.text, el.page, loc)
         self.keep_orphan_title()
         in_body = bool(self.parts)
         if in_body:  # a heading inside a small open chunk: keep its words in the body
-            self.add_piece(el.text, self.count(el.text), el.page)
+            self.add_piece(el.text, self.count(el.text), el.page, loc)
         self.set_section(el.text)
         self.section_page = el.page
+        self.section_loc = loc
         if in_body:
             self.section_used = True
         elif self.section != self.section_text:  # cut short in the prefix: the full title opens the body
-            self.add_piece(self.section_text, self.count(self.section_text), el.page)
+            self.add_piece(self.section_text, self.count(self.section_text), el.page, loc)
 
     def text(self, el: Element) -> None:
+        loc = el.location()
         if el.section and short_title(el.section, self.count, self.title_tokens) != self.section:
-            self.boundary(el.section, el.page)
+            self.boundary(el.section, el.page, loc)
             if not self.parts:
                 self.set_section(el.section)
+                self.section_loc = loc
         else:
-            self.boundary(None, el.page)
+            self.boundary(None, el.page, loc)
         tokens = self.count(el.text)
         if tokens <= self.budget():
-            self.add_piece(el.text, tokens, el.page)
+            self.add_piece(el.text, tokens, el.page, loc)
             return
         for sentence in split_sentences(el.text):
             n = self.count(sentence)
             pieces = [sentence] if n <= self.budget() else split_words(sentence, self.count, self.budget())
             for piece in pieces:
-                self.add_piece(piece, n if len(pieces) == 1 else self.count(piece), el.page)
+                self.add_piece(piece, n if len(pieces) == 1 else self.count(piece), el.page, loc)
 
     def table(self, el: Element) -> None:
         self.flush()
         if el.section:
             self.set_section(el.section)
-        rows = [
-            [clean_text(c or "") for c in r] for r in (el.rows or []) if any((c or "").strip() for c in r)
+        loc = el.location()
+        numbers = el.row_numbers if el.row_numbers and len(el.row_numbers) == len(el.rows or []) else None
+        kept = [
+            ([clean_text(c or "") for c in r], numbers[i] if numbers else None)
+            for i, r in enumerate(el.rows or [])
+            if any((c or "").strip() for c in r)
         ]
+        rows = [r for r, _ in kept]
         if len(rows) < 2:  # no header + body to repeat: treat as text
-            self.text(Element(text=el.text, kind="text", page=el.page, section=el.section))
+            self.text(Element(text=el.text, kind="text", page=el.page, section=el.section, loc=el.loc))
             self.flush()
             return
-        header, body = rows[0], rows[1:]
+        header, body = rows[0], kept[1:]
         width = max(len(r) for r in rows)
         head_md = markdown_table(header, [], width)
         head_tokens = self.count(head_md)
-        current: list[list[str]] = []
+        columns = tuple(header)
+        current: list[tuple[list[str], int | None]] = []
         tokens = head_tokens
-        for row in body:
+
+        def emit_rows() -> None:
+            found = [n for _, n in current if n is not None]
+            where = replace(loc, rows=(min(found), max(found))) if found else loc
+            text = markdown_table(header, [r for r, _ in current], width)
+            self.emit(text, "table", el.page, el.page, self.section, where, columns)
+
+        for row, number in body:
             n = self.count(markdown_row(row, width))
             if current and tokens + n > self.budget():
-                self.emit(markdown_table(header, current, width), "table", el.page, el.page, self.section)
+                emit_rows()
                 current, tokens = [], head_tokens
-            current.append(row)
+            current.append((row, number))
             tokens += n
         if current:
-            self.emit(markdown_table(header, current, width), "table", el.page, el.page, self.section)
+            emit_rows()
 
 
 def chunk_elements(
@@ -233,14 +277,7 @@ def chunk_elements(
     """Turn a document's elements (reading order) into chunks; see the module docstring."""
     b = _Builder(count, max_tokens, title_tokens, min_tokens)
     for el in elements:
-        el = Element(
-            text=clean_text(el.text),
-            kind=el.kind,
-            page=el.page,
-            section=el.section,
-            rows=el.rows,
-            page_label=el.page_label,
-        )
+        el = replace(el, text=clean_text(el.text))
         if not el.text and not el.rows:
             continue
         if el.kind == "title":

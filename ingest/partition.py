@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import csv
+import dataclasses
 import decimal
 import email
 import email.policy
@@ -35,6 +36,7 @@ from typing import Any
 
 from ingest.chunk import markdown_table
 from ingest.elements import Element, ElementKind, PartitionResult, PartitionStatus
+from ingest.location import Location
 
 # Pages whose text layer has fewer meaningful characters than this are OCRed.
 MIN_TEXT_LAYER_CHARS = 20
@@ -110,11 +112,45 @@ class _Kind:
 
 
 class _Builder:
-    """Collects elements in reading order, cleans text and carries the current section."""
+    """Collects elements in reading order, cleans text and carries the current section and heading
+    path. ``unit`` says what ``page`` means to a reader ("page", "slide", "sheet", "rows", "chapter",
+    or "section" for formats without pages); ``page_labels`` are a PDF's printed page labels that
+    differ from the physical page numbers."""
 
-    def __init__(self, section: str = "") -> None:
+    def __init__(self, section: str = "", unit: str = "section") -> None:
         self.elements: list[Element] = []
         self.section = section
+        self.path: list[str] = []  # heading path, outermost first
+        self.depths: list[int] = []  # category depth of each heading in ``path``
+        self.unit = unit
+        self.page_labels: dict[int, str] = {}
+
+    def reset_section(self, section: str = "") -> None:
+        self.section = section
+        self.path, self.depths = [], []
+
+    def _enter_heading(self, title: str, depth: int | None) -> None:
+        """A heading at ``depth`` (0 = outermost; None = unknown: it replaces the whole path)."""
+        if depth is None:
+            self.path, self.depths = [title], [0]
+            return
+        while self.depths and self.depths[-1] >= depth:
+            self.path.pop()
+            self.depths.pop()
+        self.path.append(title)
+        self.depths.append(depth)
+
+    def location(self, page: int, label: str | None = None, rows: tuple[int, int] | None = None) -> Location:
+        paged = self.unit in ("page", "slide", "chapter")
+        printed = self.page_labels.get(page) if self.unit == "page" else None
+        return Location(
+            unit=self.unit,
+            pages=(page, page) if paged else None,
+            labels=(printed, printed) if printed else None,
+            sheet=label or "" if self.unit == "sheet" else "",
+            rows=rows,
+            section_path=tuple(self.path),
+        )
 
     def add(
         self,
@@ -124,6 +160,8 @@ class _Builder:
         rows: list[list[str]] | None = None,
         page_label: str | None = None,
         section: str | None = None,
+        depth: int | None = None,
+        row_numbers: list[int] | None = None,
     ) -> None:
         text = text.strip() if kind == "table" else clean_text(text)
         if not text:
@@ -132,27 +170,43 @@ class _Builder:
             kind = "text"  # a stray word or a document-control line is body text, never a section
         if kind == "title":
             self.section = short_section(text)
+            self._enter_heading(self.section, depth)
+        page = max(1, page)
+        body = row_numbers[1:] if kind == "table" and row_numbers else row_numbers
         self.elements.append(
             Element(
                 text=text,
                 kind=kind,
-                page=max(1, page),
+                page=page,
                 section=self.section if section is None else section,
                 rows=rows,
-                page_label=page_label,
+                page_label=page_label or self.page_labels.get(page) if self.unit == "page" else page_label,
+                loc=self.location(page, page_label, (min(body), max(body)) if body else None),
+                row_numbers=row_numbers if kind == "table" else None,
             )
         )
 
     def add_table(
-        self, rows: list[list[str]], page: int = 1, page_label: str | None = None, section: str | None = None
+        self,
+        rows: list[list[str]],
+        page: int = 1,
+        page_label: str | None = None,
+        section: str | None = None,
+        row_numbers: list[int] | None = None,
     ) -> None:
-        """A table with at least two rows and two columns; anything smaller becomes plain text."""
+        """A table with at least two rows and two columns; anything smaller becomes plain text.
+        ``row_numbers``: each row's number in the file (sheets, CSV), kept through the cleaning."""
+        numbers = None
+        if row_numbers is not None and len(row_numbers) == len(rows):
+            numbers = [n for n, row in zip(row_numbers, rows, strict=True) if any(clean_cell(c) for c in row)]
         rows = normalise_rows(rows)
         if len(rows) >= 2 and len(rows[0]) >= 2:
-            self.add(rows_to_markdown(rows), "table", page, rows, page_label, section)
+            self.add(rows_to_markdown(rows), "table", page, rows, page_label, section, row_numbers=numbers)
         else:
-            for row in rows:
-                self.add(" | ".join(c for c in row if c), "text", page, None, page_label, section)
+            for i, row in enumerate(rows):
+                number = [numbers[i]] if numbers else None
+                self.add(" | ".join(c for c in row if c), "text", page, None, page_label, section,
+                         row_numbers=number)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------------
@@ -315,6 +369,46 @@ def normalise_rows(rows: Iterable[Sequence[object]]) -> list[list[str]]:
     cleaned = [row + [""] * (width - len(row)) for row in cleaned]
     keep = [i for i in range(width) if any(row[i] for row in cleaned)]
     return [[row[i] for i in keep] for row in cleaned]
+
+
+def text_line_spans(source: str, texts: Sequence[str], probe: int = 4) -> list[tuple[int, int] | None]:
+    """The (first, last) line numbers (1-based) in ``source`` of each of ``texts``, found in order.
+
+    ``texts`` are pieces of ``source`` in reading order whose spacing and line breaks may have been
+    changed (paragraphs re-flowed, spaces collapsed): a piece is found by its first and last
+    ``probe`` words, searched from where the previous piece started. None for a piece not found.
+    """
+    starts: list[int] = []  # offset of each word in ``joined``
+    lines: list[int] = []  # its line in ``source``
+    parts: list[str] = []
+    offset = 0
+    for number, line in enumerate(source.splitlines(), 1):
+        for word in line.split():
+            starts.append(offset)
+            lines.append(number)
+            parts.append(word)
+            offset += len(word) + 1
+    joined = " ".join(parts)
+    out: list[tuple[int, int] | None] = []
+    cursor = 0
+    for text in texts:
+        words = text.split()
+        if not words:
+            out.append(None)
+            continue
+        head = " ".join(words[:probe])
+        at = joined.find(head, cursor)
+        if at < 0:
+            out.append(None)
+            continue
+        tail = " ".join(words[-probe:])
+        end_at = joined.find(tail, at)
+        end_at = end_at + len(tail) - 1 if end_at >= 0 else at + len(head) - 1
+        first = lines[bisect.bisect_right(starts, at) - 1]
+        last = lines[bisect.bisect_right(starts, end_at) - 1]
+        out.append((first, max(first, last)))
+        cursor = at + 1
+    return out
 
 
 def rows_to_markdown(rows: Sequence[Sequence[str]]) -> str:
@@ -742,10 +836,17 @@ def _add_unstructured(
             else:
                 builder.add(text, "text", page)
         elif category == "Title" and titles != "off" and _plausible_title(text, strict=titles == "strict"):
-            builder.add(text, "title", page)
+            builder.add(text, "title", page, depth=_heading_depth(el))
         else:
             builder.add(text, "text", page)
     return max_page
+
+
+def _heading_depth(el: Any) -> int | None:
+    """A heading's level from unstructured (0 = outermost), where the format has one: DOCX heading
+    styles, HTML h1-h6, markdown #-levels. None for guessed headings (PDF, plain text)."""
+    depth = getattr(getattr(el, "metadata", None), "category_depth", None)
+    return depth if isinstance(depth, int) and depth >= 0 else None
 
 
 def _plausible_title(text: str, strict: bool) -> bool:
@@ -782,8 +883,14 @@ def _partition_text(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], 
     builder = _Builder()
     if kind.family == "md":
         _add_unstructured(builder, partition_md(text=text, languages=ctx.languages))
-    else:
-        _add_unstructured(builder, plain_text_elements(text))
+        return builder.elements, 1
+    _add_unstructured(builder, plain_text_elements(text))
+    # plain text has no real headings (unstructured guesses them from short lines): a reader finds a
+    # passage by its line numbers
+    for el, lines in zip(
+        builder.elements, text_line_spans(text, [e.text for e in builder.elements]), strict=True
+    ):
+        el.loc = Location(unit="lines", rows=lines)
     return builder.elements, 1
 
 
@@ -873,7 +980,7 @@ def _partition_csv(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], i
     text = _read_text(path)
     delimiter = "\t" if kind.file_type == "tsv" else sniff_delimiter(text[:20000])
     rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-    builder = _Builder()
+    builder = _Builder(unit="rows")
     _add_grid(builder, rows, page=1, label=None)
     return builder.elements, 1
 
@@ -891,6 +998,9 @@ def _partition_docx(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], 
     with path.open("rb") as fh:
         elements = partition_docx(file=fh, metadata_filename=path.name, languages=ctx.languages)
     pages = _add_unstructured(builder, elements)
+    if pages > 1:  # Word saved where its pages break: the page is worth naming next to the section
+        for el in builder.elements:
+            el.loc = dataclasses.replace(el.location(), pages=(el.page, el.page))
     return builder.elements, pages
 
 
@@ -908,7 +1018,7 @@ def _partition_pptx(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], 
     except Exception:  # noqa: BLE001 - unstructured coped, python-pptx alone did not
         slides = []
     charts = _pptx_chart_tables(slides)
-    builder = _Builder()
+    builder = _Builder(unit="slide")
     by_slide: dict[int, list[Any]] = {}
     for el in elements:
         by_slide.setdefault(getattr(el.metadata, "page_number", None) or 1, []).append(el)
@@ -917,7 +1027,7 @@ def _partition_pptx(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], 
         slide = slides[number - 1] if number <= len(slides) else None
         title, body, notes = _order_slide(by_slide.get(number, []), slide)
         if slide is not None and not title:
-            builder.section = ""  # an untitled slide does not belong to the previous slide's title
+            builder.reset_section()  # an untitled slide does not belong to the previous slide's title
         _add_unstructured(builder, [*title, *body], default_page=number)
         for chart_title, rows in charts.get(number, []):
             builder.add(chart_title, "text", number)
@@ -1129,7 +1239,7 @@ def _sheets_to_elements(sheets: Sequence[tuple[str, list[list[str]], list[bool] 
 
     Each sheet is (name, rows of cell texts, per-row "all bold" flags or None without styles).
     """
-    builder = _Builder()
+    builder = _Builder(unit="sheet")
     for index, (name, rows, bold) in enumerate(sheets, 1):
         _add_grid(builder, rows, page=index, label=name, bold=bold)
     return builder.elements
@@ -1167,17 +1277,24 @@ def _add_grid(
         while tail > head and lone(block[tail - 1]):
             tail -= 1
         for i in block[:head]:
-            builder.add(" ".join(c for c in rows[i] if c), "text", page, page_label=label, section=label)
+            text = " ".join(c for c in rows[i] if c)
+            builder.add(text, "text", page, page_label=label, section=label, row_numbers=[i + 1])
         if tail > head:
             body = block[head:tail]
             flags = [bold[i] for i in body] if bold is not None else None
-            _add_sheet_table(builder, [rows[i] for i in body], flags, page, label)
+            _add_sheet_table(builder, [rows[i] for i in body], flags, page, label, [i + 1 for i in body])
         for i in block[tail:]:
-            builder.add(" ".join(c for c in rows[i] if c), "text", page, page_label=label, section=label)
+            text = " ".join(c for c in rows[i] if c)
+            builder.add(text, "text", page, page_label=label, section=label, row_numbers=[i + 1])
 
 
 def _add_sheet_table(
-    builder: _Builder, rows: list[list[str]], bold: list[bool] | None, page: int, label: str | None
+    builder: _Builder,
+    rows: list[list[str]],
+    bold: list[bool] | None,
+    page: int,
+    label: str | None,
+    numbers: list[int],
 ) -> None:
     """A block of sheet rows: a table under its header, or "Key: Value" lines for a key/value list.
 
@@ -1185,14 +1302,17 @@ def _add_sheet_table(
     header row (the sheet has styles, and the first row is not bold above plain rows) is a list of
     facts ("Founded | 2014"): each row becomes its own line "Founded: 2014".
     """
-    table = normalise_rows(rows)  # the rows of a block are all non-empty: flags stay aligned
+    table = normalise_rows(rows)  # the rows of a block are all non-empty: flags and numbers stay aligned
     styled_header = bold is not None and bold[0] and not all(bold)
     if bold is not None and not styled_header and _key_value(table):
-        for key, value in table:
-            builder.add(f"{key}: {value}" if value else key, "text", page, page_label=label, section=label)
+        for (key, value), number in zip(table, numbers, strict=True):
+            text = f"{key}: {value}" if value else key
+            builder.add(text, "text", page, page_label=label, section=label, row_numbers=[number])
         return
     header_rows = next((k for k, flag in enumerate(bold) if not flag), 1) if styled_header and bold else 0
-    builder.add_table(_collapse_header_rows(table, header_rows), page, page_label=label, section=label)
+    collapsed = _collapse_header_rows(table, header_rows)
+    numbers = numbers[:1] + numbers[len(table) - len(collapsed) + 1 :]  # stacked header rows -> one
+    builder.add_table(collapsed, page, page_label=label, section=label, row_numbers=numbers)
 
 
 def _key_value(table: list[list[str]]) -> bool:
@@ -1259,7 +1379,7 @@ def _partition_epub(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], 
 
     from lxml import etree
 
-    builder = _Builder()
+    builder = _Builder(unit="chapter")
     with zipfile.ZipFile(path) as zf:
         container = etree.fromstring(zf.read("META-INF/container.xml"))
         opf_path = container.xpath("//*[local-name()='rootfile']/@full-path")[0]
@@ -1304,7 +1424,14 @@ def _partition_eml(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], i
         if part.get_content_type() == "message/rfc822" and not data:
             data = part.get_payload(0).as_bytes() if part.is_multipart() else b""
         _add_attachment(builder, name, data or b"", ctx)
-    return builder.elements, 1
+    return _in_message(builder.elements, subject), 1
+
+
+def _in_message(elements: list[Element], subject: str) -> list[Element]:
+    """Every element of a message (body and attachments) names the message it comes from."""
+    for el in elements:
+        el.loc = dataclasses.replace(el.location(), message=subject or "(no subject)")
+    return elements
 
 
 def _header(message: Any, name: str) -> str:
@@ -1355,7 +1482,7 @@ def _partition_msg(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], i
     for attachment in message.attachments:
         name = attachment.file_name or "attachment"
         _add_attachment(builder, name, attachment.file_bytes or b"", ctx)
-    return builder.elements, 1
+    return _in_message(builder.elements, subject), 1
 
 
 def _add_attachment(builder: _Builder, name: str, data: bytes, ctx: _Ctx) -> None:
@@ -1380,6 +1507,7 @@ def _add_attachment(builder: _Builder, name: str, data: bytes, ctx: _Ctx) -> Non
     section = f"Attachment: {name}"
     for el in result.elements:
         label = el.page_label or (f"p. {el.page}" if result.pages > 1 else None)
+        inner = el.location()
         builder.elements.append(
             Element(
                 text=el.text,
@@ -1388,6 +1516,9 @@ def _add_attachment(builder: _Builder, name: str, data: bytes, ctx: _Ctx) -> Non
                 section=f"{section} / {el.section}" if el.section else section,
                 rows=el.rows,
                 page_label=f"{name}: {label}" if label else None,
+                # the place inside the attachment; a message attached to this one is named by its file
+                loc=dataclasses.replace(inner, message="", attachments=(name, *inner.attachments)),
+                row_numbers=el.row_numbers,
             )
         )
 
@@ -1400,7 +1531,7 @@ def _add_attachment(builder: _Builder, name: str, data: bytes, ctx: _Ctx) -> Non
 def _partition_image(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
     from PIL import Image, ImageSequence
 
-    builder = _Builder()
+    builder = _Builder(unit="page")
     with Image.open(path) as image, tempfile.TemporaryDirectory(prefix="docqa-img-") as tmp:
         frames = 0
         for frames, frame in enumerate(ImageSequence.Iterator(image), 1):
@@ -1596,18 +1727,19 @@ class _PdfPage:
 
 
 def _partition_pdf(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], int]:
-    encrypted = _check_pdf_encryption(path)
+    encrypted, labels = _open_pdf(path)
     pages, sideways = _scan_pdf(path)
     source = path
     with tempfile.TemporaryDirectory(prefix="docqa-pdf-") as tmp:
-        if sideways and not encrypted:
-            fixed = _turn_pages_upright(path, sideways, Path(tmp) / "upright.pdf")
+        if sideways:
+            fixed = _turn_pages_upright(path, sideways, Path(tmp) / "upright.pdf", encrypted)
             if fixed:
                 source = fixed
                 pages, _ = _scan_pdf(source)
         text_by_page = _pdf_reading_elements(pages, _pdf_text_elements(source, pages, ctx))
         _carry_pdf_headers(pages)
-        builder = _Builder()
+        builder = _Builder(unit="page")
+        builder.page_labels = labels
         ocr_unavailable = ""
         for page in pages:
             text_elements = [] if page.garbage_text else text_by_page.get(page.number, [])
@@ -1628,21 +1760,60 @@ def _partition_pdf(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], i
     return builder.elements, len(pages)
 
 
-def _check_pdf_encryption(path: Path) -> bool:
-    """Refuse PDFs that need a user password; owner-password-only PDFs open with "" and go on."""
+def _open_pdf(path: Path) -> tuple[bool, dict[int, str]]:
+    """(encrypted, printed page labels that differ from the physical page numbers).
+
+    A PDF is refused as "password-protected" only when a reader would be asked for a password to
+    open it: when the empty string is not its user password. Encryption with an owner password
+    alone (permissions such as "no changes", as on many public filings) opens without one and is
+    read like any PDF, whatever the algorithm (RC4, AES-128, AES-256). pypdf's ``decrypt("")``
+    cannot tell the two apart: it tries the owner password first, so a file whose owner password
+    is empty reports OWNER_PASSWORD whether or not a user password is set (both 10-Ks with empty
+    passwords and protected/r6-user-password.pdf do); the user password is checked on its own.
+    """
     import pypdf
 
     try:
         reader = pypdf.PdfReader(str(path), strict=False)
-        if not reader.is_encrypted:
-            return False
-        opened_as = reader.decrypt("")
+        encrypted = reader.is_encrypted
+        if encrypted:
+            opened_as = reader.decrypt("")
+            if opened_as == pypdf.PasswordType.NOT_DECRYPTED or not _empty_user_password(reader, opened_as):
+                raise _Outcome("failed", "password-protected")
+    except _Outcome:
+        raise
     except Exception:  # noqa: BLE001 - corrupt files are reported by the pdfplumber pass
-        return False
-    # "" matching the *owner* password still means the author set a user password: respect it.
-    if opened_as != pypdf.PasswordType.USER_PASSWORD:
-        raise _Outcome("failed", "password-protected")
-    return True
+        return False, {}
+    return encrypted, pdf_page_labels(reader)
+
+
+def _empty_user_password(reader: Any, opened_as: Any) -> bool:
+    """Whether "" is the user password of a PDF that ``decrypt("")`` opened as ``opened_as``."""
+    import pypdf
+
+    if opened_as == pypdf.PasswordType.USER_PASSWORD:
+        return True
+    from pypdf._encryption import AlgV4, AlgV5  # no public API asks for the user password alone
+
+    enc = reader._encryption
+    values = enc.values
+    if enc.V <= 4:
+        key = AlgV4.verify_user_password(
+            b"", enc.R, enc.Length, values.O, values.U, enc.P, enc.id1_entry, enc.EncryptMetadata
+        )
+    else:
+        key = AlgV5.verify_user_password(enc.R, b"", values.U, values.UE)
+    return bool(key)
+
+
+def pdf_page_labels(reader: Any) -> dict[int, str]:
+    """{physical page: printed label} for the pages whose label (PDF /PageLabels: "iv", "A-3",
+    "10") differs from their number; empty when the PDF has no labels of its own."""
+    try:
+        labels = list(reader.page_labels)
+    except Exception:  # noqa: BLE001 - a broken /PageLabels tree: no labels
+        return {}
+    return {n: label for n, label in enumerate(labels, 1) if label and label != str(n)}
 
 
 def _scan_pdf(path: Path) -> tuple[list[_PdfPage], list[tuple[int, int]]]:
@@ -1696,12 +1867,18 @@ def _sideways_turn(chars: list[dict[str, Any]]) -> int:
     return 270 if median_b < 0 else 90
 
 
-def _turn_pages_upright(path: Path, turns: list[tuple[int, int]], target: Path) -> Path | None:
-    """A copy of the PDF whose sideways pages are rotated so text extraction reads them properly."""
+def _turn_pages_upright(
+    path: Path, turns: list[tuple[int, int]], target: Path, encrypted: bool = False
+) -> Path | None:
+    """A copy of the PDF whose sideways pages are rotated so text extraction reads them properly
+    (an encrypted one, which opens without a password, is decrypted into the copy)."""
     import pypdf
 
     try:
-        writer = pypdf.PdfWriter(clone_from=str(path))
+        reader = pypdf.PdfReader(str(path), strict=False)
+        if encrypted:
+            reader.decrypt("")
+        writer = pypdf.PdfWriter(clone_from=reader)
         for index, degrees in turns:
             writer.pages[index].rotate(degrees)
         with target.open("wb") as fh:

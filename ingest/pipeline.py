@@ -35,11 +35,14 @@ from app.db import Database
 from app.embeddings import MODEL_NAME, Embedder
 from app.settings import Settings
 from app.store import Point, SparseVec, VectorStore
+from ingest.chunk import Chunk
 from ingest.manifest import MANIFEST_NAME, AclManifest
 from ingest.worker import Prepared, WorkerOptions, init_worker, prepare_file
 
-PIPELINE_VERSION = "3"  # bump when partitioning/chunking changes so unchanged files are re-indexed
+PIPELINE_VERSION = "4"  # bump when partitioning/chunking changes so unchanged files are re-indexed
 # 3: hidden HTML text is not indexed; file type mismatches are read by their content
+# 4: every chunk carries its location (payload "location" and its parts, ingest/location.py); PDFs
+#    encrypted with an owner password only are read; a chunk never spans two sheets or attachments
 _ID_NAMESPACE = uuid.UUID("5b0c6a4e-3f1e-4b7e-9a57-6c1f0f3d9a11")
 STATUSES = ("indexed", "unchanged", "failed", "empty", "unsupported", "too-large", "removed")
 EMBED_BATCH_CHUNKS = 256  # chunks of several files per encoder call, sorted by length there (less padding)
@@ -121,6 +124,17 @@ def pipeline_signature(settings: Settings, encoder: str = MODEL_NAME) -> str:
     parts = [PIPELINE_VERSION, encoder, settings.chunk_tokens, settings.section_title_tokens]
     parts += [settings.ocr_languages, settings.ocr_dpi]
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:16]
+
+
+def chunk_payload(chunk: Chunk) -> dict:
+    """What a point stores about where its chunk is: page span (``page_start``/``page_end``, as
+    always), the location text a reader uses (``location``) and its parts (``page_label``,
+    ``sheet``, ``rows``, ``attachment``, ``message``, ``section_path`` … see ingest/location.py),
+    and a table chunk's column headers (``columns``)."""
+    payload = {"page_start": chunk.page_start, "page_end": chunk.page_end, **chunk.loc.to_payload()}
+    if chunk.columns:
+        payload["columns"] = list(chunk.columns)
+    return payload
 
 
 def discover(
@@ -453,13 +467,12 @@ class Ingestor:
                         id=point_id(doc_id, version, c.index),
                         dense=dense[i],
                         sparse=sparse[i],
-                        payload={
+                        payload=chunk_payload(c)
+                        | {
                             "doc_id": doc_id,
                             "version": version,
                             "set": set_name,
                             "groups": src.groups,
-                            "page_start": c.page_start,
-                            "page_end": c.page_end,
                             "section": c.section,
                             "kind": c.kind,
                             "text": c.text,

@@ -117,10 +117,14 @@ def highlight(snippet: str, words: set[str]) -> str:
 
 
 def pages_label(citation: Mapping[str, Any]) -> str:
-    """Where the citation points: "Verified by <reviewer>, <date>" for a verified answer, else its pages."""
+    """Where the citation points: "Verified by <reviewer>, <date>" for a verified answer, else its
+    location ("p. 12 (printed 10)", "sheet Revenue, rows 4–9", "section Methods › Results"), else
+    (an answer from before locations were stored) its pages."""
     if citation.get("verified_by"):
         at = citation.get("verified_at") or ""
         return f"Verified by {citation['verified_by']}" + (f", {at}" if at else "")
+    if citation.get("location"):
+        return str(citation["location"])
     page, end = citation.get("page"), citation.get("page_end") or citation.get("page")
     if not page:
         return ""

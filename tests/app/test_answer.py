@@ -35,6 +35,46 @@ def passage(
 
 # -- unit ------------------------------------------------------------------------------------------
 @pytest.mark.unit
+def test_a_citation_names_the_location_stored_with_its_passage() -> None:
+    from app.answer import Citation
+
+    sheet = passage("| Team | Cups |\n| --- | --- |\n| Blues | 1 |", title="cups.xlsx", kind="table",
+                    page_start=2, page_end=2, location="sheet Since 67, rows 3–5", unit="sheet")  # fmt: skip
+    cited = Answerer._citation(Source(1, sheet, ["| Blues | 1 |"]))
+    assert cited.location == cited.label == "sheet Since 67, rows 3–5"
+    assert (cited.page, cited.page_end) == (2, 2)  # the page stays as it was
+    assert cited.to_dict()["location"] == "sheet Since 67, rows 3–5"  # what `ask --json` and the UI get
+    assert Citation(**cited.to_dict()) == cited  # cached answers load back
+    # a passage indexed before locations existed: its pages, as before
+    old = Answerer._citation(Source(1, passage("You get 30 days.", page_start=3, page_end=4), ["x"]))
+    assert old.location == old.label == "pp. 3–4"
+    # the source list the model reads names the location too
+    messages = build_messages("How many cups?", [Source(1, sheet, ["| Blues | 1 |"])])
+    assert "[1] cups.xlsx, sheet Since 67, rows 3–5\n" in messages[1][1]
+
+
+@pytest.mark.unit
+def test_a_passage_joined_with_its_next_chunk_widens_its_location() -> None:
+    from app.retrieve import add_neighbours
+    from app.store import Hit
+    from ingest.location import Location
+
+    def payload(rows: tuple[int, int], index: int) -> dict:
+        loc = Location("sheet", sheet="Rates", rows=rows).to_payload()
+        return {"doc_id": "d1", "version": 1, "chunk_index": index, "section": "Rates", "kind": "table",
+                "text": f"Rates\nrows {rows}", "page_start": 1, "page_end": 1, **loc}  # fmt: skip
+
+    class Store:
+        def search_dense(self, vector, *, groups, limit, must):  # noqa: ANN001, ANN202
+            return [Hit("p2", 0.5, payload((10, 15), must["chunk_index"]))]
+
+    first = Passage("p1", 1.0, payload((4, 9), 0))
+    (joined,) = add_neighbours(Store(), None, [first], ["hr"])
+    assert joined.location == "sheet Rates, rows 4–15"
+    assert joined.payload["rows"] == [4, 15]
+
+
+@pytest.mark.unit
 def test_parse_citations_keeps_valid_markers_and_drops_invented_ones() -> None:
     text, cited = parse_citations("Two days [1]. Three days [2, 7]. Made up [9] .", [1, 2])
     assert text == "Two days [1]. Three days [2]. Made up."

@@ -79,6 +79,24 @@ def test_sources_are_rendered_from_references_and_a_changed_chunk_shows_no_text(
 
 
 @pytest.mark.unit
+def test_a_rendered_source_says_where_in_the_document_it_is() -> None:
+    access = {"d-xls": DocAccess(frozenset({"finance"}), 1)}
+    docs = {"d-xls": SimpleNamespace(title="budget.xlsx", path="budget.xlsx")}
+    refs = [{"n": 1, "doc_id": "d-xls", "version": 1, "chunk_id": "c1", "page": 1}]
+    chunks = {
+        "c1": {
+            "doc_id": "d-xls",
+            "version": 1,
+            "text": "| Travel | 12,000 |",
+            "location": "sheet Budget, rows 4–9",
+        }
+    }
+    assert fb.render_sources(refs, access, docs, chunks)[0]["location"] == "sheet Budget, rows 4–9"
+    gone = {"c1": {"doc_id": "d-xls", "version": 0, "location": "sheet Old, rows 1–2"}}  # an older version
+    assert fb.render_sources(refs, access, docs, gone)[0]["location"] == ""
+
+
+@pytest.mark.unit
 def test_summary_counts_thumbs_and_reasons() -> None:
     counts = [("up", None, 3), ("down", "wrong", 2), ("down", None, 1), ("down", "outdated", 1)]
     s = fb.summarize(counts, {"open": 2, "closed": 1}, None)
@@ -361,6 +379,7 @@ def test_escalating_needs_the_askers_own_answer_and_keeps_the_servers_references
             "document": "Handbook",
             "path": "hr/handbook.md",
             "page": 2,
+            "location": "",
             "snippet": HR_SNIPPET,
             "doc_id": "d-hr",
             "version": 1,

@@ -2,6 +2,7 @@ import pytest
 
 from ingest.chunk import chunk_elements, markdown_table, short_title, split_words
 from ingest.elements import Element
+from ingest.location import Location
 
 pytestmark = pytest.mark.unit
 
@@ -161,3 +162,63 @@ def test_a_new_section_on_a_new_page_closes_even_a_tiny_chunk() -> None:
     same = [Element("Overview", kind="title"), Element("short bit", page=1), Element("more words", page=2)]
     (chunk,) = chunk_elements(same, fake_count, max_tokens=200, min_tokens=20)
     assert (chunk.page_start, chunk.page_end) == (1, 2)
+
+
+# -- locations ---------------------------------------------------------------------------------------
+def test_a_chunk_names_its_pages_with_their_printed_labels() -> None:
+    els = [
+        Element("short bit", page=3, loc=Location("page", (3, 3), ("1", "1"))),
+        Element("another short bit", page=4, loc=Location("page", (4, 4), ("2", "2"))),
+    ]
+    (chunk,) = chunk_elements(els, fake_count, max_tokens=200, min_tokens=20)
+    assert chunk.location == "pp. 3–4 (printed 1–2)"
+    assert (chunk.page_start, chunk.page_end) == (3, 4)  # unchanged
+
+
+def test_each_table_chunk_names_its_own_rows_and_columns() -> None:
+    header = ["City", "Cap"]
+    rows = [[f"City{i}", str(100 + i)] for i in range(30)]
+    numbers = list(range(3, 3 + 31))  # header in row 3 of the sheet, data in rows 4-33
+    loc = Location("sheet", sheet="Rates", rows=(4, 33))
+    table = Element("", kind="table", rows=[header, *rows], page=2, loc=loc, row_numbers=numbers)
+    chunks = chunk_elements([table], fake_count, max_tokens=40)
+    assert len(chunks) > 2 and all(c.columns == ("City", "Cap") for c in chunks)
+    spans = [c.loc.rows for c in chunks]
+    assert spans[0][0] == 4 and spans[-1][1] == 33
+    assert all(b[0] == a[1] + 1 for a, b in zip(spans, spans[1:], strict=False))  # no gap, no overlap
+    first_rows = chunks[0].text.splitlines()[2:]  # after the header and its rule
+    assert chunks[0].location == f"sheet Rates, rows 4–{3 + len(first_rows)}"
+
+
+def test_a_chunk_never_joins_an_e_mail_body_and_its_attachment() -> None:
+    body = Location("section", message="Family day")
+    attached = Location("lines", rows=(1, 1), message="Family day", attachments=("notes.txt",))
+    els = [
+        Element("Hi all, see the note.", section="Family day", loc=body),
+        Element("Bring a cake.", section="Attachment: notes.txt", loc=attached),
+    ]
+    chunks = chunk_elements(els, fake_count, max_tokens=200, min_tokens=20)
+    assert [c.location for c in chunks] == [
+        "e-mail 'Family day'",
+        "e-mail 'Family day' › attachment notes.txt, line 1",
+    ]
+
+
+def test_sheets_never_share_a_chunk() -> None:
+    els = [
+        Element("Founded: 2014", page=1, section="Facts", loc=Location("sheet", sheet="Facts", rows=(2, 2))),
+        Element("Staff: 120", page=1, section="Facts", loc=Location("sheet", sheet="Facts", rows=(3, 3))),
+        Element("Munich", page=2, section="Sites", loc=Location("sheet", sheet="Sites", rows=(2, 2))),
+    ]
+    chunks = chunk_elements(els, fake_count, max_tokens=200, min_tokens=20)
+    assert [c.location for c in chunks] == ["sheet Facts, rows 2–3", "sheet Sites, row 2"]
+
+
+def test_a_chunk_under_nested_headings_names_the_heading_path() -> None:
+    path = ("Methods", "Results")
+    els = [
+        Element("Results", kind="title", section="Results", loc=Location("section", section_path=path)),
+        Element(words(10), section="Results", loc=Location("section", section_path=path)),
+    ]
+    (chunk,) = chunk_elements(els, fake_count, min_tokens=5)
+    assert chunk.location == "section Methods › Results"

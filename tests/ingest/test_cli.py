@@ -94,6 +94,7 @@ def test_docs_users_and_ask(tmp_path: Path, corpus: Path, monkeypatch: pytest.Mo
     ans = ask("hannah")
     assert not ans["refused"] and "28 days" in ans["answer"] and ans["backend"] == "extractive"
     assert ans["citations"][0]["path"] == "leave.md" and ans["citations"][0]["page"] == 1
+    assert ans["citations"][0]["location"] == "section Leave"  # the heading, not a made-up page
     assert {"score", "band", "reasons"} <= set(ans["confidence"])
     denied = ask("eve")
     assert denied["refused"] and denied["citations"] == [] and "28" not in denied["answer"]

@@ -62,7 +62,8 @@ for e in queue:
             else:
                 st.markdown(render.md_escape(e["answer"]) or "_(no answer)_")
             for s in e["sources"]:
-                where = f"p. {s['page']}" if s.get("page") else ""
+                where = render.pages_label(s)  # "sheet Revenue, rows 4–9", "section A › B", "p. 3"
+                where = render.md_escape(where)
                 name = render.md_escape(s.get("document") or s.get("path") or "")
                 head = f"\\[{s.get('n') or '?'}\\] **{name}** {where}"
                 if s.get("changed"):

@@ -38,3 +38,15 @@ def test_md_escape_shows_text_literally() -> None:
     assert render.md_escape("[click](javascript:x) **b**") == "\\[click\\]\\(javascript\\:x\\) \\*\\*b\\*\\*"
     assert render.pages_label({"page": 2, "page_end": 3}) == "pp. 2–3"
     assert render.pages_label({"page": 4, "page_end": 4}) == "p. 4"
+
+
+def test_source_cards_show_the_location_of_the_citation() -> None:
+    """The card says where to look: a sheet and its rows, a heading path, a printed page label."""
+    sheet = {"page": 2, "page_end": 2, "location": "sheet Revenue, rows 4–9"}
+    assert render.pages_label(sheet) == "sheet Revenue, rows 4–9"
+    pdf = {"page": 12, "page_end": 12, "location": "p. 12 (printed 10)"}
+    assert render.pages_label(pdf) == "p. 12 (printed 10)"
+    old = {"page": 1, "page_end": 1}  # an answer from before locations were stored
+    assert render.pages_label(old) == "p. 1"
+    verified = {"page": 1, "page_end": 1, "verified_by": "rita", "verified_at": "2026-01-02"}
+    assert render.pages_label(verified) == "Verified by rita, 2026-01-02"
