@@ -20,6 +20,7 @@ from importlib import resources
 import numpy as np
 
 from app.confidence import Confidence, Signals, agreement, score
+from app.grounding import only_markers, ungrounded
 from app.retrieve import Passage, search, standalone_query, words
 
 PROMPT_VERSION = "answer_v2"  # v2: no example answer the model can copy; no rule repeating (redteam)
@@ -626,6 +627,8 @@ class Answerer:
             if text and reproduces_prompt(text, evidence):
                 return ev.refusal(t0, timings, PROMPT_LEAK_NOTE)
         if not text:
+            if gen is not None and not fallback_reason:
+                fallback_reason = "its answer was empty, so the sources are quoted instead"
             backend = "extractive"
             text = extractive_answer(sources)
         if is_refusal(text) and not _MARKER.search(text):
@@ -633,16 +636,10 @@ class Answerer:
 
         text, cited = parse_citations(text, [s.n for s in sources])
         support, text, cited = self._check_support(text, sources, cited)
-        if backend != "extractive" and not cited:  # no valid [n] and no sentence backed by a source
-            fallback_reason = "its answer cited none of the sources, so they are quoted instead"
-            backend = "extractive"
-            text, cited = parse_citations(extractive_answer(sources), [s.n for s in sources])
-            support, text, cited = self._check_support(text, sources, cited)
-        if (
-            backend != "extractive" and ev.injection and support == 0.0
-        ):  # obeyed the question, not the sources
-            fallback_reason = "the question carried instructions and the answer was not backed by the sources"
-            backend = "extractive"
+        if backend != "extractive" and (
+            why := self._not_better_than_quote(text, sources, cited, support, ev)
+        ):
+            fallback_reason, backend = why, "extractive"
             text, cited = parse_citations(extractive_answer(sources), [s.n for s in sources])
             support, text, cited = self._check_support(text, sources, cited)
         pairs = [p for p in version_conflicts(sources) if {p[0].n, p[1].n} & set(cited)]
@@ -683,6 +680,26 @@ class Answerer:
             completion_tokens=gen.completion_tokens if gen else 0,
             timings=timings,
         )
+
+    @staticmethod
+    def _not_better_than_quote(
+        text: str, sources: Sequence[Source], cited: Sequence[int], support: float, ev: Evidence
+    ) -> str:
+        """Why a generated answer must give way to the quoted sources ("" when it may stand): it
+        cites nothing, is only markers, states a figure or name its cited sources do not hold, or
+        obeyed instructions in the question rather than the sources."""
+        if not cited:  # no valid [n] and no sentence backed by a source
+            return "its answer cited none of the sources, so they are quoted instead"
+        if only_markers(text):
+            return "its answer was only citation markers, so the sources are quoted instead"
+        by_n = {s.n: s for s in sources}
+        cited_text = [f"{by_n[n].snippet}\n{by_n[n].passage.text}" for n in cited if n in by_n]
+        if facts := ungrounded(text, cited_text):
+            shown = ", ".join(f"“{f}”" for f in facts[:3])
+            return f"its answer stated {shown}, which its sources do not hold, so they are quoted instead"
+        if ev.injection and support == 0.0:  # obeyed the question, not the sources
+            return "the question carried instructions and the answer was not backed by the sources"
+        return ""
 
     def _check_support(
         self, text: str, sources: Sequence[Source], cited: list[int]

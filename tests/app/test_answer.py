@@ -309,6 +309,45 @@ def test_llm_down_falls_back_to_a_labelled_extractive_answer(engine) -> None:  #
     assert any("unavailable" in r for r in ans.confidence.reasons)
 
 
+class FakeScriptedGenerator:
+    """Fake LLM for tests: answers with a fixed text, whatever it is given."""
+
+    backend = "local"
+    model = "fake-scripted"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def generate(self, messages, on_token=None, **_: object) -> FakeGeneration:  # noqa: ANN001
+        return FakeGeneration(text=self.text)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("written", "why"),
+    [
+        ("Full-time employees get 32 vacation days per year [1].", "“32”"),  # a figure not in the source
+        ("You get 30 vacation days; ask Maria Keller [1].", "“Maria Keller”"),  # an invented name
+        ("[1] [2]", "only citation markers"),
+        ("", "was empty"),
+    ],
+)
+def test_a_generated_answer_worse_than_the_quote_is_replaced_by_it(engine, written: str, why: str) -> None:  # noqa: ANN001
+    ans = Answerer(engine.store, engine.embedder, FakeScriptedGenerator(written)).ask(
+        "How many vacation days do I get?", ["everyone"]
+    )
+    assert ans.backend == "extractive" and why in ans.fallback_reason
+    assert "30 vacation days" in ans.answer and "32" not in ans.answer and ans.citations
+
+
+@pytest.mark.integration
+def test_a_generated_answer_whose_facts_are_all_in_its_sources_stands(engine) -> None:  # noqa: ANN001
+    ans = Answerer(engine.store, engine.embedder, FakeScriptedGenerator("You get 30 vacation days [1].")).ask(
+        "How many vacation days do I get?", ["everyone"]
+    )
+    assert (ans.backend, ans.fallback_reason, ans.answer) == ("local", "", "You get 30 vacation days [1].")
+
+
 @pytest.mark.integration
 def test_disagreeing_versions_are_both_cited_and_the_newer_preferred(engine) -> None:  # noqa: ANN001
     ans = Answerer(engine.store, engine.embedder).ask(
