@@ -659,6 +659,8 @@ def _page_retrieval(
         t.add_row(r.pipeline, *(f"{r.metrics[n]:.3f}" for n in names), str(r.files), str(r.chunks),
                   "-" if r.ingest_s is None else f"{r.ingest_s:.1f}",
                   "-" if r.search_p50_ms is None else f"{r.search_p50_ms:.1f}")  # fmt: skip
+        for h, m in r.by_half.items():
+            t.add_row(f"  {h} half ({m['queries']})", *(f"{m[n]:.3f}" for n in names), "", "", "", "")
     out.print(t)
     for pipeline, docs in result.missing.items():
         if docs:

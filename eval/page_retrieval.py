@@ -86,6 +86,7 @@ class PipelineResult:
     ingest_s: float | None  # None: ours was already ingested (unchanged files skipped)
     search_p50_ms: float | None
     per_query: dict[str, dict[str, bool]] = field(default_factory=dict)
+    by_half: dict[str, dict[str, float]] = field(default_factory=dict)  # with --half all: test, tune
 
 
 @dataclass
@@ -227,6 +228,16 @@ def compare_page_retrieval(
             )  # fmt: skip
         finally:
             base.close()
+    if half == "all":
+        from eval.golden import half_of
+
+        for r in rows:
+            for h in ("test", "tune"):
+                members = [q for q in r.per_query if half_of(q) == h]
+                if members:
+                    r.by_half[h] = {
+                        name: sum(r.per_query[q][name] for q in members) / len(members) for name in r.metrics
+                    } | {"queries": len(members)}
     if set_name == "clapnq":
         notes.append("ClapNQ passages are single-page text files: page-hit@k equals doc-hit@k")
     if limit:
