@@ -708,6 +708,21 @@ def _print_ragas(ragas: dict | None) -> None:
     for label, value in rows:
         t.add_row(label, value)
     out.print(t)
+    from eval.ragas_eval import by_half
+    from eval.report import RAGAS_LABELS
+
+    halves = by_half(ragas)
+    if halves:
+        cols = list(halves)
+        h = Table("RAGAS metric", *(f"{c} half" for c in cols), title="RAGAS per half (n scored, failed)")
+        for name in sorted({n for v in halves.values() for n in v}):
+            cells = []
+            for c in cols:
+                v = halves[c].get(name)
+                cells.append("–" if v is None else ("–" if v["value"] is None else f"{v['value']:.3f}")
+                             + f" (n={v['n']}, failed {v['failed']})")  # fmt: skip
+            h.add_row(RAGAS_LABELS.get(name, name), *cells)
+        out.print(h)
 
 
 @eval_app.command("run")

@@ -388,6 +388,26 @@ def evaluate_results(
     return score_rows(rows, mode, embeddings=embeddings, llm=llm, skipped=skipped, timeout_s=timeout_s)
 
 
+def by_half(ragas: Mapping[str, Any] | None) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each metric's mean and failed-to-score count per half (eval.golden.half_of of the question id),
+    from a stored ``ragas`` entry's ``per_item``: {half: {metric: {"value", "n", "failed"}}}, for the
+    halves that have scored questions."""
+    from eval.golden import half_of
+
+    per_item = (ragas or {}).get("per_item") or {}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for half in ("test", "tune"):
+        items = [scores for item_id, scores in per_item.items() if half_of(item_id) == half]
+        if not items:
+            continue
+        names = sorted({n for scores in items for n in scores})
+        out[half] = {}
+        for n in names:
+            ran = [scores[n] for scores in items if n in scores]
+            out[half][n] = {"value": _mean(ran), "n": len(ran), "failed": sum(v is None for v in ran)}
+    return out
+
+
 def flat_metrics(ragas: Mapping[str, Any] | None) -> dict[str, float | None]:
     """``ragas_<name>`` scalars of a stored ``ragas`` entry (for reports and comparisons)."""
     return {f"ragas_{k}": v for k, v in ((ragas or {}).get("metrics") or {}).items()}

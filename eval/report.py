@@ -210,6 +210,25 @@ def render_markdown(run: Any, results: Sequence[Mapping[str, Any]], *, plot: str
     if ragas:
         lines += [f"## RAGAS ({m['ragas']['mode']})", ""]
         lines += _table(["metric", "value"], ragas)
+        from eval.ragas_eval import by_half
+
+        halves = by_half(m["ragas"])
+        if halves:
+            cols = list(halves)
+            names = sorted({n for v in halves.values() for n in v})
+            lines += _table(
+                ["metric"] + [f"{c} half (n, failed to score)" for c in cols],
+                [
+                    [RAGAS_LABELS.get(n, n)]
+                    + [
+                        f"{fmt(halves[c][n]['value'], 'f3')} ({halves[c][n]['n']}, {halves[c][n]['failed']})"
+                        if n in halves[c]
+                        else "–"
+                        for c in cols
+                    ]
+                    for n in names
+                ],
+            )
     lines += ["## Accuracy per tag", ""]
     tags = m.get("tags") or {}
     lines += _table(

@@ -214,3 +214,19 @@ def test_ragas_uses_every_retrieved_passage_not_only_the_cited_ones() -> None:
     del result["answer"]["retrieved"]
     rows, _ = build_rows([result], {"q1": "ref"})
     assert rows[0].retrieved_contexts == ["cited"] and rows[0].contexts_from == "cited"
+
+
+def test_ragas_scores_per_half_keep_their_failures() -> None:
+    from eval.golden import half_of
+    from eval.ragas_eval import by_half
+
+    ids = [f"q{n}" for n in range(12)]
+    per_item = {i: {"string_similarity": None if n % 3 == 0 else 0.5} for n, i in enumerate(ids)}
+    halves = by_half({"mode": "nonllm", "per_item": per_item})
+    for half, metrics in halves.items():
+        members = [i for i in ids if half_of(i) == half]
+        cell = metrics["string_similarity"]
+        assert cell["n"] == len(members)
+        assert cell["failed"] == sum(per_item[i]["string_similarity"] is None for i in members)
+        assert cell["value"] in (0.5, None)
+    assert by_half(None) == {}
