@@ -384,7 +384,9 @@ def _check_half(half: str) -> None:
 @eval_app.command("calibrate")
 def calibrate_cmd(
     set_name: str = typer.Option(
-        "demo", "--set", help="demo, clapnq (ingested into <data_dir>/eval/clapnq), or a .jsonl path."
+        "demo",
+        "--set",
+        help="demo, messy, financebench, clapnq (public sets: in <data_dir>/eval/<set>), or a .jsonl path.",
     ),
     backend: str | None = typer.Option(None, help="local, openai or extractive (default: settings)."),
     half: str = typer.Option("tune", "--half", help=HALF_HELP + " Weights are fitted on tune."),
