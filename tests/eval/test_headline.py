@@ -5,6 +5,7 @@ page-hit@k / doc-hit@k of the retrieval-only runs, and RAGAS scores that fail be
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -230,3 +231,56 @@ def test_ragas_scores_per_half_keep_their_failures() -> None:
         assert cell["failed"] == sum(per_item[i]["string_similarity"] is None for i in members)
         assert cell["value"] in (0.5, None)
     assert by_half(None) == {}
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_financebench_page_retrieval_on_two_tiny_filings(svc, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Two small PDFs as 'filings' (reportlab), three questions with evidence pages: both pipelines run
+    on the same files, ours finds each evidence page, and a question on a missing filing is reported."""
+    import json
+
+    from reportlab.pdfgen import canvas
+
+    from eval import datasets
+    from eval.page_retrieval import compare_page_retrieval
+
+    root = tmp_path / "fb"
+    pdfs = root / "pdfs"
+    pdfs.mkdir(parents=True)
+    pages = {
+        "ACME_2020_10K.pdf": ["ACME Corporation annual report 2020. Table of contents.",
+                              "ACME net revenue in fiscal 2020 was 4,321 million dollars.",
+                              "ACME employs 12,000 people in 14 countries."],
+        "GLOBEX_2021_10K.pdf": ["Globex annual report 2021.",
+                                "Globex paid a quarterly dividend of 0.77 dollars per share in 2021."],
+    }  # fmt: skip
+    for name, texts in pages.items():
+        c = canvas.Canvas(str(pdfs / name))
+        for text in texts:
+            c.drawString(72, 720, text)
+            c.showPage()
+        c.save()
+    questions = [
+        ("q-acme-rev", "What was ACME's net revenue in fiscal 2020?", "4,321", "ACME_2020_10K.pdf", 2),
+        ("q-globex-div", "What quarterly dividend did Globex pay in 2021?", "0.77", "GLOBEX_2021_10K.pdf", 2),
+        ("q-missing", "What was Initech's 2019 revenue?", "1", "INITECH_2019_10K.pdf", 3),
+    ]
+    with (root / "questions.jsonl").open("w") as fh:
+        for qid, q, a, doc, page in questions:
+            fh.write(json.dumps({"id": qid, "question": q, "answer": a, "justification": "",
+                                 "question_type": "metrics-generated", "reasoning": "Information extraction",
+                                 "document": doc, "evidence": [{"document": doc, "page": page,
+                                                                "evidence": a}]}) + "\n")  # fmt: skip
+    monkeypatch.setattr(datasets, "FINANCEBENCH_DIR", root)
+    result = compare_page_retrieval("financebench", svc, half="all", k=10)
+    assert [r.pipeline for r in result.rows] == ["ours", "llamaindex-default"]
+    assert result.queries == 3 and result.missing["ours"] == ["INITECH_2019_10K.pdf"]
+    ours, base = result.rows
+    assert ours.files == 2 and base.files == 2
+    for row in (ours, base):
+        assert row.per_query["q-acme-rev"]["page_hit@10"] and row.per_query["q-globex-div"]["page_hit@10"]
+        assert not row.per_query["q-missing"]["doc_hit@10"]
+        assert row.metrics["page_hit@10"] == pytest.approx(2 / 3)
+    assert ours.per_query["q-acme-rev"]["page_hit@1"]
+    assert set(ours.by_half) <= {"test", "tune"} and sum(h["queries"] for h in ours.by_half.values()) == 3
