@@ -136,11 +136,9 @@ HEADLINE = (
 )
 
 
-def cell(num: int | float | None, den: int, *, value: float | None = None) -> dict[str, Any]:
-    """One table cell: the value (num/den unless given; None without cases) and the n behind it."""
-    if value is None and num is not None:
-        value = ratio(int(num), den)
-    return {"value": value, "n": den, "k": num}
+def cell(num: int, den: int) -> dict[str, Any]:
+    """One ratio cell of the table: num/den (None without cases) and the n behind it."""
+    return {"value": ratio(num, den), "n": den, "k": num}
 
 
 def headline_correct(row: Row) -> bool:
@@ -190,7 +188,8 @@ def headline(rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
         "unanswerable_refused": cell(sum(bool(r["refused"]) for r in unanswerable), len(unanswerable)),
         "citation_precision": cell(docs, total),
         "citation_precision_location": cell(locs, total),
-        "confidence_auroc": cell(sum(labels), len(answered), value=au),
+        # AUROC is undefined (None) unless the answered questions hold both right and wrong ones
+        "confidence_auroc": {"value": au, "n": len(answered), "k": sum(labels)},
     }
 
 

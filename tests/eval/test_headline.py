@@ -131,6 +131,8 @@ def test_undefined_cells_say_so_instead_of_zero() -> None:
     h = headline([row("u1", answerable=False, refused=True)])
     assert h["answerable_correct"] == {"value": None, "n": 0, "k": 0}
     assert h["citation_precision"]["value"] is None and h["confidence_auroc"]["value"] is None
+    all_wrong = headline([row("a1", mentions=False, cites=(cite("a.pdf"),)), row("a2", page_hit=False)])
+    assert all_wrong["confidence_auroc"] == {"value": None, "n": 2, "k": 0}  # one class only: undefined
 
 
 def test_headline_by_half_splits_by_the_id_hash() -> None:
