@@ -254,20 +254,26 @@ def llamaindex_embedding() -> Any:  # noqa: ANN401 - llama_index HuggingFaceEmbe
     return embed
 
 
-def run_llamaindex(corpus: Corpus, embed_model: Any, say: Progress) -> Row:  # noqa: ANN401
-    from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
-    from llama_index.core.node_parser import SentenceSplitter
-    from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
-    from llama_index.vector_stores.qdrant import QdrantVectorStore
-    from qdrant_client import QdrantClient
+class LlamaIndexBaseline:
+    """LlamaIndex's default pipeline over ``files`` ((path, key, groups) triples): SimpleDirectoryReader
+    (with llama-index-readers-file's default readers: one Document per PDF page, ``page_label``) +
+    SentenceSplitter() + ``embed_model`` + VectorStoreIndex on QdrantVectorStore in qdrant-client's
+    local mode (in memory). Groups and the file's key go into each document's metadata, kept out of the
+    embedded text; queries filter on groups. ``ingest_s`` excludes the model load; ``records`` holds
+    (key, page, page, text) of every chunk. Call ``close()``."""
 
-    groups_of = {str(path.resolve()): groups for path, _key, groups in corpus.files}
-    key_of = {str(path.resolve()): key for path, key, _groups in corpus.files}
-    client = QdrantClient(location=":memory:")
-    try:
-        say(f"{corpus.name}: {BASELINE} ingesting {len(corpus.files)} files")
+    def __init__(self, files: Sequence[tuple[Path, str, list[str]]], embed_model: Any) -> None:  # noqa: ANN401
+        from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
+        from llama_index.core.node_parser import SentenceSplitter
+        from llama_index.vector_stores.qdrant import QdrantVectorStore
+        from qdrant_client import QdrantClient
+
+        groups_of = {str(path.resolve()): groups for path, _key, groups in files}
+        key_of = {str(path.resolve()): key for path, key, _groups in files}
+        self.client = QdrantClient(location=":memory:")
+        self._retrievers: dict[tuple[str, ...], Any] = {}
         t0 = time.perf_counter()
-        reader = SimpleDirectoryReader(input_files=[p for p, _k, _g in corpus.files])
+        reader = SimpleDirectoryReader(input_files=[p for p, _k, _g in files])
         with contextlib.redirect_stdout(sys.stderr):  # it prints "Failed to load file ..." to stdout
             docs = reader.load_data(show_progress=False)
         for d in docs:
@@ -277,61 +283,86 @@ def run_llamaindex(corpus: Corpus, embed_model: Any, say: Progress) -> Row:  # n
             d.metadata["source"] = key_of.get(path, path)
             d.excluded_embed_metadata_keys += ["groups", "source"]
             d.excluded_llm_metadata_keys += ["groups", "source"]
-        store = QdrantVectorStore(collection_name="baseline", client=client)
+        store = QdrantVectorStore(collection_name="baseline", client=self.client)
         with warnings.catch_warnings():  # local mode: "Payload indexes have no effect"
             warnings.simplefilter("ignore", UserWarning)
-            index = VectorStoreIndex.from_documents(
+            self.index = VectorStoreIndex.from_documents(
                 docs,
                 storage_context=StorageContext.from_defaults(vector_store=store),
                 embed_model=embed_model,
                 transformations=[SentenceSplitter()],
             )
-        ingest_s = time.perf_counter() - t0
-        records = []
+        self.ingest_s = time.perf_counter() - t0
+        self.loaded = sorted({str(d.metadata.get("source", "")) for d in docs})
+        self.records: list[tuple[str, int | None, int | None, str]] = []
         offset = None
         while True:
-            points, offset = client.scroll("baseline", limit=512, offset=offset, with_payload=True)
+            points, offset = self.client.scroll("baseline", limit=512, offset=offset, with_payload=True)
             for p in points:
                 pl = p.payload or {}
                 text = json.loads(pl.get("_node_content", "{}")).get("text", "")
-                label = str(pl.get("page_label") or "")
-                page = int(label) if label.isdigit() else None
-                records.append((pl.get("source", ""), page, page, text))
+                page = page_number(pl.get("page_label"))
+                self.records.append((pl.get("source", ""), page, page, text))
             if offset is None:
                 break
-        files_with_text, pages_with_text = _pages(records)
+
+    def retriever(self, groups: Sequence[str], k: int) -> Any:  # noqa: ANN401
+        from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+
+        key = (*sorted(groups), f"k={k}")
+        if key not in self._retrievers:
+            flt = MetadataFilters(
+                filters=[MetadataFilter(key="groups", value=sorted(groups), operator=FilterOperator.IN)]
+            )
+            self._retrievers[key] = self.index.as_retriever(similarity_top_k=k, filters=flt)
+        return self._retrievers[key]
+
+    def retrieve(self, text: str, groups: Sequence[str], k: int) -> list[tuple[str, int | None, int | None]]:
+        """The top ``k`` chunks as (file key, page, page); no groups: no hits (an empty IN matches none)."""
+        if not groups:
+            return []
+        nodes = self.retriever(groups, k).retrieve(text)
+        out = []
+        for n in nodes:
+            page = page_number(n.node.metadata.get("page_label"))
+            out.append((str(n.node.metadata.get("source", "")), page, page))
+        return out
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def page_number(label: Any) -> int | None:  # noqa: ANN401
+    """A PDF page label as a 1-based page number when it is one ("12" -> 12; "iv", None -> None)."""
+    text = str(label or "")
+    return int(text) if text.isdigit() else None
+
+
+def run_llamaindex(corpus: Corpus, embed_model: Any, say: Progress) -> Row:  # noqa: ANN401
+    say(f"{corpus.name}: {BASELINE} ingesting {len(corpus.files)} files")
+    base = LlamaIndexBaseline(corpus.files, embed_model)
+    try:
+        files_with_text, pages_with_text = _pages(base.records)
         ranked: dict[str, list[str]] = {}
         times: list[float] = []
-        retrievers: dict[tuple[str, ...], Any] = {}
-
-        def retriever(groups: list[str]) -> Any:  # noqa: ANN401
-            key = tuple(sorted(groups))
-            if key not in retrievers:
-                flt = MetadataFilters(
-                    filters=[MetadataFilter(key="groups", value=list(key), operator=FilterOperator.IN)]
-                )
-                retrievers[key] = index.as_retriever(similarity_top_k=CANDIDATES, filters=flt)
-            return retrievers[key]
-
         if corpus.queries:
             say(f"{corpus.name}: {BASELINE} asking {len(corpus.queries)} questions")
             q0 = corpus.queries[0]
-            retriever(q0.groups).retrieve(q0.text)  # warm-up
+            base.retrieve(q0.text, q0.groups, CANDIDATES)  # warm-up
         for q in corpus.queries:
             if not q.groups:  # no groups: no hits (as ours); an empty IN filter would match nothing
                 ranked[q.id] = []
                 continue
-            r = retriever(q.groups)
             t = time.perf_counter()
-            nodes = r.retrieve(q.text)
+            hits = base.retrieve(q.text, q.groups, CANDIDATES)
             times.append(time.perf_counter() - t)
-            ranked[q.id] = [n.node.metadata.get("source", "") for n in nodes]
+            ranked[q.id] = [source for source, _first, _last in hits]
     finally:
-        client.close()
+        base.close()
     hit5, ndcg = _score(corpus, ranked)
     p50, p95 = _ms(times)
     return Row(
-        corpus.name, BASELINE, len(corpus.files), round(ingest_s, 2), len(records), files_with_text,
+        corpus.name, BASELINE, len(corpus.files), round(base.ingest_s, 2), len(base.records), files_with_text,
         pages_with_text, len(corpus.queries), p50, p95, hit5, ndcg,
     )  # fmt: skip
 

@@ -368,13 +368,28 @@ def bench_compare_cmd(
 # -- docqa eval ------------------------------------------------------------------------------------
 eval_app = typer.Typer(no_args_is_help=True, help="Measure answer quality on golden question sets.")
 
+HALF_HELP = (
+    "tune, test or all: the half of the set fixed by a hash of each question id (sha256, even = tune; "
+    "eval/golden.py half_of). Tune on tune, report test."
+)
+
+
+def _check_half(half: str) -> None:
+    from app.console import fail
+
+    if half not in ("tune", "test", "all"):
+        raise fail(f"--half must be tune, test or all, got {half!r}")
+
 
 @eval_app.command("calibrate")
 def calibrate_cmd(
     set_name: str = typer.Option(
-        "demo", "--set", help="demo, clapnq (ingested into <data_dir>/eval/clapnq), or a .jsonl path."
+        "demo",
+        "--set",
+        help="demo, messy, financebench, clapnq (public sets: in <data_dir>/eval/<set>), or a .jsonl path.",
     ),
     backend: str | None = typer.Option(None, help="local, openai or extractive (default: settings)."),
+    half: str = typer.Option("tune", "--half", help=HALF_HELP + " Weights are fitted on tune."),
     limit: int | None = typer.Option(None, help="Only the first N questions."),
     rows_files: list[Path] = typer.Option(
         [], "--rows", help="Refit from rows earlier runs saved (repeatable) instead of asking again."
@@ -394,8 +409,9 @@ def calibrate_cmd(
     from app.console import err, fail, services
     from eval.calibration import summarise
     from eval.runner import run_golden
-    from eval.runs import SetError, load_set, set_path, set_settings
+    from eval.runs import PUBLIC_SETS, SetError, load_set, set_path, set_settings
 
+    _check_half(half)
     if rows_files:
         rows = [json.loads(ln) for f in rows_files for ln in f.read_text().splitlines() if ln.strip()]
         source = " + ".join(str(f) for f in rows_files)
@@ -403,7 +419,7 @@ def calibrate_cmd(
         settings = set_settings(set_name, Settings())  # clapnq: its own state under <data_dir>/eval
         settings.answer_cache = False
         try:
-            path = "clapnq" if set_name == "clapnq" else set_path(set_name)
+            path = set_name if set_name in PUBLIC_SETS else set_path(set_name)
         except SetError as exc:
             raise fail(str(exc)) from None
         saved = settings.data_dir / "eval" / f"calibrate-{dt.datetime.now():%Y%m%d-%H%M%S}.jsonl"
@@ -411,7 +427,7 @@ def calibrate_cmd(
         rows = []
         with services(settings) as svc, saved.open("w") as fh:
             try:
-                items = load_set(set_name, svc, progress=err.print)
+                items = load_set(set_name, svc, progress=err.print, half=half)
             except SetError as exc:
                 raise fail(str(exc)) from None
             items = items[:limit] if limit else items
@@ -428,7 +444,7 @@ def calibrate_cmd(
                 run_golden(svc, items, backend=backend, on_row=on_row)
             except ValueError as exc:
                 raise fail(str(exc)) from None
-        source = f"{path} ({len(rows)} questions; rows saved to {saved})"
+        source = f"{path}, {half} half ({len(rows)} questions; rows saved to {saved})"
     answered = [r for r in rows if not r["answer"]["refused"]]
     unanswerable = [r for r in rows if not r["answerable"]]
     report = summarise(
@@ -505,7 +521,19 @@ def _print_calibration(report: dict) -> None:
 @eval_app.command("retrieval")
 def retrieval_cmd(
     set_name: str = typer.Option(
-        ..., "--set", help="scifact (BEIR test split, indexed into <data_dir>/eval/scifact) or demo."
+        ...,
+        "--set",
+        help="scifact (BEIR test split, indexed into <data_dir>/eval/scifact), demo, or financebench / "
+        "clapnq (page-hit@k and doc-hit@k, ours beside the LlamaIndex default on the same files).",
+    ),
+    half: str = typer.Option("test", "--half", help="financebench, clapnq: " + HALF_HELP),
+    corpus: Path | None = typer.Option(
+        None,
+        "--corpus",
+        help="financebench: the folder of filings (default ../shared/data/financebench-dev/pdfs).",
+    ),
+    baseline: bool = typer.Option(
+        True, "--baseline/--no-baseline", help="financebench, clapnq: also run the LlamaIndex default."
     ),
     mode: str | None = typer.Option(
         None, help="dense, sparse or hybrid (default: hybrid, the engine's mode; demo is always hybrid)."
@@ -515,7 +543,11 @@ def retrieval_cmd(
     per_query: bool = typer.Option(False, "--per-query", help="With --json: every query's scores."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Retrieval only (no LLM): hit@5, hit@k, recall@k, MRR@k and nDCG@10 over a golden set."""
+    """Retrieval only (no LLM): hit@5, hit@k, recall@k, MRR@k and nDCG@10 over a golden set; for
+    financebench and clapnq page-hit@1/5/10 and doc-hit@1/5/10, ours and the LlamaIndex default."""
+    if set_name in ("financebench", "clapnq"):
+        _page_retrieval(set_name, half, corpus, baseline, k, limit, per_query, as_json)
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from app.console import err, fail, services
@@ -601,7 +633,57 @@ def retrieval_cmd(
         out.print(f"note: {note}")
 
 
+def _page_retrieval(
+    set_name: str, half: str, corpus: Path | None, baseline: bool, k: int, limit: int | None, per_query: bool,
+    as_json: bool,
+) -> None:  # fmt: skip
+    from app.console import err, fail, services
+    from eval.page_retrieval import compare_page_retrieval
+    from eval.runs import set_settings
+
+    _check_half(half)
+    settings = set_settings(set_name, Settings())  # the set's own state, shared with `docqa eval run`
+    with services(settings) as svc:
+        try:
+            result = compare_page_retrieval(
+                set_name, svc, half=half, k=k, limit=limit, corpus=corpus, baseline=baseline,
+                progress=lambda m: err.print(f"[retrieval {set_name}] {m}", highlight=False),
+            )  # fmt: skip
+        except (OSError, ValueError) as exc:
+            raise fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(result.to_dict(per_query=per_query), indent=2))
+        return
+    names = list(result.rows[0].metrics) if result.rows else []
+    t = Table("pipeline", *names, "files", "chunks", "ingest s", "search p50 ms",
+              title=f"retrieval: {set_name}, {half} half, {result.queries} answerable questions")  # fmt: skip
+    for r in result.rows:
+        t.add_row(r.pipeline, *(f"{r.metrics[n]:.3f}" for n in names), str(r.files), str(r.chunks),
+                  "-" if r.ingest_s is None else f"{r.ingest_s:.1f}",
+                  "-" if r.search_p50_ms is None else f"{r.search_p50_ms:.1f}")  # fmt: skip
+        for h, m in r.by_half.items():
+            t.add_row(f"  {h} half ({m['queries']})", *(f"{m[n]:.3f}" for n in names), "", "", "", "")
+    out.print(t)
+    for pipeline, docs in result.missing.items():
+        if docs:
+            out.print(f"note: {pipeline} indexed none of {len(docs)} reference file(s): {', '.join(docs)}")
+    for note in result.notes:
+        out.print(f"note: {note}")
+
+
 # -- docqa eval run | list | report | compare (EvalRun rows; eval/runs.py) ---------------------------
+def _print_headline(metrics: dict, title: str) -> None:
+    """The one table of a run: answerable correct, over-refusal, unanswerable refused, citation
+    precision and confidence AUROC, each with the n it is measured on, per half."""
+    from eval.report import headline_rows
+
+    header, rows = headline_rows(metrics.get("headline"))
+    t = Table(*header, title=title)
+    for row in rows:
+        t.add_row(*row)
+    out.print(t)
+
+
 def _print_metrics(metrics: dict, title: str) -> None:
     from eval.report import METRIC_ROWS, fmt
 
@@ -628,15 +710,42 @@ def _print_ragas(ragas: dict | None) -> None:
     for label, value in rows:
         t.add_row(label, value)
     out.print(t)
+    from eval.ragas_eval import by_half
+    from eval.report import RAGAS_LABELS
+
+    halves = by_half(ragas)
+    if halves:
+        cols = list(halves)
+        h = Table("RAGAS metric", *(f"{c} half" for c in cols), title="RAGAS per half (n scored, failed)")
+        for name in sorted({n for v in halves.values() for n in v}):
+            cells = []
+            for c in cols:
+                v = halves[c].get(name)
+                cells.append("–" if v is None else ("–" if v["value"] is None else f"{v['value']:.3f}")
+                             + f" (n={v['n']}, failed {v['failed']})")  # fmt: skip
+            h.add_row(RAGAS_LABELS.get(name, name), *cells)
+        out.print(h)
 
 
 @eval_app.command("run")
 def run_cmd(
     set_name: str | None = typer.Option(
-        None, "--set", help="demo, clapnq (ingested into <data_dir>/eval/clapnq), or a .jsonl path."
+        None,
+        "--set",
+        help="demo, messy, financebench, clapnq (the public sets are ingested into <data_dir>/eval/<set>), "
+        "or a .jsonl path.",
+    ),
+    half: str = typer.Option("test", "--half", help=HALF_HELP),
+    corpus: Path | None = typer.Option(
+        None,
+        "--corpus",
+        help="financebench: the folder of filings (default ../shared/data/financebench-dev/pdfs).",
+    ),
+    details: bool = typer.Option(
+        False, "--details", help="Also print every metric and the accuracy per tag."
     ),
     as_user: str | None = typer.Option(None, "--as", help="Ask every question as this user."),
-    limit: int | None = typer.Option(None, min=1, help="Only the first N questions."),
+    limit: int | None = typer.Option(None, min=1, help="Only the first N questions (of the half)."),
     backend: str | None = typer.Option(None, help="local, openai or extractive (default: settings)."),
     resume: int | None = typer.Option(None, "--resume", help="Continue run RUN_ID: ask only what it lacks."),
     ragas: str = typer.Option(
@@ -648,8 +757,10 @@ def run_cmd(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the run's metrics as JSON."),
 ) -> None:
-    """Ask a golden set through the real engine, store an EvalRun with one row per question, and
-    print its metrics. Ctrl-C keeps what was answered (status "interrupted"); --resume continues."""
+    """Ask a golden set through the real engine (each question as its set's user), store an EvalRun with
+    one row per question, and print one table: answerable correct (fact present and a reference location
+    cited), over-refusal, unanswerable refused, citation precision, confidence AUROC, with n per cell.
+    Ctrl-C keeps what was answered (status "interrupted"); --resume continues."""
     from contextlib import ExitStack
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -659,6 +770,7 @@ def run_cmd(
 
     if ragas not in ("none", "nonllm", "llm"):
         raise fail(f"--ragas must be none, nonllm or llm, got {ragas!r}")
+    _check_half(half)
     base = Settings()
     base.answer_cache = False
     with ExitStack() as stack:
@@ -670,26 +782,34 @@ def run_cmd(
                 raise fail(f"no evaluation run {resume}")
             if set_name and set_name != run.set_name:
                 raise fail(f"run {resume} is over set {run.set_name!r}, not {set_name!r}")
-            if as_user or limit or backend:
-                raise fail("--resume continues a run with its own --as, --limit and --backend")
+            if as_user or limit or backend or corpus:
+                raise fail(
+                    "--resume continues a run with its own --as, --limit, --half, --corpus and --backend"
+                )
             set_name = run.set_name
             as_user, limit = run.settings.get("as_user"), run.settings.get("limit")
+            half = run.settings.get("half") or "all"
+            corpus = Path(run.settings["corpus"]) if run.settings.get("corpus") else None
         elif not set_name:
-            raise fail("give --set NAME (demo, clapnq or a .jsonl path) or --resume RUN_ID")
+            raise fail(
+                "give --set NAME (demo, messy, financebench, clapnq or a .jsonl path) or --resume RUN_ID"
+            )
         settings = set_settings(set_name, base)
         eng = rec if settings.data_dir == base.data_dir else stack.enter_context(services(settings))
         try:
-            items = load_set(set_name, eng, progress=err.print)
+            items = load_set(set_name, eng, progress=err.print, half=half, corpus=corpus)
             items = items[:limit] if limit else items
             check_ready(eng, items, as_user)
         except (SetError, ValueError) as exc:
             raise fail(str(exc)) from None
         if run is None:
             run = start_run(
-                rec.db, set_name, settings, total=len(items), backend=backend, as_user=as_user, limit=limit
-            )
+                rec.db, set_name, settings, total=len(items), backend=backend, as_user=as_user, limit=limit,
+                half=half, corpus=corpus,
+            )  # fmt: skip
         todo = pending(rec.db, run, items)
-        err.print(f"evaluation run {run.id}: {set_name}, {todo} of {len(items)} to ask", highlight=False)
+        err.print(f"evaluation run {run.id}: {set_name} ({half} half), {todo} of {len(items)} to ask",
+                  highlight=False)  # fmt: skip
         bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
             console=err, transient=True,
@@ -712,7 +832,12 @@ def run_cmd(
     if as_json:
         print(json.dumps({"run": run.id, "status": status, "metrics": metrics}, indent=2))
     else:
-        _print_metrics(metrics, f"evaluation run {run.id}: {set_name} ({status})")
+        backend_name = run.backend or backend or settings.llm_backend
+        _print_headline(metrics, f"evaluation run {run.id}: {set_name} × {backend_name} ({status})")
+        if details:
+            _print_metrics(metrics, "every metric")
+        else:
+            _print_ragas(metrics.get("ragas"))
     if status == "interrupted":
         err.print(f"interrupted: continue with `docqa eval run --resume {run.id}`", highlight=False)
         raise typer.Exit(130)

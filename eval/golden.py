@@ -7,16 +7,24 @@ One JSON object per line::
      "user": "dave", "answerable": true, "tags": ["pdf", "numeric"]}
 
 ``document`` is the path as ingested (relative to the ingested folder, the same form as a citation's
-``path``); ``page`` is 1-based. Unanswerable items (the corpus doesn't say, or only a document the asker
+``path``). Each source names where in the document the answer is, with at least one of: ``page``
+(1-based: PDF page, slide, or sheet index), ``sheet`` (the sheet's name, beside its index in ``page``),
+``section`` (a heading the cited passage sits under: docx, html, markdown) or ``attachment`` (the file
+name of an e-mail attachment). Unanswerable items (the corpus doesn't say, or only a document the asker
 may not read says it) have ``answerable: false``, no sources and no ``must_include``; the restricted
 ones name the hidden document in ``hidden_source``.
+
+Every set is split into a tuning half and a test half by a hash of the question id (``half_of``):
+prompts, thresholds and weights are tuned on "tune"; reports give "test".
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,8 +50,25 @@ TAGS = frozenset(
         "follow-up-free",
         "numeric",
         "high-stakes",
+        # kinds of file and question of the messy set (eval/sets/messy.jsonl) and the public sets
+        "csv",
+        "text",
+        "attachment",
+        "multi-column",
+        "long",
+        "encrypted",
+        "encoding",
+        "misnamed",
+        "legacy",
+        "non-english",
+        "multi-doc",
+        "conflict",
+        "near-miss",
+        "wrong-period",
     }
 )
+LOCATION_KEYS = ("page", "sheet", "section", "attachment")  # where in a reference document
+HALVES = ("tune", "test")
 REQUIRED = (
     "id",
     "question",
@@ -64,7 +89,7 @@ class GoldenItem:
     question: str
     reference_answer: str
     must_include: list[str]
-    reference_sources: list[dict[str, Any]]  # {"document": path as ingested, "page": 1-based}
+    reference_sources: list[dict[str, Any]]  # {"document": path as ingested, "page" | "section" | ...}
     user: str
     answerable: bool
     tags: list[str]
@@ -115,17 +140,27 @@ def parse_item(data: Any, where: str) -> GoldenItem:
     _check(isinstance(sources, list), where, "reference_sources must be a list")
     for n, src in enumerate(sources, start=1):
         _check(
-            isinstance(src, dict) and set(src) == {"document", "page"},
+            isinstance(src, dict)
+            and "document" in src
+            and not set(src) - {"document", *LOCATION_KEYS}
+            and bool(set(src) & {"page", "section", "attachment"}),
             where,
-            f"reference_sources[{n}] must be an object with exactly 'document' and 'page'",
+            f"reference_sources[{n}] must be an object with 'document' and a location: 'page', 'section' "
+            f"or 'attachment' (and optionally 'sheet')",
         )
         _check(_nonempty_str(src["document"]), where, f"reference_sources[{n}].document must be a path")
-        page = src["page"]
-        _check(
-            isinstance(page, int) and not isinstance(page, bool) and page >= 1,
-            where,
-            f"reference_sources[{n}].page must be an integer >= 1",
-        )
+        if "page" in src:
+            page = src["page"]
+            _check(
+                isinstance(page, int) and not isinstance(page, bool) and page >= 1,
+                where,
+                f"reference_sources[{n}].page must be an integer >= 1",
+            )
+        for key in ("sheet", "section", "attachment"):
+            if key in src:
+                _check(_nonempty_str(src[key]), where, f"reference_sources[{n}].{key} must be a string")
+        if "sheet" in src:
+            _check("page" in src, where, f"reference_sources[{n}] gives the sheet's index in 'page' too")
     if answerable:
         _check(bool(sources), where, "an answerable item needs at least one reference source")
     else:
@@ -154,7 +189,7 @@ def parse_item(data: Any, where: str) -> GoldenItem:
         question=data["question"].strip(),
         reference_answer=data["reference_answer"].strip(),
         must_include=list(must),
-        reference_sources=[{"document": s["document"], "page": s["page"]} for s in sources],
+        reference_sources=[{k: s[k] for k in ("document", *LOCATION_KEYS) if k in s} for s in sources],
         user=data["user"].strip(),
         answerable=answerable,
         tags=list(tags),
@@ -183,6 +218,24 @@ def load_golden(path: Path | str) -> list[GoldenItem]:
             seen[item.id] = lineno
             items.append(replace(item, line=lineno))
     return items
+
+
+# -- tuning / test halves ----------------------------------------------------------------------------
+
+
+def half_of(item_id: str) -> str:
+    """The half a question belongs to, fixed by its id: "tune" when sha256(id) is even, else "test".
+    Adding or removing other questions never moves one between halves."""
+    return "tune" if int(hashlib.sha256(item_id.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "test"
+
+
+def select_half(items: Sequence[GoldenItem], half: str) -> list[GoldenItem]:
+    """The items of ``half`` ("tune", "test" or "all"), in their order."""
+    if half == "all":
+        return list(items)
+    if half not in HALVES:
+        raise ValueError(f"half must be tune, test or all, got {half!r}")
+    return [i for i in items if half_of(i.id) == half]
 
 
 # -- answer checks ------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from typing import Any
 
 from app.insights import percentile
 from eval.calibration import auroc, expected_calibration_error, reliability_table
-from eval.runner import _same_doc
+from eval.golden import half_of
+from eval.runner import _same_doc, cited_text, location_matches
 
 Row = Mapping[str, Any]
 
@@ -120,7 +121,87 @@ def run_metrics(rows: Sequence[Row], *, bins: int = 5) -> dict[str, Any]:
         "latency_p95_s": percentile(latencies, 95),
         "tokens_per_answer": ratio(sum(tokens), len(tokens)),
         "tags": tag_accuracy(rows),
+        "headline": headline_by_half(rows),
     }
+
+
+# -- the headline table (issue 17): one cell per metric, each with the n it is measured on --------------
+HEADLINE = (
+    ("answerable_correct", "answerable correct (fact + right location cited)"),
+    ("over_refusal", "over-refusal (answerable refused)"),
+    ("unanswerable_refused", "unanswerable refused"),
+    ("citation_precision", "citation precision (cites a reference document)"),
+    ("citation_precision_location", "citation precision (cites a reference location)"),
+    ("confidence_auroc", "confidence AUROC (answered; correct = fact + location)"),
+)
+
+
+def cell(num: int, den: int) -> dict[str, Any]:
+    """One ratio cell of the table: num/den (None without cases) and the n behind it."""
+    return {"value": ratio(num, den), "n": den, "k": num}
+
+
+def headline_correct(row: Row) -> bool:
+    """The headline's notion of a correct answer: an answerable question answered (not refused) with
+    every must_include fact and a citation of a reference location; an unanswerable one refused."""
+    if not row["answerable"]:
+        return bool(row["refused"])
+    return not row["refused"] and bool(row.get("mentions")) and bool(row.get("page_hit"))
+
+
+def citation_precision(rows: Sequence[Row]) -> tuple[int, int, int]:
+    """(citations of a reference document, citations of a reference location, citations) over the
+    answered answerable questions."""
+    docs = locs = total = 0
+    for r in rows:
+        if not r["answerable"] or r["refused"]:
+            continue
+        refs = r.get("reference_sources") or []
+        for c in citations(r):
+            total += 1
+            docs += any(_same_doc(c.get("path", ""), ref["document"]) for ref in refs)
+            text = cited_text(r.get("answer") or {}, c)
+            locs += any(location_matches(ref, c, text) for ref in refs)
+    return docs, locs, total
+
+
+def headline(rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
+    """The headline metrics of ``rows``, each a cell {"value", "n", "k"} (value None when n is 0):
+
+    answerable_correct      answerable answered with the facts and a reference location cited / answerable
+    over_refusal            answerable refused / answerable
+    unanswerable_refused    unanswerable refused / unanswerable
+    citation_precision      citations of a reference document / citations (answered answerable)
+    citation_precision_location   the same, citing a reference location
+    confidence_auroc        confidence ranking headline-correct above wrong answers, over answered
+                            questions (n = answered; None when all are right or all wrong)
+    """
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    answered = [r for r in rows if not r["refused"]]
+    docs, locs, total = citation_precision(rows)
+    labels = [headline_correct(r) for r in answered]
+    au = auroc([float(r["confidence"]) for r in answered], labels) if answered else None
+    return {
+        "answerable_correct": cell(sum(headline_correct(r) for r in answerable), len(answerable)),
+        "over_refusal": cell(sum(bool(r["refused"]) for r in answerable), len(answerable)),
+        "unanswerable_refused": cell(sum(bool(r["refused"]) for r in unanswerable), len(unanswerable)),
+        "citation_precision": cell(docs, total),
+        "citation_precision_location": cell(locs, total),
+        # AUROC is undefined (None) unless the answered questions hold both right and wrong ones
+        "confidence_auroc": {"value": au, "n": len(answered), "k": sum(labels)},
+    }
+
+
+def headline_by_half(rows: Sequence[Row]) -> dict[str, dict[str, dict[str, Any]]]:
+    """``headline`` of the test half, the tuning half (eval.golden.half_of) and all rows."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for half in ("test", "tune"):
+        members = [r for r in rows if half_of(r["item_id"]) == half]
+        if members:
+            out[half] = headline(members)
+    out["all"] = headline(rows)
+    return out
 
 
 SCALARS = HIGHER_IS_BETTER + LOWER_IS_BETTER

@@ -14,10 +14,15 @@ Modes:
 Only answered, answerable questions are scored (a refusal has no answer to judge, an unanswerable
 question no reference); the result says how many were scored and skipped.
 
-Retrieved contexts are the passages the answer cites (the whole indexed chunk when a
-:class:`ContextLookup` can find it, else the citation's snippet); reference contexts are the indexed
-chunks covering the golden item's reference pages. Without a lookup the reference contexts are empty
-and the two context metrics are not computed.
+Retrieved contexts are every passage the search retrieved for the answer (``answer["retrieved"]``,
+recorded by eval.runner), not only the cited ones; results stored before runs recorded them fall back to
+the cited passages (the whole indexed chunk when a :class:`ContextLookup` can find it, else the
+citation's snippet) and are counted as ``cited_context_fallback``. Reference contexts are the indexed
+chunks covering the golden item's reference locations (page, or section/attachment of the document).
+Without a lookup the reference contexts are empty and the two context metrics are not computed.
+
+A score ragas could not compute (judge error, timeout, NaN) is never dropped silently: it is left out
+of that metric's mean and counted in ``failed`` (per metric), which every report shows.
 
 ragas is imported only inside functions, after :func:`offline_env` has set its switches.
 """
@@ -79,6 +84,7 @@ class RagasRow:
     retrieved_contexts: list[str]
     reference: str
     reference_contexts: list[str] = field(default_factory=list)
+    contexts_from: str = "retrieved"  # "retrieved" (every passage the search returned) or "cited"
 
     def sample(self) -> dict[str, Any]:
         return {
@@ -112,7 +118,7 @@ class ContextLookup:
 
     def _doc_chunks(self, doc_id: str) -> list[dict[str, Any]]:
         if doc_id not in self._chunks:
-            fields = ["text", "version", "page_start", "page_end", "chunk"]
+            fields = ["text", "version", "page_start", "page_end", "chunk", "section"]
             self._chunks[doc_id] = [p for _, p in self.store.iter_payloads(doc_id=doc_id, fields=fields)]
         return self._chunks[doc_id]
 
@@ -134,9 +140,14 @@ class ContextLookup:
         return snippet
 
     def reference(self, source: Mapping[str, Any]) -> list[str]:
-        """The current version's chunks of ``source["document"]`` covering ``source["page"]`` (every
-        chunk of the document when the page is not given)."""
+        """The current version's chunks of ``source["document"]`` covering ``source["page"]`` and lying
+        under ``source["section"]`` (or holding that heading as a line) / from ``source["attachment"]``
+        when given (every chunk of the document when no location is given)."""
+        from eval.runner import _label
+
         page = source.get("page")
+        wanted = _label(source.get("section"))
+        attachment = _label(f"Attachment: {source['attachment']}") if source.get("attachment") else ""
         out = []
         for d in self._documents():
             if not _same_doc(d.path, source["document"]):
@@ -149,8 +160,15 @@ class ContextLookup:
                     continue
                 start = p.get("page_start") or 1
                 end = p.get("page_end") or start
-                if page is None or start <= page <= end:
-                    out.append(p.get("text") or "")
+                section = _label(p.get("section"))
+                if page is not None and not start <= page <= end:
+                    continue
+                text = p.get("text") or ""
+                if wanted and wanted not in section and wanted not in {_label(x) for x in text.splitlines()}:
+                    continue
+                if attachment and not section.startswith(attachment):
+                    continue
+                out.append(p.get("text") or "")
         return [t for t in out if t.strip()]
 
 
@@ -160,7 +178,9 @@ def build_rows(
     lookup: ContextLookup | None = None,
 ) -> tuple[list[RagasRow], int]:
     """(rows to score, questions skipped) from EvalResult dicts; ``references`` maps item_id to the
-    golden reference answer. Refused, unanswerable, uncited or reference-less results are skipped."""
+    golden reference answer. Refused, unanswerable, uncited or reference-less results are skipped.
+    The retrieved contexts are the texts of ``answer["retrieved"]`` when the run recorded them, else
+    the cited passages (``contexts_from`` says which)."""
     rows: list[RagasRow] = []
     skipped = 0
     for r in results:
@@ -170,7 +190,12 @@ def build_rows(
         if not r.get("answerable") or r.get("refused") or answer.get("refused") or not reference or not cites:
             skipped += 1
             continue
-        contexts = [lookup.cited(c) if lookup else c.get("snippet") or "" for c in cites]
+        retrieved = [p.get("text") or "" for p in answer.get("retrieved") or []]
+        if any(t.strip() for t in retrieved):
+            contexts, source = retrieved, "retrieved"
+        else:
+            contexts = [lookup.cited(c) if lookup else c.get("snippet") or "" for c in cites]
+            source = "cited"
         ref_contexts: list[str] = []
         if lookup:
             for s in r.get("reference_sources") or []:
@@ -183,6 +208,7 @@ def build_rows(
                 retrieved_contexts=[c for c in contexts if c.strip()] or [""],
                 reference=reference,
                 reference_contexts=ref_contexts,
+                contexts_from=source,
             )
         )
     return rows, skipped
@@ -283,8 +309,10 @@ def score_rows(
     """Score ``rows`` with ragas.evaluate over an EvaluationDataset. ``embeddings``: a ragas
     embeddings object (default: MiniLM); ``llm``: a llama-index LLM or a ragas LLM (mode "llm").
     Returns {"mode", "scored", "skipped", "context_scored", "seconds", "metrics": {short name: mean
-    or None}, "per_item": {item_id: {short name: score or None}}}. A score ragas could not compute
-    (judge error, timeout) is None and left out of the mean."""
+    or None}, "failed": {short name: questions it could not score}, "cited_context_fallback",
+    "per_item": {item_id: {short name: score or None}}}. A score ragas could not compute (judge error,
+    timeout, NaN) is None, left out of the mean and counted in ``failed``; a whole evaluate() call that
+    raises counts every question it covered as failed for its metrics."""
     if mode not in MODES:
         raise ValueError(f"ragas mode must be one of {', '.join(MODES)}, got {mode!r}")
     if mode == "none":
@@ -303,30 +331,42 @@ def score_rows(
     # the local judge serialises calls anyway; two cores
     config = RunConfig(timeout=int(timeout_s), max_workers=1 if mode == "llm" else 4, max_retries=1)
     per_item: dict[str, dict[str, float | None]] = {r.item_id: {} for r in rows}
+    errors: list[str] = []
     for metrics, subset in ((every, list(rows)), (with_refs, ctx_rows)):
         if not metrics or not subset:
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = evaluate(
-                EvaluationDataset.from_list([r.sample() for r in subset]),
-                metrics=metrics,
-                llm=llm,
-                embeddings=embeddings,
-                run_config=config,
-                show_progress=show_progress,
-                raise_exceptions=False,
-            )
-        for row, s in zip(subset, result.scores, strict=True):
-            per_item[row.item_id].update({SHORT.get(k, k): _score(v) for k, v in s.items()})
+        short = [SHORT.get(m.name, m.name) for m in metrics]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = evaluate(
+                    EvaluationDataset.from_list([r.sample() for r in subset]),
+                    metrics=metrics,
+                    llm=llm,
+                    embeddings=embeddings,
+                    run_config=config,
+                    show_progress=show_progress,
+                    raise_exceptions=False,
+                )
+            scores = list(result.scores)
+        except Exception as exc:  # noqa: BLE001 - a metric that cannot run is reported, not fatal
+            errors.append(f"{', '.join(short)}: {type(exc).__name__}: {exc}"[:300])
+            scores = [{} for _ in subset]
+        for row, s in zip(subset, scores, strict=True):
+            got = {SHORT.get(k, k): _score(v) for k, v in s.items()}
+            per_item[row.item_id].update({n: got.get(n) for n in short})
     names = [SHORT.get(m.name, m.name) for m in every + with_refs]
+    covered = {n: [p for i, p in per_item.items() if n in p] for n in names}
     return {
         "mode": mode,
         "scored": len(rows),
         "skipped": skipped,
         "context_scored": len(ctx_rows) if with_refs else len(rows),
+        "cited_context_fallback": sum(1 for r in rows if r.contexts_from == "cited"),
         "seconds": time.perf_counter() - t0,
         "metrics": {n: _mean(p.get(n) for p in per_item.values()) for n in names},
+        "failed": {n: sum(1 for p in covered[n] if p.get(n) is None) for n in names},
+        "errors": errors,
         "per_item": per_item,
     }
 
@@ -346,6 +386,26 @@ def evaluate_results(
         return {"mode": "none"}
     rows, skipped = build_rows(results, references, lookup)
     return score_rows(rows, mode, embeddings=embeddings, llm=llm, skipped=skipped, timeout_s=timeout_s)
+
+
+def by_half(ragas: Mapping[str, Any] | None) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each metric's mean and failed-to-score count per half (eval.golden.half_of of the question id),
+    from a stored ``ragas`` entry's ``per_item``: {half: {metric: {"value", "n", "failed"}}}, for the
+    halves that have scored questions."""
+    from eval.golden import half_of
+
+    per_item = (ragas or {}).get("per_item") or {}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for half in ("test", "tune"):
+        items = [scores for item_id, scores in per_item.items() if half_of(item_id) == half]
+        if not items:
+            continue
+        names = sorted({n for scores in items for n in scores})
+        out[half] = {}
+        for n in names:
+            ran = [scores[n] for scores in items if n in scores]
+            out[half][n] = {"value": _mean(ran), "n": len(ran), "failed": sum(v is None for v in ran)}
+    return out
 
 
 def flat_metrics(ragas: Mapping[str, Any] | None) -> dict[str, float | None]:

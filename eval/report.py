@@ -65,13 +65,53 @@ def ragas_rows(ragas: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     when the run has none."""
     if not ragas or ragas.get("mode") in (None, "none"):
         return []
-    rows = [(RAGAS_LABELS.get(k, k), fmt(v, "f3")) for k, v in (ragas.get("metrics") or {}).items()]
+    failed = ragas.get("failed") or {}
+    rows = [
+        (RAGAS_LABELS.get(k, k), fmt(v, "f3") + (f" (failed to score: {failed[k]})" if failed.get(k) else ""))
+        for k, v in (ragas.get("metrics") or {}).items()
+    ]
+    if "failed" in ragas:
+        rows.append(("failed to score (all metrics)", str(sum(failed.values()))))
+    if ragas.get("cited_context_fallback"):
+        rows.append(
+            ("contexts = cited passages (run kept no retrieved ones)", str(ragas["cited_context_fallback"]))
+        )
+    for error in ragas.get("errors") or []:
+        rows.append(("error", error))
     rows.append(("questions scored (answered, answerable)", fmt(ragas.get("scored"), "n")))
     rows.append(("questions skipped (refused, unanswerable, uncited)", fmt(ragas.get("skipped"), "n")))
     if ragas.get("context_scored") != ragas.get("scored"):
         rows.append(("questions with reference contexts", fmt(ragas.get("context_scored"), "n")))
     rows.append(("scoring time (s)", fmt(ragas.get("seconds"), "f1")))
     return rows
+
+
+def headline_cell(c: Mapping[str, Any] | None, kind: str) -> str:
+    """ "62.5% (20/32)" for a ratio cell, "0.712 (n=40)" for AUROC; "– (n=0)" without cases."""
+    if not c:
+        return "–"
+    if c.get("value") is None:
+        return f"– (n={c.get('n', 0)})"
+    if kind == "f3":
+        return f"{c['value']:.3f} (n={c['n']})"
+    return f"{c['value']:.1%} ({c['k']}/{c['n']})"
+
+
+def headline_rows(halves: Mapping[str, Mapping[str, Any]] | None) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the headline table (eval.metrics.HEADLINE) with one column per half present:
+    test and tune (and all, when both are there)."""
+    from eval.metrics import HEADLINE
+
+    halves = halves or {}
+    cols = [h for h in ("test", "tune") if h in halves]
+    if len(cols) != 1 and "all" in halves:
+        cols.append("all")
+    header = ["metric"] + [f"{c} half" if c != "all" else "all" for c in cols]
+    rows = []
+    for key, label in HEADLINE:
+        kind = "f3" if key == "confidence_auroc" else "pct"
+        rows.append([label] + [headline_cell(halves[c].get(key), kind) for c in cols])
+    return header, rows
 
 
 def fmt(value: Any, kind: str = "f3") -> str:
@@ -158,14 +198,37 @@ def render_markdown(run: Any, results: Sequence[Mapping[str, Any]], *, plot: str
         f"- started: {run.started_at:%Y-%m-%d %H:%M:%S}; finished: "
         + (f"{run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else "–"),
         "",
-        "## Metrics",
+        f"- half: {s.get('half') or 'all'} (eval.golden.half_of: sha256 of the question id, even = tune)",
         "",
     ]
+    if m.get("headline"):
+        header, rows = headline_rows(m["headline"])
+        lines += ["## Headline", ""] + _table(header, rows)
+    lines += ["## Metrics", ""]
     lines += _table(["metric", "value"], [(label, fmt(m.get(key), kind)) for key, label, kind in METRIC_ROWS])
     ragas = ragas_rows(m.get("ragas"))
     if ragas:
         lines += [f"## RAGAS ({m['ragas']['mode']})", ""]
         lines += _table(["metric", "value"], ragas)
+        from eval.ragas_eval import by_half
+
+        halves = by_half(m["ragas"])
+        if halves:
+            cols = list(halves)
+            names = sorted({n for v in halves.values() for n in v})
+            lines += _table(
+                ["metric"] + [f"{c} half (n, failed to score)" for c in cols],
+                [
+                    [RAGAS_LABELS.get(n, n)]
+                    + [
+                        f"{fmt(halves[c][n]['value'], 'f3')} ({halves[c][n]['n']}, {halves[c][n]['failed']})"
+                        if n in halves[c]
+                        else "–"
+                        for c in cols
+                    ]
+                    for n in names
+                ],
+            )
     lines += ["## Accuracy per tag", ""]
     tags = m.get("tags") or {}
     lines += _table(

@@ -2,8 +2,10 @@
 EvalResult rows (resumable; Ctrl-C leaves the run "interrupted" with what it has), then score them
 with eval.metrics.
 
-Runs are recorded in the database of the data dir in use; the ClapNQ set is asked against its own
-state under ``<data_dir>/eval/clapnq`` (its corpus is not the company's documents), see ``set_settings``.
+Runs are recorded in the database of the data dir in use; the public sets (clapnq, messy,
+financebench) are asked against their own state under ``<data_dir>/eval/<set>`` (their corpora are not
+the company's documents), see ``set_settings``. Every set is asked by half (eval.golden.half_of): the
+test half by default, the tuning half for tuning.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from app.settings import Settings
-from eval.golden import GoldenItem, golden_path, load_golden
+from eval.golden import GoldenItem, golden_path, load_golden, select_half
 from eval.metrics import run_metrics
 from eval.runner import Row, run_golden
 
+PUBLIC_SETS = ("clapnq", "messy", "financebench")  # each ingested into its own <data_dir>/eval/<set>
 # settings worth remembering with a run (no secrets: keys, URLs with credentials, passwords)
 _SETTINGS_KEPT = ("llm_backend", "llm_model", "llm_max_tokens", "llm_context_tokens", "answer_cache")
 
@@ -27,13 +30,13 @@ class SetError(ValueError):
 
 
 def set_settings(set_name: str, settings: Settings) -> Settings:
-    """The settings to ask ``set_name`` with: ClapNQ gets its own data dir, ``<data_dir>/eval/clapnq``;
-    every other set is asked against the data dir as configured. The LLM circuit breaker is off
-    (llm_cooldown_s 0): one slow answer must not turn the next questions into quoted fallbacks and
-    lower the run's quality numbers. Never mutates ``settings``."""
+    """The settings to ask ``set_name`` with: the public sets (clapnq, messy, financebench) get their
+    own data dir, ``<data_dir>/eval/<set>``; every other set is asked against the data dir as
+    configured. The LLM circuit breaker is off (llm_cooldown_s 0): one slow answer must not turn the
+    next questions into quoted fallbacks and lower the run's quality numbers. Never mutates ``settings``."""
     update: dict[str, object] = {"llm_cooldown_s": 0.0}
-    if set_name == "clapnq":
-        update["data_dir"] = settings.data_dir / "eval" / "clapnq"
+    if set_name in PUBLIC_SETS:
+        update["data_dir"] = settings.data_dir / "eval" / set_name
     return settings.model_copy(update=update)
 
 
@@ -45,19 +48,36 @@ def set_path(set_name: str) -> Path:
     return path
 
 
-def load_set(set_name: str, svc: Any, *, progress: Callable[[str], None] | None = None) -> list[GoldenItem]:
-    """The items of ``set_name``; for clapnq, first make ``svc`` (opened with ``set_settings``) hold
-    the ClapNQ corpus and reader (ingested once, skipped when unchanged)."""
-    if set_name == "clapnq":
-        from eval.datasets import prepare_clapnq
+def load_set(
+    set_name: str,
+    svc: Any,
+    *,
+    progress: Callable[[str], None] | None = None,
+    half: str = "all",
+    corpus: Path | None = None,
+) -> list[GoldenItem]:
+    """The items of ``set_name`` in ``half`` (tune, test or all); for a public set, first make ``svc``
+    (opened with ``set_settings``) hold its corpus and askers (ingested once, unchanged files skipped).
+    ``corpus``: financebench's folder of filings, when not ../shared/data/financebench-dev/pdfs."""
+    if set_name in PUBLIC_SETS:
+        from eval import datasets
 
+        prepare = {
+            "clapnq": datasets.prepare_clapnq,
+            "messy": datasets.prepare_messy,
+            "financebench": lambda s: datasets.prepare_financebench(s, corpus),
+        }[set_name]
         if progress:
-            progress(f"ingesting the ClapNQ corpus into {svc.settings.data_dir} (once) …")
+            progress(
+                f"ingesting the {set_name} corpus into {svc.settings.data_dir} (unchanged files skipped) …"
+            )
         try:
-            return prepare_clapnq(svc)
+            items = prepare(svc)
         except (OSError, RuntimeError) as exc:
             raise SetError(str(exc)) from None
-    return load_golden(set_path(set_name))
+    else:
+        items = load_golden(set_path(set_name))
+    return select_half(items, half)
 
 
 def check_ready(svc: Any, items: Sequence[GoldenItem], as_user: str | None = None) -> None:
@@ -122,17 +142,21 @@ def start_run(
     backend: str | None,
     as_user: str | None,
     limit: int | None,
+    half: str = "all",
+    corpus: Path | None = None,
 ) -> Any:
     """A new EvalRun row ("running")."""
     from app.answer import PROMPT_VERSION
 
     backend = backend or settings.llm_backend
+    extra: dict[str, Any] = {"set": set_name, "as_user": as_user, "limit": limit, "backend": backend}
+    extra |= {"half": half, "corpus": str(corpus) if corpus else None}
     return db.create_eval_run(
         set_name=set_name,
         backend=backend,
         model="" if backend == "extractive" else settings.llm_model,
         prompt_version=PROMPT_VERSION,
-        settings=settings_summary(settings, set=set_name, as_user=as_user, limit=limit, backend=backend),
+        settings=settings_summary(settings, **extra),
         status="running",
         total=total,
     )

@@ -82,7 +82,7 @@ def test_duplicate_id(tmp_path: Path) -> None:
         ({"must_include": ["a", "b", "c", "d", "e"]}, "must_include needs 1-4"),
         ({"reference_sources": []}, "needs at least one reference source"),
         ({"reference_sources": [{"document": "docs/x.pdf", "page": 0}]}, "page must be an integer"),
-        ({"reference_sources": [{"document": "docs/x.pdf"}]}, "exactly 'document' and 'page'"),
+        ({"reference_sources": [{"document": "docs/x.pdf"}]}, "'document' and a location"),
         ({"answerable": "yes"}, "answerable must be true or false"),
         ({"question": "  "}, "question must be a non-empty string"),
         ({"answerable": False, "must_include": [], "reference_sources": []}, "tagged 'restricted' or"),

@@ -220,7 +220,7 @@ def open_db(corpus: Path):  # noqa: ANN201
 @pytest.mark.integration
 def test_eval_run_resume_report_and_compare_end_to_end(cli, corpus: Path, tmp_path: Path) -> None:  # noqa: ANN001
     golden = str(corpus / "golden.jsonl")
-    res = cli("eval", "run", "--set", golden, "--backend", "extractive", "--json")
+    res = cli("eval", "run", "--set", golden, "--half", "all", "--backend", "extractive", "--json")
     assert res.exit_code == 0, res.output
     first = json.loads(res.stdout[res.stdout.index("{") :])
     m = first["metrics"]
