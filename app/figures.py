@@ -417,3 +417,30 @@ def resolve(formula: Formula, statements: Sequence[tuple[int, Statement]]) -> di
         else:
             return None
     return out
+
+
+@dataclass(frozen=True)
+class Computed:
+    """An answer computed by code: the sentence (figures and work, each figure with its [n]), the
+    value, and the sources it used."""
+
+    text: str
+    value: float
+    sources: list[int]
+
+
+def compute_answer(question: str, texts: Sequence[tuple[int, str]]) -> Computed | None:
+    """The computation ``question`` asks for, done over the statements in ``texts`` ([n], text),
+    earlier texts first; None when it asks for no arithmetic or a figure it needs is in none of them."""
+    formula = parse_formula(question)
+    if formula is None:
+        return None
+    statements = [(n, st) for n, text in texts if (st := line_items(text)) is not None]
+    figures = resolve(formula, statements)
+    if not figures:
+        return None
+    try:
+        value, text = describe(formula, figures)
+    except ZeroDivisionError:
+        return None
+    return Computed(text, value, sorted({f.source for f in figures.values()}))

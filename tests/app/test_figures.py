@@ -8,7 +8,17 @@ import subprocess
 
 import pytest
 
-from app.figures import Item, Op, describe, find_item, items, line_items, parse_formula, resolve
+from app.figures import (
+    Item,
+    Op,
+    compute_answer,
+    describe,
+    find_item,
+    items,
+    line_items,
+    parse_formula,
+    resolve,
+)
 from tests.conftest import SHARED_DATA
 
 # A made-up statement laid out in columns, as a PDF's text layer reads (two years, in millions).
@@ -102,6 +112,20 @@ def test_the_computation_is_done_by_code_and_shown_with_each_cited_figure() -> N
     )
     assert "cost of sales FY2022: 7,000 [1]" in text
     assert resolve(parse_formula("What is the FY2019 revenue growth from FY2018 to FY2019?"), []) is None
+
+
+@pytest.mark.unit
+def test_an_answer_computed_from_the_sources_cites_the_ones_it_used() -> None:
+    question = "What is the year-over-year change in revenue from FY2021 to FY2022 in percent?"
+    prose = (1, "Example Corp sells widgets. Revenue grew strongly in 2022 compared to 2021.")
+    done = compute_answer(question, [prose, (2, BALANCE), (3, INCOME)])
+    assert done is not None and done.value == pytest.approx(20.0) and done.sources == [3]
+    assert "(12,000 [3] − 10,000 [3]) / 10,000 [3]" in done.text and done.text.endswith(
+        "Figures used: net sales FY2022: 12,000 [3]; net sales FY2021: 10,000 [3]."
+    )
+    # a figure the sources lack (FY2020), or a question that asks for no arithmetic: nothing computed
+    assert compute_answer("What is the revenue growth from FY2020 to FY2021?", [(3, INCOME)]) is None
+    assert compute_answer("Who is the CEO of Example Corp?", [(3, INCOME)]) is None
 
 
 FB = SHARED_DATA / "financebench-dev"
