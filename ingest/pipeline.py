@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 import numpy as np
+import psutil
 
 from app.db import Database
 from app.embeddings import MODEL_NAME, Embedder
@@ -585,7 +586,11 @@ class Ingestor:
 def run_owner() -> dict[str, object]:
     """Who runs an ingest (stored with the run), so a run left "running" by a killed process is
     recognised as dead later."""
-    return {"pid": os.getpid(), "host": socket.gethostname()}
+    return {
+        "pid": os.getpid(),
+        "process_created": psutil.Process().create_time(),
+        "host": socket.gethostname(),
+    }
 
 
 def interrupt_dead_runs(db: Database) -> list[int]:
