@@ -20,6 +20,7 @@ from importlib import resources
 import numpy as np
 
 from app.confidence import Confidence, Signals, agreement, score
+from app.figures import compute_answer, line_item_queries, names_match, parse_formula, statement_rows
 from app.grounding import only_markers, ungrounded
 from app.retrieve import Passage, search, standalone_query, words
 
@@ -534,6 +535,8 @@ class Answerer:
         qvec = self.embedder.embed_query(query)
         backend = self.generator.backend if (self.generator and use_llm) else "extractive"
         ticket = self.cache.ticket(groups, backend) if self.cache is not None and not history else None
+        if not history and (computed := self._computed(question, groups, qvec, t0, timings)) is not None:
+            return computed
         found = self._evidence(question, query, qvec, groups, t0, timings, use_llm)
         if isinstance(found, Answer):
             return found
@@ -731,6 +734,60 @@ class Answerer:
                 fixed.append(sent)
             out.append(" ".join(fixed))
         return (supported / total if total else 0.0), "\n".join(out).strip(), cited
+
+    def _computed(
+        self, question: str, groups: Sequence[str], qvec: np.ndarray, t0: float, timings: dict[str, float]
+    ) -> Answer | None:
+        """A question asking for arithmetic over a filing's line items (ratios, growth, margins;
+        app.figures): the statements of the document retrieval ranks first are searched for each
+        line item, the computation is done by code and every figure is cited. None (answer as
+        usual) when it asks for no arithmetic, names a company that document does not, or a figure
+        is missing. Both backends answer so: a language model's mental arithmetic is not trusted."""
+        formula = parse_formula(question)
+        if formula is None:
+            return None
+        found = search(
+            self.store, self.embedder, question, groups, limit=6, query_vector=qvec, keep=self.keep
+        )
+        if not found:
+            return None
+        doc = found[0].doc_id
+        passages = {p.id: p for p in found if p.doc_id == doc}
+        for metric, years in line_item_queries(formula):
+            query = f"{metric} {' '.join(str(y) for y in years)}"
+            for p in search(self.store, self.embedder, query, groups, limit=8, candidates=60, keep=self.keep):
+                if p.doc_id == doc:
+                    passages.setdefault(p.id, p)
+        ordered = list(passages.values())
+        name = f"{ordered[0].payload.get('title', '')} {ordered[0].payload.get('path', '')}"
+        if not names_match(question, name + " " + " ".join(p.text for p in ordered)):
+            return None
+        done = compute_answer(question, [(i, p.text) for i, p in enumerate(ordered, 1)])
+        timings["retrieve"] = time.perf_counter() - t0
+        if done is None:
+            return None
+        renumber = {old: new for new, old in enumerate(done.sources, 1)}
+        text = re.sub(r"\[(\d+)\]", lambda m: f"[{renumber[int(m.group(1))]}]", done.text)
+        sources = [
+            Source(renumber[old], ordered[old - 1], statement_rows(ordered[old - 1].text, text))
+            for old in done.sources
+        ]
+        top = found[0].dense_score or 0.0
+        signals = Signals(top_similarity=top, evidence_similarity=top, coverage=1.0, support=1.0)
+        timings["total"] = time.perf_counter() - t0
+        return Answer(
+            question,
+            text,
+            False,
+            "extractive",
+            "",
+            [self._citation(s) for s in sources],
+            score(signals, question, "extractive"),
+            sources=sources,
+            notes=["Computed by code from the figures cited; check them against the statements."],
+            retrieved=list(ordered),
+            timings=timings,
+        )
 
     def quick_answer(self, sources: Sequence[Source]) -> dict:
         """The extractive answer from ``sources`` with its citations, shown while the model writes:

@@ -444,3 +444,44 @@ def compute_answer(question: str, texts: Sequence[tuple[int, str]]) -> Computed 
     except ZeroDivisionError:
         return None
     return Computed(text, value, sorted({f.source for f in figures.values()}))
+
+
+def line_item_queries(formula: Formula) -> list[tuple[str, list[int]]]:
+    """One search per metric the formula needs: the metric with the row labels statements give it
+    (capex: "capital expenditures purchases of property and equipment"), and its fiscal years."""
+    years: dict[str, set[int]] = {}
+    for item in items(formula.expr):
+        years.setdefault(item.metric, set()).add(item.year)
+    out = []
+    for metric, ys in years.items():
+        want = _norm(metric)
+        key = next((k for k in SYNONYMS if _norm(k) == want or _norm(k) in want.split()), None)
+        labels = [n for n in SYNONYMS.get(key, ())[:2] if _norm(n) != want] if key else []
+        out.append((" ".join([metric, *labels]), sorted(ys)))
+    return out
+
+
+_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})*")
+_NOT_NAMES = frozenset({"What", "Answer", "Round", "Calculate", "Address", "Use", "Please", "Based", "Using"})
+
+
+def names_match(question: str, text: str) -> bool:
+    """Whether ``text`` (a document's title, path and passages) holds one of the names the question
+    gives (capitalised words not opening a sentence: "Activision Blizzard", "Block"); True when it
+    gives none."""
+    names = [n for n in _NAME.findall(question.strip()) if n.split()[0] not in _NOT_NAMES]
+    if not names:
+        return True
+    hay = re.sub(r"[^a-z0-9]+", "", text.lower())
+    return any(re.sub(r"[^a-z0-9]+", "", n.lower()) in hay for n in names)
+
+
+def statement_rows(text: str, answer: str) -> list[str]:
+    """The lines of a statement's text that hold a figure the answer shows (the quoted evidence)."""
+    shown = {m.replace(",", "") for m in re.findall(r"\d[\d,]*(?:\.\d+)?", answer)}
+    rows = []
+    for line in text.splitlines():
+        numbers = {m.replace(",", "") for m in re.findall(r"\d[\d,]*(?:\.\d+)?", line)}
+        if numbers & shown and not re.fullmatch(rf"[\s|:-]*(?:{YEAR}[\s|,]*)+", line):
+            rows.append(line.strip())
+    return rows or [text.strip()[:400]]
