@@ -11,24 +11,28 @@ that user's question rate limit), ``error`` (anything else: a 5xx, a dropped str
 target is zero errors. ``summarise`` is pure, so the arithmetic is tested on hand-made records.
 
 ``run_ui_load`` does the same through the web UI: each simulated user is a page of one headless
-chromium (eval.cdp) on a running `docqa ui`, logged in as a golden-set user; it starts a new chat, types
-a question, presses Enter and waits until the answer is complete (its "Helpful" button is shown), and
-the Streamlit process's memory is sampled too.
+chromium (Playwright's async API, eval.browser) on a running `docqa ui`, logged in as a golden-set user;
+it starts a new chat, types a question, presses Enter and waits until the answer is complete (its
+"Helpful" button is shown), and the Streamlit process's memory is sampled too. The pages' users are
+coroutines on one event loop (Playwright objects belong to the thread that made them).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import random
+import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from eval.cdp import Page
+    from playwright.async_api import Page
 
 
 @dataclass
@@ -139,10 +143,33 @@ class _Load:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.requests: list[Request] = []
+        self.next_report = 30.0
+        self.astop: asyncio.Event | None = None  # set by arun
 
     def add(self, request: Request) -> None:
         with self.lock:
             self.requests.append(request)
+
+    def _sample(
+        self,
+        samples: list[MemorySample],
+        duration_s: float,
+        engine_pid: int | None,
+        ui_pid: int | None,
+        progress: Callable[[str], None] | None,
+    ) -> bool:
+        """One memory sample (and a progress line every 30 s); False once the time is up."""
+        elapsed = time.monotonic() - self.t0
+        if elapsed >= duration_s:
+            return False
+        samples.append(MemorySample(elapsed, _rss_mib(engine_pid), _available_mib(), _rss_mib(ui_pid)))
+        if progress and elapsed >= self.next_report:
+            with self.lock:
+                done = len(self.requests)
+                bad = sum(r.outcome == "error" for r in self.requests)
+            progress(f"{elapsed:.0f}/{duration_s:.0f} s: {done} requests, {bad} errors")
+            self.next_report += 30.0
+        return True
 
     def run(
         self,
@@ -156,24 +183,48 @@ class _Load:
     ) -> tuple[list[MemorySample], float]:
         """(memory samples, seconds the load took)."""
         self.t0 = time.monotonic()  # the clock starts with the users (not with opening browser pages)
+        self.next_report = 30.0
         samples: list[MemorySample] = []
         threads = [threading.Thread(target=simulated_user, args=(i,), daemon=True) for i in range(users)]
         for t in threads:
             t.start()
-        next_report = 30.0
-        while (elapsed := time.monotonic() - self.t0) < duration_s:
-            samples.append(MemorySample(elapsed, _rss_mib(engine_pid), _available_mib(), _rss_mib(ui_pid)))
-            if progress and elapsed >= next_report:
-                with self.lock:
-                    done = len(self.requests)
-                    bad = sum(r.outcome == "error" for r in self.requests)
-                progress(f"{elapsed:.0f}/{duration_s:.0f} s: {done} requests, {bad} errors")
-                next_report += 30.0
+        while self._sample(samples, duration_s, engine_pid, ui_pid, progress):
             time.sleep(1.0)
         self.stop.set()
         for t in threads:
             t.join(timeout=600)  # a generation in flight is allowed to finish
         return samples, time.monotonic() - self.t0
+
+    async def arun(
+        self,
+        simulated_user: Callable[[int], Awaitable[None]],
+        users: int,
+        duration_s: float,
+        *,
+        engine_pid: int | None,
+        ui_pid: int | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> tuple[list[MemorySample], float]:
+        """``run`` for simulated users that are coroutines (``await load.pause(s)`` for ``stop.wait(s)``)."""
+        self.t0 = time.monotonic()  # the clock starts with the users (not with opening browser pages)
+        self.next_report = 30.0
+        self.astop = asyncio.Event()
+        samples: list[MemorySample] = []
+        tasks = [asyncio.create_task(simulated_user(i)) for i in range(users)]
+        while self._sample(samples, duration_s, engine_pid, ui_pid, progress):
+            await asyncio.sleep(1.0)
+        self.stop.set()
+        self.astop.set()
+        _, pending = await asyncio.wait(tasks, timeout=600)  # a generation in flight is allowed to finish
+        for task in pending:
+            task.cancel()
+        return samples, time.monotonic() - self.t0
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when the load stops."""
+        assert self.astop is not None, "pause() is for the simulated users arun() runs"
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.astop.wait(), seconds)
 
 
 def run_load(
@@ -280,33 +331,48 @@ WATCH_ANSWER = """(() => {
 })()"""
 
 
-def _log_in(page: Page, url: str, name: str, password: str) -> None:
-    """A fresh page load (a fresh Streamlit session), then the login form, as a person does it."""
-    page.goto(url)
-    page.wait_text("Log in")
-    page.type_into("input[aria-label='User name']", name)
-    page.type_into("input[type='password']", password)
-    page.click_button("Log in")
-    state = page.wait_js(
-        f"document.querySelector({json.dumps(CHAT_INPUT)}) ? 'ok' : "
-        "(document.querySelector('[data-testid=\"stAlert\"]') || {}).innerText"
+async def _see(page: Page, text: str) -> None:
+    """Wait until the page's visible text contains ``text`` (the page's default timeout)."""
+    await page.wait_for_function(
+        "t => document.body && document.body.innerText.includes(t)", arg=text, polling=250
     )
-    if state != "ok":
-        raise RuntimeError(f"log in as {name}: {state}")
 
 
-def _ask(page: Page, question: str, timeout_s: float) -> dict[str, Any]:
+async def _click_button(page: Page, label: str) -> None:
+    """A real mouse click on the first visible button whose text contains ``label`` (case-sensitive)."""
+    await page.locator("button:visible").filter(has_text=re.compile(re.escape(label))).first.click()
+
+
+async def _log_in(page: Page, url: str, name: str, password: str) -> None:
+    """A fresh page load (a fresh Streamlit session), then the login form, as a person does it."""
+    await page.goto(url)
+    await _see(page, "Log in")
+    await page.locator("input[aria-label='User name']").fill(name)
+    await page.locator("input[type='password']").fill(password)
+    await _click_button(page, "Log in")
+    state = await page.wait_for_function(
+        f"document.querySelector({json.dumps(CHAT_INPUT)}) ? 'ok' : "
+        "(document.querySelector('[data-testid=\"stAlert\"]') || {}).innerText",
+        polling=250,
+    )
+    if (seen := await state.json_value()) != "ok":
+        raise RuntimeError(f"log in as {name}: {seen}")
+
+
+async def _ask(page: Page, question: str, timeout_s: float) -> dict[str, Any]:
     """A new chat, the question typed and sent with Enter; what WATCH_ANSWER resolved to."""
-    if page.js("document.querySelectorAll('[data-testid=\"stChatMessage\"]').length"):
-        page.click_button("New chat")
-        page.wait_js(
+    if await page.evaluate("document.querySelectorAll('[data-testid=\"stChatMessage\"]').length"):
+        await _click_button(page, "New chat")
+        await page.wait_for_function(
             "document.querySelectorAll('[data-testid=\"stChatMessage\"]').length === 0"
-            f" && !!document.querySelector({json.dumps(CHAT_INPUT)})"
+            f" && !!document.querySelector({json.dumps(CHAT_INPUT)})",
+            polling=250,
         )
-    page.type_into(CHAT_INPUT, question)
-    page.js(WATCH_ANSWER.replace("TIMEOUT_MS", str(int(timeout_s * 1000))))
-    page.press_enter()
-    return page.js("window.__docqaAnswer", timeout_s=timeout_s + 30)
+    chat = page.locator(CHAT_INPUT)
+    await chat.fill(question)
+    await page.evaluate(WATCH_ANSWER.replace("TIMEOUT_MS", str(int(timeout_s * 1000))))
+    await chat.press("Enter")
+    return await asyncio.wait_for(page.evaluate("window.__docqaAnswer"), timeout_s + 30)
 
 
 def request_from_page(user: str, started: float, seen: dict[str, Any], timeout_s: float) -> Request:
@@ -340,47 +406,54 @@ def run_ui_load(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """``users`` pages of one headless chromium ask through the web UI at ``ui_url`` for
+    """``users`` pages of one headless chromium (Playwright) ask through the web UI at ``ui_url`` for
     ``duration_s``. Simulated user i logs in as the i-th (round robin) user of ``questions`` who has a
     password in ``passwords`` and asks that user's questions. ``backend``: the engine's, so that
     fallbacks are counted. Returns summarise(...) plus every request."""
-    from eval.cdp import Chromium
+    from playwright.async_api import async_playwright
+
+    from eval.browser import VIEWPORT, launch_options
 
     logins = sorted({user for _, user in questions if user in passwords})
     if not logins:
         raise ValueError("no question is asked as a user with a password to log in with")
     asks = {name: [q for q, user in questions if user == name] for name in logins}
     load = _Load()
-    chromium = Chromium(free_port())
-    pages: list[Page] = []
-    try:
-        pages = [chromium.new_page() for _ in range(users)]
 
-        def simulated_user(i: int) -> None:
-            rng = random.Random(seed * 1000 + i)
-            name, page, logged_in = logins[i % len(logins)], pages[i], False
-            load.stop.wait(rng.uniform(0, think_s[1]))  # users do not all arrive at the same instant
-            while not load.stop.is_set():
-                started = time.monotonic()
-                try:
-                    if not logged_in:
-                        _log_in(page, ui_url, name, passwords[name])
-                        logged_in, started = True, time.monotonic()
-                    seen = _ask(page, rng.choice(asks[name]), answer_timeout_s)
-                    req = request_from_page(name, started - load.t0, seen, answer_timeout_s)
-                except Exception as exc:  # a broken page: the request failed; the user reloads
-                    req = Request(name, started - load.t0, "error", time.monotonic() - started,
-                                  detail=f"browser: {type(exc).__name__}: {str(exc)[:200]}")  # fmt: skip
-                    logged_in = False
-                load.add(req)
-                load.stop.wait(_pause(req, rng, think_s))
+    async def simulated_user(i: int, page: Page) -> None:
+        rng = random.Random(seed * 1000 + i)
+        name, logged_in = logins[i % len(logins)], False
+        await load.pause(rng.uniform(0, think_s[1]))  # users do not all arrive at the same instant
+        while not load.stop.is_set():
+            started = time.monotonic()
+            try:
+                if not logged_in:
+                    await _log_in(page, ui_url, name, passwords[name])
+                    logged_in, started = True, time.monotonic()
+                seen = await _ask(page, rng.choice(asks[name]), answer_timeout_s)
+                req = request_from_page(name, started - load.t0, seen, answer_timeout_s)
+            except Exception as exc:  # a broken page: the request failed; the user reloads
+                req = Request(name, started - load.t0, "error", time.monotonic() - started,
+                              detail=f"browser: {type(exc).__name__}: {str(exc)[:200]}")  # fmt: skip
+                logged_in = False
+            load.add(req)
+            await load.pause(_pause(req, rng, think_s))
 
-        samples, duration = load.run(simulated_user, users, duration_s, engine_pid=engine_pid,
-                                     ui_pid=ui_pid, progress=progress)  # fmt: skip
-    finally:
-        for page in pages:
-            page.close_socket()
-        chromium.close()
+    async def drive() -> tuple[list[MemorySample], float]:
+        """One chromium with a page (a tab: its own Streamlit session) per simulated user."""
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(**launch_options())
+            try:
+                context = await browser.new_context(viewport=VIEWPORT)  # one profile, a tab per user
+                pages = [await context.new_page() for _ in range(users)]
+                for page in pages:
+                    page.set_default_timeout(60_000)
+                return await load.arun(lambda i: simulated_user(i, pages[i]), users, duration_s,
+                                       engine_pid=engine_pid, ui_pid=ui_pid, progress=progress)  # fmt: skip
+            finally:
+                await browser.close()
+
+    samples, duration = asyncio.run(drive())
     result = summarise(load.requests, samples, users=users, duration_s=duration, backend=backend)
     result["backend"] = backend or "engine default"
     result["through"] = "ui"

@@ -1,10 +1,11 @@
 """End to end in a real browser: `docqa ui` (which starts `docqa serve`) over a tmp data dir, driven
-by headless Debian chromium over the DevTools protocol: log in, ask, see a citation, open its source,
-click a thumb. Screenshots go to tests/e2e/artifacts/ (look at them)."""
+by headless Debian chromium through Playwright: log in, ask, see a citation, open its source, click a
+thumb. Screenshots go to tests/e2e/artifacts/ (look at them)."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,15 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect, sync_playwright
 
-from eval.cdp import CHROMIUM, Browser
+from eval.browser import VIEWPORT, launch_options
 from tests.app.ui.conftest import SALARY_Q, USERS, write_corpus
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"),
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # fails without /usr/bin/chromium (conftest.py)
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -95,55 +93,67 @@ def ui_url(tmp_path: Path, embedder) -> Iterator[tuple[str, Path]]:  # noqa: ANN
         assert not (data_dir / "engine.json").exists(), "the engine `docqa ui` started must stop with it"
 
 
+def see(page: Page, text: str, timeout_s: float = 60.0) -> None:
+    """Wait until the page's visible text contains ``text``."""
+    expect(page.locator("body")).to_contain_text(text, use_inner_text=True, timeout=timeout_s * 1000)
+
+
+def click_button(page: Page, label: str) -> None:
+    """A real mouse click on the first visible button whose text contains ``label`` (case-sensitive)."""
+    page.locator("button:visible").filter(has_text=re.compile(re.escape(label))).first.click()
+
+
+def log_in(page: Page, url: str, name: str, *, shot: str | None = None) -> None:
+    page.goto(url)
+    see(page, "Log in")
+    page.locator("input[aria-label='User name']").fill(name)
+    page.locator("input[type='password']").fill(USERS[name][0])
+    if shot:
+        page.screenshot(path=ARTIFACTS / shot)
+    click_button(page, "Log in")
+    see(page, "Every claim is cited")
+
+
 def test_login_ask_open_source_and_thumb(ui_url: tuple[str, Path]) -> None:
     from app.db import Database
 
     url, data_dir = ui_url
-    browser = Browser(free_port(), height=2000)
-    try:
-        browser.goto(url)
-        browser.wait_text("Log in")
-        browser.type_into("input[aria-label='User name']", "alice")
-        browser.type_into("input[type='password']", USERS["alice"][0])
-        browser.screenshot(ARTIFACTS / "01-login.png")
-        browser.click_button("Log in")
-        browser.wait_text("Every claim is cited")
-        browser.type_into("textarea[data-testid='stChatInputTextArea']", SALARY_Q)
-        browser.press_enter()
-        browser.wait_text("salary-bands.pdf", timeout_s=120)
-        browser.wait_text("confidence")
-        assert "80,000" in browser.text()
-        browser.wait_js("document.querySelectorAll('mark').length > 0")  # cited words highlighted
-        browser.screenshot(ARTIFACTS / "02-answer.png")
-        browser.click_button("Open source")
-        browser.wait_js("[...document.querySelectorAll('img')].some(i => i.naturalWidth > 300)")
-        browser.wait_text("Download salary-bands.pdf (PDF, cited page 2)")
-        browser.js("document.querySelector('[data-testid=\"stImage\"]').scrollIntoView({block: 'start'})")
-        browser.screenshot(ARTIFACTS / "03-source-open.png")
-        browser.click_button("Helpful")
-        browser.wait_text("Your feedback: helpful")
-        browser.screenshot(ARTIFACTS / "04-thumb.png")
-        browser.click_button("Ask an expert")
-        browser.type_into("textarea[aria-label^='What should the expert check']", "Is this the 2026 band?")
-        browser.click_button("Send to an expert")
-        browser.wait_text("Sent to an expert")
-        browser.screenshot(ARTIFACTS / "05-escalated.png")
-        # a reviewer of hr finds it in the Review queue (a fresh page load is a fresh session)
-        browser.goto(url)
-        browser.wait_text("Log in")
-        browser.type_into("input[aria-label='User name']", "rita")
-        browser.type_into("input[type='password']", USERS["rita"][0])
-        browser.click_button("Log in")
-        browser.wait_text("Every claim is cited")
-        browser.wait_js(
-            "(() => { const a = document.querySelector('a[href$=\"/review\"]');"
-            " if (a) a.click(); return !!a; })()"
-        )
-        browser.wait_text("Is this the 2026 band?")
-        browser.wait_text("Send reply")
-        browser.screenshot(ARTIFACTS / "06-review.png")
-    finally:
-        browser.close()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch_options())
+        try:
+            page = browser.new_page(viewport={**VIEWPORT, "height": 2000})
+            page.set_default_timeout(60_000)
+            log_in(page, url, "alice", shot="01-login.png")
+            chat = page.locator("textarea[data-testid='stChatInputTextArea']")
+            chat.fill(SALARY_Q)
+            chat.press("Enter")
+            see(page, "salary-bands.pdf", timeout_s=120)
+            see(page, "confidence")
+            assert "80,000" in page.locator("body").inner_text()
+            page.wait_for_function("document.querySelectorAll('mark').length > 0")  # cited words highlighted
+            page.screenshot(path=ARTIFACTS / "02-answer.png")
+            click_button(page, "Open source")
+            page.wait_for_function("[...document.querySelectorAll('img')].some(i => i.naturalWidth > 300)")
+            see(page, "Download salary-bands.pdf (PDF, cited page 2)")
+            page.locator("[data-testid='stImage']").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+            page.screenshot(path=ARTIFACTS / "03-source-open.png")
+            click_button(page, "Helpful")
+            see(page, "Your feedback: helpful")
+            page.screenshot(path=ARTIFACTS / "04-thumb.png")
+            click_button(page, "Ask an expert")
+            expert_note = page.locator("textarea[aria-label^='What should the expert check']")
+            expert_note.fill("Is this the 2026 band?")
+            click_button(page, "Send to an expert")
+            see(page, "Sent to an expert")
+            page.screenshot(path=ARTIFACTS / "05-escalated.png")
+            # a reviewer of hr finds it in the Review queue (a fresh page load is a fresh session)
+            log_in(page, url, "rita")
+            page.locator("a[href$='/review']").first.click()
+            see(page, "Is this the 2026 band?")
+            see(page, "Send reply")
+            page.screenshot(path=ARTIFACTS / "06-review.png")
+        finally:
+            browser.close()
     db = Database(f"sqlite:///{(data_dir / 'docqa.db').resolve()}")
     try:
         (log,) = db.list_query_logs("alice")
