@@ -18,7 +18,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parents[1]
 PERF_DIR = ROOT / "docs" / "perf"
@@ -79,26 +78,8 @@ def load_records(directory: Path = PERF_DIR) -> dict[str, dict[str, Any]]:
     return out
 
 
-# -- SVG line chart ------------------------------------------------------------------------------------
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-
-
-def _ticks(lo: float, hi: float, log: bool) -> list[float]:
-    import math
-
-    if log:
-        a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
-        return [10.0**e for e in range(a, b + 1)]
-    if hi <= lo:
-        return [lo]
-    raw = (hi - lo) / 5
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
-    start = math.floor(lo / step) * step
-    return [start + i * step for i in range(int((hi - start) / step) + 2)]
-
-
-def _label(v: float) -> str:
+# -- SVG line chart (matplotlib) ----------------------------------------------------------------------
+def _label(v: float, _pos: object = None) -> str:
     if v >= 1_000_000 and v % 1_000_000 == 0:
         return f"{v / 1_000_000:g}M"
     if v >= 1000 and v % 1000 == 0:
@@ -113,74 +94,38 @@ def svg_line_chart(
     x_label: str,
     y_label: str,
     log_x: bool = False,
-    width: int = 560,
-    height: int = 320,
 ) -> str:
-    """A self-contained SVG line chart, one polyline with markers per series, axes with ticks."""
-    import math
+    """An SVG line chart drawn by matplotlib: one line with markers per series (points in order of
+    x), axes from 0, ticks as 10k / 1M."""
+    import io
 
-    pts = [(x, y) for s in series.values() for x, y in s if y is not None]
-    if not pts:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    if not any(y is not None for s in series.values() for _, y in s):
         raise ValueError("nothing to plot")
-    left, right, top, bottom = 64, 150, 34, 46
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    x_lo, x_hi = min(xs), max(xs)
-    x_ticks = _ticks(x_lo, x_hi, log_x)
-    y_ticks = _ticks(0.0, max(ys) * 1.05 or 1.0, False)
+    fig, ax = plt.subplots(figsize=(5.6, 3.2), dpi=100)
+    for i, (name, points) in enumerate(series.items()):
+        shown = sorted((x, y) for x, y in points if y is not None)
+        if shown:
+            xs, ys = [x for x, _ in shown], [y for _, y in shown]
+            ax.plot(xs, ys, marker="o", markersize=3, label=name, gid=f"series-{i}")
     if log_x:
-        x_lo, x_hi = x_ticks[0], x_ticks[-1]
-    else:
-        x_lo, x_hi = min(x_lo, x_ticks[0]), max(x_hi, x_ticks[-1])
-    y_hi = y_ticks[-1]
-    pw, ph = width - left - right, height - top - bottom
-
-    def fx(x: float) -> float:
-        if log_x:
-            span = math.log10(x_hi) - math.log10(x_lo) or 1.0
-            return left + pw * (math.log10(x) - math.log10(x_lo)) / span
-        return left + pw * (x - x_lo) / ((x_hi - x_lo) or 1.0)
-
-    def fy(y: float) -> float:
-        return top + ph * (1 - y / (y_hi or 1.0))
-
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
-        f'<rect width="{width}" height="{height}" fill="white"/>',
-        f'<text x="{left}" y="18" font-size="13" font-weight="bold">{escape(title)}</text>',
-        f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="black"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="black"/>',
-    ]
-    for t in x_ticks:
-        x = fx(t)
-        out.append(f'<line x1="{x:.1f}" y1="{top + ph}" x2="{x:.1f}" y2="{top + ph + 4}" stroke="black"/>')
-        out.append(f'<text x="{x:.1f}" y="{top + ph + 16}" text-anchor="middle">{_label(t)}</text>')
-    for t in y_ticks:
-        y = fy(t)
-        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#ddd"/>')
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_label(round(t, 6))}</text>')
-    out.append(
-        f'<text x="{left + pw / 2:.1f}" y="{height - 8}" text-anchor="middle">{escape(x_label)}</text>'
-    )
-    out.append(
-        f'<text x="14" y="{top + ph / 2:.1f}" text-anchor="middle" '
-        f'transform="rotate(-90 14 {top + ph / 2:.1f})">{escape(y_label)}</text>'
-    )
-    for i, (name, s) in enumerate(series.items()):
-        colour = COLOURS[i % len(COLOURS)]
-        coords = [(fx(x), fy(y)) for x, y in sorted(s) if y is not None]
-        if not coords:
-            continue
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-        out.append(
-            f'<polyline class="series" fill="none" stroke="{colour}" stroke-width="2" points="{path}"/>'
-        )
-        out += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in coords]
-        ly = top + 14 * i + 6
-        out.append(f'<rect x="{left + pw + 12}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>')
-        out.append(f'<text x="{left + pw + 26}" y="{ly + 1}">{escape(name)}</text>')
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+        ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(_label))
+    ax.set_ylim(bottom=0)
+    ax.set(title=title, xlabel=x_label, ylabel=y_label)
+    ax.grid(axis="y", color="#ddd")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    out = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "none"}):  # text stays text (searchable, smaller)
+        fig.savefig(out, format="svg", metadata={"Date": None})  # no timestamp: changes only with the data
+    plt.close(fig)
+    return out.getvalue()
 
 
 # -- Markdown ------------------------------------------------------------------------------------------
