@@ -162,6 +162,9 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     # the answer-or-refuse decision (app.answerability.Decision.to_dict()); {} when none was taken
     answerability: dict = field(default_factory=dict)
+    # the language model wrote an answer that gave way to the quoted sources (empty, only markers,
+    # citing nothing, or stating a figure or name its sources do not hold); counted by `docqa eval`
+    quote_replaced: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -180,6 +183,7 @@ class Answer:
             "tokens": {"prompt": self.prompt_tokens, "completion": self.completion_tokens},
             "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
             "answerability": self.answerability,
+            "quote_replaced": self.quote_replaced,
         }
 
 
@@ -710,7 +714,7 @@ class Answerer:
         on_quick: Callable[[dict], None] | None = None,
     ) -> Answer:
         question, sources, backend = ev.question, ev.sources, ev.backend
-        text, fallback_reason, gen = "", self.unavailable_reason, None
+        text, fallback_reason, gen, replaced = "", self.unavailable_reason, None, False
         if on_quick is not None and self.generator and use_llm:
             on_quick(self.quick_answer(sources) | {"seconds": round(time.perf_counter() - t0, 3)})
         if self.generator and use_llm:
@@ -731,6 +735,7 @@ class Answerer:
         if not text:
             if gen is not None and not fallback_reason:
                 fallback_reason = "its answer was empty, so the sources are quoted instead"
+                replaced = True
             backend = "extractive"
             text = extractive_answer(sources)
         if is_refusal(text) and not _MARKER.search(text):
@@ -741,7 +746,7 @@ class Answerer:
         if backend != "extractive" and (
             why := self._not_better_than_quote(text, sources, cited, support, ev)
         ):
-            fallback_reason, backend = why, "extractive"
+            fallback_reason, backend, replaced = why, "extractive", True
             text, cited = parse_citations(extractive_answer(sources), [s.n for s in sources])
             support, text, cited = self._check_support(text, sources, cited)
         pairs = [p for p in version_conflicts(sources) if {p[0].n, p[1].n} & set(cited)]
@@ -787,6 +792,7 @@ class Answerer:
             completion_tokens=gen.completion_tokens if gen else 0,
             timings=timings,
             answerability=ev.decision.to_dict() if ev.decision else {},
+            quote_replaced=replaced,
         )
 
     @staticmethod

@@ -312,6 +312,7 @@ def test_llm_down_falls_back_to_a_labelled_extractive_answer(engine) -> None:  #
     assert ans.backend == "extractive" and "connection refused" in ans.fallback_reason
     assert "30 vacation days" in ans.answer and ans.citations
     assert any("unavailable" in r for r in ans.confidence.reasons)
+    assert not ans.quote_replaced  # nothing was generated, so nothing was replaced
 
 
 class FakeScriptedGenerator:
