@@ -19,21 +19,38 @@ from importlib import resources
 
 import numpy as np
 
+from app.answerability import Decision, EvidenceView, decide, missing_terms_of
+from app.answerability import features as answerability_features
 from app.confidence import Confidence, Signals, agreement, score
+from app.evidence import (
+    asks_about_header,
+    email_roles,
+    has_type,
+    holds_answer,
+    missing_terms,
+    question_type,
+    specific_terms,
+    table_view,
+    term_share,
+)
 from app.figures import compute_answer, line_item_queries, names_match, parse_formula, statement_rows
 from app.grounding import only_markers, ungrounded
 from app.retrieve import Passage, search, standalone_query, words
+
+__all__ = ["missing_terms", "specific_terms"]  # re-exported: the refusal's named terms (app.evidence)
 
 PROMPT_VERSION = "answer_v2"  # v2: no example answer the model can copy; no rule repeating (redteam)
 REFUSAL = "I couldn't find this in the documents you can access."
 PROMPT_SHINGLE_WORDS = 8  # an answer repeating this many words of the instructions in a row is withheld
 PROMPT_LEAK_NOTE = "The generated answer repeated the assistant's instructions, so it was withheld."
-MIN_SIMILARITY = 0.30  # best passage's cosine below this: the documents don't cover the question
-CLEAR_SIMILARITY = 0.45  # between the two, the evidence must also contain most of the question's words
-MIN_COVERAGE = 0.6
 UNIT_MIN_SIMILARITY = 0.25
 SUPPORT_THRESHOLD = 0.5
 LEXICAL_WEIGHT = 0.25  # evidence score = cosine + LEXICAL_WEIGHT * share of the question's words in the unit
+TYPE_WEIGHT = 0.1  # + this when the unit holds what the question asks for (a number for "how many")
+TERM_WEIGHT = 0.15  # + this times the share of the question's names and codes in a table row
+ASIDE_WEIGHT = 0.25  # - this for an e-mail's header lines, signature and quoted reply (unless asked)
+FOLLOW_ON = 4  # a unit ending in ":" ("The following commands can be used:") brings this many next ones
+FOLLOW_ON_SLACK = 60  # tokens they may go beyond the evidence budget
 
 _MARKER = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
 _ABBREVIATIONS = "".join(  # "Dr. Eva Lindner" is one sentence
@@ -41,10 +58,8 @@ _ABBREVIATIONS = "".join(  # "Dr. Eva Lindner" is one sentence
     for a in ("Dr.", "Mr.", "Ms.", "Mrs.", "Prof.", "St.", "No.", "e.g.", "i.e.", "vs.", "ca.", "approx.",
               "Inc.", "Ltd.", "Co.", "Nr.")
 )  # fmt: skip
+_LIST_MARKER = re.compile(r"^(?:\(?\d{1,2}[.)]|\(?[a-z][.)]|[ivx]{1,4}\.)$")
 _SENTENCE = re.compile(r"(?<=[.!?])" + _ABBREVIATIONS + r"\s+(?=[A-Z0-9\"'(])")
-_THOUSANDS = re.compile(r"(?<=\d)[,'’\u2009\u202f](?=\d{3}(?!\d))")
-_TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9&\-.]*[A-Za-z0-9]|[A-Za-z0-9]")
-_NOT_TERMS = frozenset(["please", "tell", "give", "list", "name", "explain", "describe"])
 _REFUSAL_RE = re.compile(
     r"couldn'?t find|could not find|can(?:no|')t find|not (?:mentioned|stated|specified|provided|found)|"
     r"(?:no|not enough) information|do(?:es)? not (?:contain|say|mention|specify)",
@@ -78,9 +93,19 @@ _STOP = frozenset(_STOP_WORDS.split())
 class Source:
     n: int
     passage: Passage
-    units: list[str]  # the sentences / table rows sent to the model, in document order
+    # the sentences / table rows sent to the model, in document order, as quoted: a table row with its
+    # column headers and row label, a slide's text with the slide's title
+    units: list[str]
     unit_scores: list[float] = field(default_factory=list)
     best_cosine: float = 0.0  # the best unit's cosine to the question (a table row with its column names)
+    positions: list[int] = field(default_factory=list)  # each unit's place among the passage's units
+
+    def view(self) -> EvidenceView:
+        p = self.passage.payload
+        return EvidenceView(
+            self.passage.text, str(p.get("title") or ""), str(p.get("path") or ""),
+            str(p.get("section") or ""), self.units, self.unit_scores,
+        )  # fmt: skip
 
     @property
     def snippet(self) -> str:
@@ -136,6 +161,11 @@ class Answer:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    # the answer-or-refuse decision (app.answerability.Decision.to_dict()); {} when none was taken
+    answerability: dict = field(default_factory=dict)
+    # the language model wrote an answer that gave way to the quoted sources (empty, only markers,
+    # citing nothing, or stating a figure or name its sources do not hold); counted by `docqa eval`
+    quote_replaced: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -153,6 +183,8 @@ class Answer:
             "rewritten_query": self.rewritten_query,
             "tokens": {"prompt": self.prompt_tokens, "completion": self.completion_tokens},
             "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
+            "answerability": self.answerability,
+            "quote_replaced": self.quote_replaced,
         }
 
 
@@ -172,26 +204,6 @@ def overlap(sentence: str, evidence: str) -> float:
     return len(s & content_words(evidence)) / len(s) if s else 0.0
 
 
-def specific_terms(question: str) -> list[str]:
-    """The question's names, codes and numbers: capitalised words after the first, words with digits
-    ("Japan", "NW-600", "2026", "100000"), lower-cased. An answer that never mentions one of them
-    answers a different question."""
-    terms: list[str] = []
-    for i, tok in enumerate(_TERM.findall(_THOUSANDS.sub("", question))):
-        low = tok.lower()
-        if low in _STOP or low in _NOT_TERMS:
-            continue
-        if (any(c.isdigit() for c in tok) or (i > 0 and tok[0].isupper())) and low not in terms:
-            terms.append(low)
-    return terms
-
-
-def missing_terms(terms: Sequence[str], evidence: str) -> list[str]:
-    """The terms that occur nowhere in ``evidence`` (as a word or the start of one)."""
-    hay = _THOUSANDS.sub("", evidence).lower()
-    return [t for t in terms if not re.search(r"(?<![a-z0-9])" + re.escape(t), hay)]
-
-
 def split_units(passage: Passage) -> tuple[str, list[str]]:
     """(header, units): a table's header line(s) and rows, or a text passage's sentences/lines."""
     text = passage.text
@@ -204,7 +216,12 @@ def split_units(passage: Passage) -> tuple[str, list[str]]:
         return "\n".join(head), [ln for ln in lines[len(head) :] if ln.strip()]
     units: list[str] = []
     for line in text.splitlines():
-        units += [s.strip() for s in _SENTENCE.split(line) if s.strip()]
+        parts = [s.strip() for s in _SENTENCE.split(line) if s.strip()]
+        for part in parts:  # "3. Set the rate to 3 mph/s." is one unit, not "3." and the rest
+            if units and _LIST_MARKER.match(units[-1]):
+                units[-1] = f"{units[-1]} {part}"
+            else:
+                units.append(part)
     return "", units
 
 
@@ -222,6 +239,22 @@ def keyed_row(header: str, row: str) -> str:
     if len(names) != len(values):
         return row
     return "; ".join(f"{k}: {v}" for k, v in zip(names, values, strict=True) if v)
+
+
+def is_email(passage: Passage) -> bool:
+    """A passage of an e-mail's own text (an attachment is a document of its own)."""
+    return bool(passage.payload.get("message")) and not passage.payload.get("attachments")
+
+
+def quoted_unit(passage: Passage, header: str, unit: str, question: str = "") -> str:
+    """A unit as the reader (and the model) sees it: a table row with its column headers and row
+    label, the columns the question names first (app.evidence.table_view); a sheet's row or a slide's
+    text with the sheet's or slide's title."""
+    p = passage.payload
+    title = str(p.get("section") or "") if p.get("unit") in ("sheet", "slide") else ""
+    if unit.lstrip().startswith("|"):
+        return table_view(header, unit, question, title)
+    return f"{title}: {unit}" if title and title != unit else unit
 
 
 def looks_like_injection(text: str) -> bool:
@@ -365,29 +398,39 @@ def build_messages(
 
 
 def extractive_answer(sources: Sequence[Source], max_units: int = 3) -> str:
-    """The best supporting sentences (or table rows with their header), each with its citation."""
+    """The best supporting sentences or table rows (each quoted with its headers), each with its
+    citation; a sentence introducing what follows ("Important points:") brings the lines after it."""
     ranked = sorted(
         ((sc, s.n, i) for s in sources for i, sc in enumerate(s.unit_scores)), key=lambda t: -t[0]
     )
+    by_n = {s.n: s for s in sources}
     picked: list[tuple[int, int]] = []
+    seen: set[str] = set()  # a page scanned twice, or repeated across documents, is quoted once
     for sc, n, i in ranked:
         if len(picked) >= max_units or (picked and sc < UNIT_MIN_SIMILARITY):
             break
-        picked.append((n, i))
-    by_n = {s.n: s for s in sources}
-    lines: list[str] = []
-    tables: dict[int, list[str]] = {}  # rows of one table go under one header
-    for n, i in picked:
-        unit = by_n[n].units[i]
-        if not unit.startswith("|"):
-            lines.append(f"{unit} [{n}]")
+        key = " ".join(sorted(words(by_n[n].units[i])))
+        if key in seen:
             continue
-        if n not in tables:
-            header, _ = split_units(by_n[n].passage)
-            tables[n] = [header] if header else []
-            lines.append(f"\0table{n}")
-        tables[n].append(f"{unit} [{n}]")
-    return "\n".join("\n".join(tables[int(ln[6:])]) if ln.startswith("\0table") else ln for ln in lines)
+        seen.add(key)
+        if (n, i) not in picked:
+            picked.append((n, i))
+        for j in follow_on(next(s for s in sources if s.n == n), i):
+            if (n, j) not in picked:
+                picked.append((n, j))
+    return "\n".join(f"{by_n[n].units[i]} [{n}]" for n, i in picked)
+
+
+def follow_on(source: Source, i: int) -> list[int]:
+    """The units right after unit ``i`` of ``source`` when it ends in ":" (it introduces them)."""
+    if not source.units[i].rstrip().endswith(":") or len(source.positions) != len(source.units):
+        return []
+    out = []
+    for j in range(i + 1, min(len(source.units), i + 1 + FOLLOW_ON)):
+        if source.positions[j] != source.positions[i] + (j - i):
+            break
+        out.append(j)
+    return out
 
 
 def coverage(question: str, sources: Sequence[Source]) -> float:
@@ -409,6 +452,7 @@ class Evidence:
     backend: str  # the backend that will answer ("extractive" when no model is used)
     model: str
     sources: list[Source] = field(default_factory=list)
+    decision: Decision | None = None  # answer or refuse (app.answerability), once evidence was selected
 
     @property
     def chunk_ids(self) -> set[str]:
@@ -416,8 +460,11 @@ class Evidence:
         return {s.passage.id for s in self.sources}
 
     def refusal(self, t0: float, timings: dict[str, float], reason: str = "") -> Answer:
+        """The refusal: what was searched and, when the question names something the closest
+        passages don't, what; and that an expert can help. It never cites or quotes a passage."""
         conf = score(Signals(**self.signals, refused=True), self.question, self.backend)
         timings["total"] = time.perf_counter() - t0
+        reason = reason or searched_note([], self.sources)
         text = f"{REFUSAL} {reason}".strip()
         return Answer(
             self.question,
@@ -432,7 +479,22 @@ class Evidence:
             timings=timings,
             retrieved=list(self.passages),
             rewritten_query=self.query if self.query != self.question else "",
+            answerability=self.decision.to_dict() if self.decision else {},
         )
+
+
+ESCALATE = "An expert can look into it: use “Ask an expert”."
+
+
+def searched_note(missing: Sequence[str], sources: Sequence[Source], limit: int = 3) -> str:
+    """What a refusal says was searched: the closest passages among the documents the asker may read
+    (or that none matched), what of the question they don't mention, and where to go next."""
+    places = list(dict.fromkeys(s.passage.citation for s in sources))[:limit]
+    if not places:
+        return f"No passage of the documents you can access matches the question. {ESCALATE}"
+    what = "don't mention " + ", ".join(f"“{m}”" for m in missing) if missing else "don't answer it"
+    closest = "; ".join(places)
+    return f"I searched the documents you can access; the closest passages ({closest}) {what}. {ESCALATE}"
 
 
 class Answerer:
@@ -456,6 +518,9 @@ class Answerer:
         self.generator = generator
         self.context_tokens = context_tokens
         self.unavailable_reason = unavailable_reason  # why the configured LLM could not even start
+        # refuse when the answerability model says so; False (`docqa eval calibrate`) records its
+        # decision on the answer and answers anyway, so that every question gets a labelled answer
+        self.decide = True
 
     def select_evidence(
         self,
@@ -466,15 +531,28 @@ class Answerer:
         max_embed: int = 24,
     ) -> list[Source]:
         """Per passage, the units most similar to the question, in document order, within the budget.
-        Only the ``max_embed`` units sharing most words with the question are embedded (latency)."""
+        Only the ``max_embed`` units sharing most words with the question are embedded (latency).
+
+        A unit scores its cosine to the question (a table row with its column names), plus the share
+        of the question's words it holds, plus a little when it holds what the question asks for (a
+        number for "how many", a date for "when", a name for "who"), minus a little for an e-mail's
+        header lines, signature and quoted reply unless the question asks who sent it, when or to
+        whom. A chosen unit ending in ":" brings the lines it introduces."""
         split = [split_units(p) for p in passages[:top]]
-        flat = [(pi, ui, u) for pi, (_, units) in enumerate(split) for ui, u in enumerate(units)]
         hostile = [hostile_lines(p.text) for p in passages[:top]]
-        flat = [
-            (pi, ui, u)
-            for pi, ui, u in flat
-            if not looks_like_injection(u) and not any(u in line for line in hostile[pi])
+        qtype = question_type(question) if question else "other"
+        header_asked = asks_about_header(question)
+        roles = [
+            email_roles(units) if is_email(p) else ["body"] * len(units)
+            for p, (_, units) in zip(passages[:top], split, strict=True)
         ]
+        safe = {
+            (pi, ui)
+            for pi, (_, units) in enumerate(split)
+            for ui, u in enumerate(units)
+            if not looks_like_injection(u) and not any(u in line for line in hostile[pi])
+        }
+        flat = [(pi, ui, split[pi][1][ui]) for pi, ui in sorted(safe)]
         if not flat:
             return []
         if question and len(flat) > max_embed:
@@ -486,9 +564,23 @@ class Answerer:
         sims = cosines.copy()
         if question:  # rows of one table embed alike: the question's own words break the tie
             sims = sims + LEXICAL_WEIGHT * np.array([overlap(question, u) for u in scored], dtype=np.float32)
+            aside = np.array(
+                [
+                    roles[pi][ui] != "body" and not (header_asked and roles[pi][ui] == "header")
+                    for pi, ui, _ in flat
+                ],
+                dtype=bool,
+            )
+            if qtype != "other":  # holds what is asked for, beyond what the question says itself
+                held = np.array([holds_answer(u, question) for u in scored], dtype=np.float32)
+                sims = sims + TYPE_WEIGHT * held * ~aside
+            # a row is found by its label: "Kerala" picks Kerala's row among the rows of one table
+            rows = np.array([u.lstrip().startswith("|") for _, _, u in flat], dtype=np.float32)
+            named = np.array([term_share(question, u, numbers=False) for u in scored], dtype=np.float32)
+            sims = sims + TERM_WEIGHT * named * rows - ASIDE_WEIGHT * aside
         counter = self.embedder.counter
         budget = self.context_tokens
-        chosen: dict[int, list[tuple[int, str, float, float]]] = {}
+        chosen: dict[int, dict[int, tuple[str, float, float]]] = {}
         for k in np.argsort(-sims):
             pi, ui, unit = flat[k]
             cost = counter(unit)
@@ -496,18 +588,30 @@ class Answerer:
                 continue
             if chosen.get(pi) and sims[k] < UNIT_MIN_SIMILARITY:
                 continue
-            chosen.setdefault(pi, []).append((ui, unit, float(sims[k]), float(cosines[k])))
+            chosen.setdefault(pi, {})[ui] = (unit, float(sims[k]), float(cosines[k]))
             budget -= cost
+        for pi, units in chosen.items():  # "Important points:" brings the lines it introduces
+            for ui, (unit, sim, _) in list(units.items()):
+                if not unit.rstrip().endswith(":"):
+                    continue
+                for step, uj in enumerate(range(ui + 1, min(len(split[pi][1]), ui + 1 + FOLLOW_ON)), 1):
+                    nxt = split[pi][1][uj]
+                    if uj in units or (pi, uj) not in safe or counter(nxt) > budget + FOLLOW_ON_SLACK:
+                        break
+                    units[uj] = (nxt, sim - 0.001 * step, 0.0)
+                    budget -= counter(nxt)
         sources = []
         for pi in sorted(chosen):
-            units = sorted(chosen[pi])
+            units = sorted(chosen[pi].items())
+            passage = passages[pi]
             sources.append(
                 Source(
                     len(sources) + 1,
-                    passages[pi],
-                    [u[1] for u in units],
-                    [u[2] for u in units],
-                    best_cosine=max(u[3] for u in units),
+                    passage,
+                    [quoted_unit(passage, split[pi][0], u[0], question) for _, u in units],
+                    [u[1] for _, u in units],
+                    best_cosine=max(u[2] for _, u in units),
+                    positions=[ui for ui, _ in units],
                 )
             )
         return sources
@@ -593,12 +697,14 @@ class Answerer:
         # a whole table chunk embeds far from a question its one row answers: judge by the best unit too
         ev.signals["evidence_similarity"] = best = max([top[0]] + [s.best_cosine for s in ev.sources])
         ev.signals["coverage"] = coverage(question, ev.sources)
-        if best < MIN_SIMILARITY or (best < CLEAR_SIMILARITY and ev.signals["coverage"] < MIN_COVERAGE):
-            return ev.refusal(t0, timings)
-        missing = missing_terms(specific_terms(question), " ".join(s.passage.text for s in ev.sources))
-        if missing:  # "parental leave in Japan" answered with the German policy would mislead
-            names = ", ".join(f"“{m}”" for m in missing)
-            return ev.refusal(t0, timings, f"The passages closest to your question don't mention {names}.")
+        views = [s.view() for s in ev.sources]
+        feats = answerability_features(
+            question, views, top_similarity=top[0], second_similarity=top[1], evidence_similarity=best,
+            agreement=ev.signals["agreement"], coverage=ev.signals["coverage"],
+        )  # fmt: skip
+        ev.decision = decide(feats, ev.backend, missing=missing_terms_of(question, views))
+        if not ev.decision.answer and self.decide:
+            return ev.refusal(t0, timings, searched_note(ev.decision.missing, ev.sources))
         return ev
 
     def _compose(
@@ -611,7 +717,7 @@ class Answerer:
         on_quick: Callable[[dict], None] | None = None,
     ) -> Answer:
         question, sources, backend = ev.question, ev.sources, ev.backend
-        text, fallback_reason, gen = "", self.unavailable_reason, None
+        text, fallback_reason, gen, replaced = "", self.unavailable_reason, None, False
         if on_quick is not None and self.generator and use_llm:
             on_quick(self.quick_answer(sources) | {"seconds": round(time.perf_counter() - t0, 3)})
         if self.generator and use_llm:
@@ -632,6 +738,7 @@ class Answerer:
         if not text:
             if gen is not None and not fallback_reason:
                 fallback_reason = "its answer was empty, so the sources are quoted instead"
+                replaced = True
             backend = "extractive"
             text = extractive_answer(sources)
         if is_refusal(text) and not _MARKER.search(text):
@@ -642,7 +749,7 @@ class Answerer:
         if backend != "extractive" and (
             why := self._not_better_than_quote(text, sources, cited, support, ev)
         ):
-            fallback_reason, backend = why, "extractive"
+            fallback_reason, backend, replaced = why, "extractive", True
             text, cited = parse_citations(extractive_answer(sources), [s.n for s in sources])
             support, text, cited = self._check_support(text, sources, cited)
         pairs = [p for p in version_conflicts(sources) if {p[0].n, p[1].n} & set(cited)]
@@ -654,12 +761,17 @@ class Answerer:
         by_n = {s.n: s for s in sources}
         citations = [self._citation(by_n[n]) for n in cited]
         logprobs = gen.token_logprobs if gen and backend != "extractive" else []
+        decided = ev.decision.features if ev.decision else {}
         conf = score(
             Signals(
                 **ev.signals,
                 support=support,
                 mean_logprob=(sum(logprobs) / len(logprobs)) if logprobs else None,
                 fallback=bool(fallback_reason),
+                answerable=ev.decision.probability if ev.decision else None,
+                terms=decided.get("terms"),
+                unit_coverage=decided.get("unit_coverage"),
+                type_match=float(has_type(_MARKER.sub("", text), question_type(question))),
             ),
             question,
             backend,
@@ -682,6 +794,8 @@ class Answerer:
             prompt_tokens=gen.prompt_tokens if gen else 0,
             completion_tokens=gen.completion_tokens if gen else 0,
             timings=timings,
+            answerability=ev.decision.to_dict() if ev.decision else {},
+            quote_replaced=replaced,
         )
 
     @staticmethod

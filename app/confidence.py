@@ -26,6 +26,10 @@ FEATURES = {
     "coverage": "share of the question's content words found in the best source",
     "support": "share of answer sentences supported by their cited source",
     "fluency": "mean token probability of the generated answer",
+    "answerable": "the answerability model's probability that the documents answer the question",
+    "terms": "share of the question's names, codes and numbers the sources hold",
+    "type_match": "the answer holds what the question asks for (a number, a date, a name)",
+    "unit_coverage": "share of the question's content words in the best sentence or row",
 }
 
 
@@ -41,7 +45,15 @@ def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, Model]:
     }
 
 
+def load_high(path: Path = WEIGHTS_FILE) -> dict[str, float]:
+    """Per backend, the score from which an answer is in the "high" band (fitted so that at least 90%
+    of the tuning answers above it were right; HIGH when not fitted)."""
+    data = json.loads(path.read_text())
+    return {backend: float(m.get("high", HIGH)) for backend, m in data["backends"].items()}
+
+
 MODELS = load_weights()
+HIGH_FROM = load_high()
 DEFAULT_BACKEND = "local"
 
 HIGH_STAKES = {
@@ -63,6 +75,11 @@ class Signals:
     mean_logprob: float | None = None
     refused: bool = False
     fallback: bool = False
+    # from the answerability model (app.answerability); None: not computed (neutral 0.5)
+    answerable: float | None = None
+    terms: float | None = None
+    unit_coverage: float | None = None
+    type_match: float | None = None  # the answer itself holds the kind of thing asked for
 
 
 @dataclass(frozen=True)
@@ -119,6 +136,10 @@ def features(s: Signals) -> dict[str, float]:
         "coverage": s.coverage,
         "support": 0.5 if s.support is None else s.support,
         "fluency": 0.5 if s.mean_logprob is None else math.exp(max(-5.0, min(0.0, s.mean_logprob))),
+        "answerable": 0.5 if s.answerable is None else s.answerable,
+        "terms": 0.5 if s.terms is None else s.terms,
+        "type_match": 0.5 if s.type_match is None else s.type_match,
+        "unit_coverage": 0.5 if s.unit_coverage is None else s.unit_coverage,
     }
 
 
@@ -133,7 +154,10 @@ def score(s: Signals, question: str = "", backend: str = DEFAULT_BACKEND) -> Con
         reasons.append("no passage you can access answers this question")
     if s.fallback:
         value = min(value, 0.6)
-        reasons.append("the language model was unavailable: sentences quoted from the sources")
+        reasons.append(
+            "the language model was unavailable or its answer was not backed by the sources: "
+            "sentences quoted from the sources"
+        )
     if f["top_similarity"] >= 0.6:
         reasons.append(f"a passage closely matches the question (similarity {s.top_similarity:.2f})")
     elif not s.refused:
@@ -146,7 +170,8 @@ def score(s: Signals, question: str = "", backend: str = DEFAULT_BACKEND) -> Con
         reasons.append("keyword and meaning search agree on the sources")
     elif s.agreement <= 0.2 and not s.refused:
         reasons.append("keyword and meaning search found different sources")
-    band = "high" if value >= HIGH else "medium" if value >= MEDIUM else "low"
+    high = HIGH_FROM.get(backend, HIGH_FROM.get(DEFAULT_BACKEND, HIGH))
+    band = "high" if value >= high else "medium" if value >= MEDIUM else "low"
     stakes = high_stakes_topics(question)
     if stakes:
         reasons.append(f"high-stakes topic ({', '.join(stakes)}): an expert can confirm")

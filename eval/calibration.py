@@ -3,9 +3,12 @@ fitting the confidence model's weights. Pure functions over (confidence, correct
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
@@ -183,3 +186,159 @@ def summarise(
             "cv_reliability": [b.to_dict() for b in reliability_table(fit.cv_scores, labels, bins)],
         }
     return report
+
+
+# -- refitting the answerability and confidence models of one backend (docqa eval calibrate) ------------
+def row_correct(row: Mapping[str, Any]) -> bool:
+    """The headline's notion of a correct answer (eval.metrics.headline_correct) for a row of
+    ``run_golden`` (``extra.page_hit``) or of a stored run (``page_hit``): an answerable question
+    answered with every expected fact and a citation of a reference location; an unanswerable one
+    refused."""
+    if not row["answerable"]:
+        return bool(row["answer"].get("refused"))
+    page_hit = row.get("page_hit", (row.get("extra") or {}).get("page_hit"))
+    return not row["answer"].get("refused") and bool(row.get("mentions")) and bool(page_hit)
+
+
+def data_hash(examples: Sequence[tuple[str, bool, Mapping[str, float]]]) -> str:
+    """sha256 of the training examples (id, label, features) in a canonical form: the same rows give
+    the same hash, and the same hash the same weights."""
+    canon = sorted(
+        [i, bool(y), {k: round(float(v), 6) for k, v in sorted(f.items())}] for i, y, f in examples
+    )
+    return hashlib.sha256(json.dumps(canon, sort_keys=True).encode()).hexdigest()
+
+
+def _id(row: Mapping[str, Any]) -> str:
+    return str(row.get("id") or row.get("item_id"))
+
+
+def _rate(hits: int, n: int) -> float | None:
+    return hits / n if n else None
+
+
+def refusal_rates(
+    probabilities: Sequence[float],
+    answerable: Sequence[bool],
+    refused_anyway: Sequence[bool],
+    threshold: float,
+) -> dict[str, float | None]:
+    """Over-refusal (answerable refused) and unanswerable refused at ``threshold``; a question refused
+    whatever the model says (the language model declined, nothing was found) counts as refused."""
+    refused = [p < threshold or f for p, f in zip(probabilities, refused_anyway, strict=True)]
+    pos = [r for r, y in zip(refused, answerable, strict=True) if y]
+    neg = [r for r, y in zip(refused, answerable, strict=True) if not y]
+    return {"over_refusal": _rate(sum(pos), len(pos)), "unanswerable_refused": _rate(sum(neg), len(neg))}
+
+
+def choose_threshold(
+    probabilities: Sequence[float],
+    answerable: Sequence[bool],
+    refused_anyway: Sequence[bool] | None = None,
+    *,
+    max_over_refusal: float = 0.08,
+) -> float:
+    """The refusal threshold refusing the most unanswerable questions while refusing at most
+    ``max_over_refusal`` of the answerable ones. Candidates lie midway between neighbouring
+    probabilities (a margin on both sides); ties go to the lowest (refusing least)."""
+    forced = list(refused_anyway or [False] * len(probabilities))
+    points = sorted(set(probabilities))
+    candidates = [0.0] + [(a + b) / 2 for a, b in zip(points, points[1:], strict=False)]
+    best_t, best = 0.0, -1.0
+    for t in candidates:
+        rates = refusal_rates(probabilities, answerable, forced, t)
+        if (rates["over_refusal"] or 0.0) > max_over_refusal:
+            continue
+        refused = rates["unanswerable_refused"] or 0.0
+        if refused > best:
+            best_t, best = t, refused
+    return best_t
+
+
+def choose_high(
+    scores: Sequence[float],
+    labels: Sequence[bool],
+    *,
+    precision: float = 0.9,
+    floor: float = 0.7,
+    min_count: int = 5,
+) -> float:
+    """The lowest confidence from which at least ``precision`` of the answers are correct (out-of-fold
+    scores), never below ``floor``; 0.95 when no cut reaches it with ``min_count`` answers."""
+    for t in sorted({floor, *(s for s in scores if s >= floor)}):
+        members = [y for s, y in zip(scores, labels, strict=True) if s >= t]
+        if len(members) >= min_count and sum(members) / len(members) >= precision:
+            return round(t, 4)
+    return 0.95
+
+
+def _predict_row(weights: Mapping[str, float], bias: float, feats: Mapping[str, float]) -> float:
+    return _predict([float(feats.get(k, 0.0)) for k in weights], list(weights.values()), bias)
+
+
+def fit_answer_models(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    max_over_refusal: float = 0.08,
+    l2: float = 1.0,
+    backend: str | None = None,
+) -> dict[str, Any]:
+    """Refit one backend's answerability model (do the documents answer the question? label: the
+    item is answerable) and confidence model (is the answer right? label: ``row_correct``) from
+    ``rows`` asked with the answerability decision recorded but not applied (``run_golden(...,
+    decide=False)``). The refusal threshold is chosen on out-of-fold probabilities
+    (``choose_threshold``); the confidence model is fitted on the questions the new threshold answers,
+    with the new answerability probability as its ``answerable`` feature, and its "high" band starts
+    where out-of-fold 90% of answers are right (``choose_high``); with ``backend``, only on the
+    answers that backend wrote (a language model's answer that gave way to the quote is scored by the
+    extractive backend's model, like a quote). Returns both models with their out-of-fold figures and
+    the data hash of each training set."""
+    usable = [r for r in rows if (r["answer"].get("answerability") or {}).get("features")]
+    if not usable:
+        raise ValueError("no row records the answerability features: ask again with `docqa eval calibrate`")
+    a_feats = [dict(r["answer"]["answerability"]["features"]) for r in usable]
+    a_labels = [bool(r["answerable"]) for r in usable]
+    forced = [bool(r["answer"].get("refused")) for r in usable]  # refused whatever the model says
+    a_fit = fit_logistic(a_feats, a_labels, l2=l2)
+    threshold = choose_threshold(a_fit.cv_scores, a_labels, forced, max_over_refusal=max_over_refusal)
+    p_all = [_predict_row(a_fit.weights, a_fit.bias, f) for f in a_feats]
+    answerability = {
+        **a_fit.to_dict(),
+        "threshold": round(threshold, 4),
+        "fitted": {
+            "questions": len(usable),
+            "answerable": sum(a_labels),
+            "data_hash": data_hash(
+                [(_id(r), y, f) for r, y, f in zip(usable, a_labels, a_feats, strict=True)]
+            ),
+            "cv_auroc": auroc(a_fit.cv_scores, a_labels),
+            "cv_rates": refusal_rates(a_fit.cv_scores, a_labels, forced, threshold),
+            "train_rates": refusal_rates(p_all, a_labels, forced, threshold),
+        },
+    }
+    answered = [
+        (r, p)
+        for r, p, f in zip(usable, p_all, forced, strict=True)
+        if not f and p >= threshold and (backend is None or r["answer"].get("backend") == backend)
+    ]
+    c_feats, c_labels = [], []
+    for r, p in answered:
+        c_feats.append(dict(r["answer"]["confidence"]["features"]) | {"answerable": p})
+        c_labels.append(row_correct(r))
+    confidence: dict[str, Any] = {"fitted": {"answers": len(c_labels), "correct": sum(c_labels)}}
+    if len(set(c_labels)) == 2:
+        c_fit = fit_logistic(c_feats, c_labels, l2=l2)
+        confidence = {
+            **c_fit.to_dict(),
+            "high": choose_high(c_fit.cv_scores, c_labels),
+            "fitted": {
+                **confidence["fitted"],
+                "data_hash": data_hash(
+                    [(_id(r), y, f) for (r, _), y, f in zip(answered, c_labels, c_feats, strict=True)]
+                ),
+                "cv_auroc": auroc(c_fit.cv_scores, c_labels),
+                "cv_ece": round(expected_calibration_error(c_fit.cv_scores, c_labels), 4),
+                "cv_reliability": [b.to_dict() for b in reliability_table(c_fit.cv_scores, c_labels)],
+            },
+        }
+    return {"answerability": answerability, "confidence": confidence}

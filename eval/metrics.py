@@ -133,6 +133,7 @@ HEADLINE = (
     ("citation_precision", "citation precision (cites a reference document)"),
     ("citation_precision_location", "citation precision (cites a reference location)"),
     ("confidence_auroc", "confidence AUROC (answered; correct = fact + location)"),
+    ("quote_replaced", "generated answers replaced by the quote"),
 )
 
 
@@ -175,6 +176,9 @@ def headline(rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
     citation_precision_location   the same, citing a reference location
     confidence_auroc        confidence ranking headline-correct above wrong answers, over answered
                             questions (n = answered; None when all are right or all wrong)
+    quote_replaced          generated answers that gave way to the quoted sources (app.grounding: a
+                            figure or name the sources do not hold, only markers, no citation, empty)
+                            / answers the language model wrote (n = 0 for the extractive backend)
     """
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
@@ -182,6 +186,9 @@ def headline(rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
     docs, locs, total = citation_precision(rows)
     labels = [headline_correct(r) for r in answered]
     au = auroc([float(r["confidence"]) for r in answered], labels) if answered else None
+    replaced = [bool((r.get("answer") or {}).get("quote_replaced")) for r in answered]
+    backends = [(r.get("answer") or {}).get("backend") or "extractive" for r in answered]
+    generated = [q or b != "extractive" for q, b in zip(replaced, backends, strict=True)]
     return {
         "answerable_correct": cell(sum(headline_correct(r) for r in answerable), len(answerable)),
         "over_refusal": cell(sum(bool(r["refused"]) for r in answerable), len(answerable)),
@@ -190,6 +197,7 @@ def headline(rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
         "citation_precision_location": cell(locs, total),
         # AUROC is undefined (None) unless the answered questions hold both right and wrong ones
         "confidence_auroc": {"value": au, "n": len(answered), "k": sum(labels)},
+        "quote_replaced": cell(sum(replaced), sum(generated)),
     }
 
 

@@ -145,6 +145,23 @@ def _contains(haystack: str, needle: str) -> bool:
     return " ".join(needle.lower().split()) in " ".join(haystack.lower().split())
 
 
+_QUOTED_ROW = re.compile(
+    r"^(?:[^:\n]+: )?[^—\n]+ — .+$"
+)  # "[Sheet: ]Senior Engineer — Min 72,000 · Max 92,000"
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def _quotes(source: str, line: str) -> bool:
+    """Does ``line`` quote ``source``: verbatim, or as a table row quoted with its row label and column
+    headers (app.evidence.table_view), every word and figure of which is in the source?"""
+    if _contains(source, line):
+        return True
+    if not _QUOTED_ROW.match(line):
+        return False
+    words = set(_TOKEN.findall(source.lower()))
+    return all(t in words for t in _TOKEN.findall(line.lower()))
+
+
 def leaked(
     shown: Iterable[tuple[str, str]],
     readable: set[str],
@@ -193,7 +210,7 @@ def dishonest_citations(
         lines = [ln for ln in str(c.get("snippet", "")).splitlines() if ln.strip()]
         if not lines:
             problems.append(f"[{n}] quotes nothing")
-        elif not all(_contains(src["text"], ln.strip()) for ln in lines):
+        elif not all(_quotes(src["text"], ln.strip()) for ln in lines):
             problems.append(f"[{n}] quotes text that is not in {src.get('path')!r}")
     return problems
 

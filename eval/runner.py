@@ -165,16 +165,21 @@ def run_golden(
     backend: str | None = None,
     on_row: Callable[[Row], None] | None = None,
     as_user: str | None = None,
+    decide: bool = True,
 ) -> list[Row]:
     """Ask every item as its user (or all of them as ``as_user``) through the Engine interface
     (``InProcessEngine.ask``: the answer is logged like any other question) with the product's
     answerer, without the answer cache (every question is really answered), and label each answer
     with ``judge``. Each row's ``extra`` holds the asker's groups and whether a citation points at a
-    reference location (``page_hit``: page, section or attachment; None if unanswerable)."""
+    reference location (``page_hit``: page, section or attachment; None if unanswerable).
+    ``decide=False`` (``docqa eval calibrate``): the answerability model's decision is recorded on each
+    answer (``answer["answerability"]``) but the question is answered anyway, so that the answer it
+    would have given is labelled too."""
     from app.client import EngineError, InProcessEngine
 
     answerer = svc.answerer(backend)
     answerer.cache = None
+    answerer.decide = decide
     recorder = RecordingAnswerer(answerer)
     engine = InProcessEngine(svc, answerer_for=lambda _backend: recorder, actor="eval")
     rows = []

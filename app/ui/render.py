@@ -132,10 +132,11 @@ def pages_label(citation: Mapping[str, Any]) -> str:
 
 
 def provenance(answer: Mapping[str, Any]) -> list[str]:
-    """One-line labels about where the answer comes from (extractive fallback, cache)."""
+    """One-line labels about where the answer comes from (extractive fallback, cache); none for a
+    refusal, which neither quotes nor is written from any source."""
     labels = []
-    backend = answer.get("backend", "")
-    if answer.get("fallback_reason"):
+    backend = "" if answer.get("refused") else answer.get("backend", "")
+    if backend and answer.get("fallback_reason"):
         reason = answer["fallback_reason"]
         labels.append(f"Quoted from the sources, not written by the language model: {reason}")
     elif backend == "extractive":

@@ -96,13 +96,15 @@ def test_split_units_for_tables_and_text() -> None:
 
 
 @pytest.mark.unit
-def test_extractive_answer_cites_and_keeps_one_table_header() -> None:
+def test_extractive_answer_cites_each_row_quoted_with_its_headers() -> None:
+    from app.answer import quoted_unit
+
     table = passage("| City | Cap |\n| --- | --- |\n| Zurich | 230 |\n| Paris | 210 |", kind="table")
-    src = Source(1, table, ["| Zurich | 230 |", "| Paris | 210 |"], [0.6, 0.5])
+    header, rows = split_units(table)
+    src = Source(1, table, [quoted_unit(table, header, r) for r in rows], [0.6, 0.5])
     text_src = Source(2, passage("Caps apply per night.", doc_id="d2"), ["Caps apply per night."], [0.4])
     out = extractive_answer([src, text_src])
-    assert out.count("| City | Cap |") == 1
-    assert "| Zurich | 230 | [1]" in out and "Caps apply per night. [2]" in out
+    assert out.splitlines() == ["Zurich — Cap 230 [1]", "Paris — Cap 210 [1]", "Caps apply per night. [2]"]
 
 
 @pytest.mark.unit
@@ -277,7 +279,10 @@ def test_readers_with_the_group_get_the_restricted_answer_with_a_valid_citation(
 )
 def test_off_topic_questions_are_refused_without_revealing_anything(engine, question: str) -> None:  # noqa: ANN001
     ans = Answerer(engine.store, engine.embedder, FakeEchoGenerator()).ask(question, ["everyone", "hr"])
-    assert ans.refused and ans.answer == REFUSAL and ans.citations == []
+    assert ans.refused and ans.answer.startswith(REFUSAL) and ans.citations == []
+    # it says what was searched (documents the asker may read), and quotes none of them
+    assert "the documents you can access" in ans.answer.removeprefix(REFUSAL)
+    assert ans.retrieved and all(p.text not in ans.answer for p in ans.retrieved)
     assert ans.confidence.band == "low"
 
 
@@ -307,6 +312,7 @@ def test_llm_down_falls_back_to_a_labelled_extractive_answer(engine) -> None:  #
     assert ans.backend == "extractive" and "connection refused" in ans.fallback_reason
     assert "30 vacation days" in ans.answer and ans.citations
     assert any("unavailable" in r for r in ans.confidence.reasons)
+    assert not ans.quote_replaced  # nothing was generated, so nothing was replaced
 
 
 class FakeScriptedGenerator:

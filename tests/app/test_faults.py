@@ -71,6 +71,7 @@ def test_an_answer_citing_no_source_is_replaced_by_quotes_and_labelled(
     ans = answerer.ask(QUESTION, ["hr"])
     assert ans.backend == "extractive" and "28 days" in ans.answer and ans.citations
     assert "cited none of the sources" in ans.fallback_reason
+    assert ans.to_dict()["quote_replaced"]  # counted by docqa eval: a generated answer gave way
     label = "Quoted from the sources, not written by the language model: "
     assert provenance(ans.to_dict())[0].startswith(label)
 

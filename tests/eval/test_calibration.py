@@ -71,3 +71,44 @@ def test_summarise_reports_current_and_out_of_fold_fit() -> None:
     assert report["current"]["auroc"] == 0.5
     assert report["fitted"]["cv_auroc"] > 0.9
     assert report["fitted"]["weights"]["s"] > 0
+
+
+def test_the_refusal_threshold_respects_the_over_refusal_budget() -> None:
+    from eval.calibration import choose_threshold, refusal_rates
+
+    probs = [0.9, 0.8, 0.7, 0.3, 0.6, 0.2, 0.1, 0.65]
+    answerable = [True, True, True, True, False, False, False, False]
+    t = choose_threshold(probs, answerable, max_over_refusal=0.25)
+    rates = refusal_rates(probs, answerable, [False] * 8, t)
+    assert rates["over_refusal"] == 0.25 and rates["unanswerable_refused"] == 1.0  # 0.3 given up
+    # without the budget for it, the answerable 0.3 is answered and two unanswerable ones are too
+    t0 = choose_threshold(probs, answerable, max_over_refusal=0.0)
+    assert refusal_rates(probs, answerable, [False] * 8, t0) == {
+        "over_refusal": 0.0,
+        "unanswerable_refused": 0.5,
+    }
+
+
+def test_fit_answer_models_is_reproducible_and_names_its_data() -> None:
+    from eval.calibration import fit_answer_models
+
+    def row(i: int) -> dict:
+        answerable = i % 4 != 0
+        good = answerable and i % 3 != 0
+        return {
+            "id": f"q{i}", "answerable": answerable, "mentions": good, "extra": {"page_hit": True},
+            "answer": {"refused": False,
+                       "answerability": {"features": {"terms": float(answerable), "margin": (i % 5) / 5}},
+                       "confidence": {"features": {"support": 0.9 if good else 0.1}}},
+        }  # fmt: skip
+
+    rows = [row(i) for i in range(40)]
+    a, b = fit_answer_models(rows), fit_answer_models(list(reversed(rows)))
+    assert a["answerability"]["fitted"]["data_hash"] == b["answerability"]["fitted"]["data_hash"]
+    assert a["answerability"]["weights"] == b["answerability"]["weights"]
+    assert all(w >= 0 for w in a["answerability"]["weights"].values())
+    assert a["answerability"]["fitted"]["cv_rates"] == {"over_refusal": 0.0, "unanswerable_refused": 1.0}
+    # the confidence model is fitted on the answers the new threshold gives: the answerable ones
+    assert a["confidence"]["fitted"]["answers"] == 30 and a["confidence"]["weights"]["support"] > 0
+    with pytest.raises(ValueError, match="answerability"):
+        fit_answer_models([{"id": "x", "answerable": True, "answer": {"refused": False}}])

@@ -150,10 +150,26 @@ def test_the_report_table_has_one_column_per_half() -> None:
     from eval.report import headline_rows
 
     header, rows = headline_rows(headline_by_half(ROWS))
-    assert header[0] == "metric" and header[-1] == "all" and len(rows) == 6
+    assert header[0] == "metric" and header[-1] == "all" and len(rows) == 7
     header, rows = headline_rows({"test": headline(ROWS), "all": headline(ROWS)})
     assert header == ["metric", "test half"]
-    assert rows[0][1] == "25.0% (1/4)" and rows[-1][1] == "1.000 (n=4)"
+    assert rows[0][1] == "25.0% (1/4)" and rows[5][1] == "1.000 (n=4)"
+    assert rows[6] == ["generated answers replaced by the quote", "– (n=0)"]  # quotes only: none generated
+
+
+def test_generated_answers_replaced_by_the_quote_are_counted() -> None:
+    def answered(item_id: str, backend: str, replaced: bool = False, refused: bool = False) -> dict:
+        r = row(item_id, refused=refused)
+        r["answer"] |= {"backend": backend, "quote_replaced": replaced}
+        return r
+
+    rows = [
+        answered("g1", "local"),  # the model's answer stood
+        answered("g2", "extractive", replaced=True),  # it stated a figure its sources don't hold
+        answered("g3", "extractive"),  # the model was down: quoted, nothing was generated
+        answered("g4", "local", refused=True),  # refused: not an answer
+    ]
+    assert headline(rows)["quote_replaced"] == {"value": 0.5, "n": 2, "k": 1}
 
 
 # -- retrieval-only ---------------------------------------------------------------------------------

@@ -106,6 +106,17 @@ def test_dishonest_citations_are_flagged_and_honest_ones_pass() -> None:
     ]
     forged = [{"n": 1, "path": "pub/a.md", "doc_id": "a", "snippet": "Lunch is free."}]
     assert "quotes text" in dishonest_citations("Free [1].", forged, sources, {"pub/a.md"})[0]
+    # a table row quoted with its label and headers is honest when every word and figure is the source's
+    table = [{"n": 1, "path": "pub/t.md", "doc_id": "t", "text": "| Role | Min | Max |\n| --- | --- | --- |\n"
+              "| Senior Engineer | 72,000 | 92,000 |"}]  # fmt: skip
+    row = [
+        {"n": 1, "path": "pub/t.md", "doc_id": "t", "snippet": "Senior Engineer — Min 72,000 · Max 92,000"}
+    ]
+    assert dishonest_citations("See [1].", row, table, {"pub/t.md"}) == []
+    made_up = [
+        {"n": 1, "path": "pub/t.md", "doc_id": "t", "snippet": "Senior Engineer — Min 75,000 · Max 92,000"}
+    ]
+    assert "quotes text" in dishonest_citations("See [1].", made_up, table, {"pub/t.md"})[0]
     foreign = [{"n": 2, "path": "fin/plan.md", "doc_id": "f", "snippet": "x"}]
     problems = dishonest_citations("X [2].", foreign, sources, {"pub/a.md"})
     assert any("may not read" in p for p in problems) and any("not one of" in p for p in problems)

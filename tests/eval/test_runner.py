@@ -54,17 +54,29 @@ def test_calibrate_refits_from_saved_rows(tmp_path: Path) -> None:
 
     rows = tmp_path / "rows.jsonl"
     with rows.open("w") as fh:
-        for i in range(30):
-            good = i % 3 != 0
+        for i in range(40):
+            answerable, good = i < 30, i % 3 != 0 and i < 30
             features = {"evidence": 0.9 if good else 0.2, "coverage": 0.5}
+            decided = {
+                "answer": True,
+                "probability": 0.6,
+                "features": {"terms": float(answerable), "evidence": 0.5},
+            }
             fh.write(json.dumps({
-                "answerable": True, "correct": good,
-                "answer": {"refused": False, "backend": "extractive",
+                "id": f"q{i}", "answerable": answerable, "correct": good, "backend": "extractive",
+                "mentions": good if answerable else None, "extra": {"page_hit": True if answerable else None},
+                "answer": {"refused": False, "backend": "extractive", "answerability": decided,
                            "confidence": {"score": 0.8, "band": "high", "features": features}},
             }) + "\n")  # fmt: skip
     result = CliRunner().invoke(app, ["eval", "calibrate", "--rows", str(rows), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["answers"] == 30 and report["correct"] == 20
+    # every question was answered; correct = the fact and a reference location
+    assert report["answers"] == 40 and report["correct"] == 20 and report["backend"] == "extractive"
     assert report["current"]["auroc"] == 0.5  # a constant confidence ranks nothing
     assert report["fitted"]["cv_auroc"] == 1.0 and report["fitted"]["weights"]["evidence"] > 0
+    # the answerability refit separates the answerable questions and refuses the others
+    refit = report["refit"]["answerability"]
+    assert refit["weights"]["terms"] > 0 and refit["fitted"]["cv_rates"]["unanswerable_refused"] == 1.0
+    assert refit["fitted"]["cv_rates"]["over_refusal"] == 0.0 and len(refit["fitted"]["data_hash"]) == 64
+    assert "written" not in report  # without --write nothing is stored

@@ -32,6 +32,8 @@ def test_provenance_labels_fallback_extractive_and_cache() -> None:
     assert fallback[0] == "Quoted from the sources, not written by the language model: timed out"
     cached = render.provenance({"backend": "local", "model": "qwen", "cache_hit": True})
     assert "qwen" in cached[0] and "cache" in cached[1]
+    # a refusal quotes nothing and is written from no source: no label says otherwise
+    assert render.provenance({"backend": "local", "model": "qwen", "refused": True}) == []
 
 
 def test_md_escape_shows_text_literally() -> None:
