@@ -10,28 +10,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sklearn.metrics import roc_auc_score
+
 
 def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
-    """Probability that a random correct answer scores above a random wrong one (ties count half).
-    None when one class is missing: AUROC is undefined then."""
-    pos = [s for s, y in zip(scores, labels, strict=True) if y]
-    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
-    if not pos or not neg:
+    """Probability that a random correct answer scores above a random wrong one (ties count half;
+    scikit-learn's roc_auc_score). None when one class is missing: AUROC is undefined then."""
+    if len(set(labels)) < 2:
         return None
-    # rank-sum (Mann-Whitney U) with average ranks for ties: O(n log n)
-    ranked = sorted((s, i) for i, s in enumerate(scores))
-    ranks = [0.0] * len(scores)
-    i = 0
-    while i < len(ranked):
-        j = i
-        while j + 1 < len(ranked) and ranked[j + 1][0] == ranked[i][0]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[ranked[k][1]] = (i + j) / 2 + 1
-        i = j + 1
-    rank_sum = sum(r for r, y in zip(ranks, labels, strict=True) if y)
-    u = rank_sum - len(pos) * (len(pos) + 1) / 2
-    return u / (len(pos) * len(neg))
+    return float(roc_auc_score([bool(y) for y in labels], [float(s) for s in scores]))
 
 
 @dataclass(frozen=True)
