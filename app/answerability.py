@@ -18,16 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.confidence import FEATURES as SIGNAL_FEATURES
 from app.evidence import found_terms, haystack, holds_answer, is_period, specific_terms, stems
 
 WEIGHTS_FILE = Path(__file__).with_name("answerability_weights.json")
-FEATURES = {
-    "top_similarity": "cosine of the best passage to the question",
-    "evidence": "cosine of the best sentence or table row to the question",
-    "margin": "how much the best passage stands out from the second",
-    "agreement": "dense and BM25 rankings agree on the best passages",
-    "coverage": "share of the question's content words in the best source",
-    "unit_coverage": "share of the question's content words in the best sentence or row",
+SHARED = ("top_similarity", "evidence", "margin", "agreement", "coverage", "unit_coverage")
+FEATURES = {k: SIGNAL_FEATURES[k] for k in SHARED} | {  # retrieval signals described as confidence does
     "terms": "share of the question's names, codes and numbers the sources hold (title, file name too)",
     "all_terms": "the sources hold every one of the question's names, codes and numbers",
     "periods": "share of the months, years and quarters the question names that the sources hold",
