@@ -39,10 +39,12 @@ from ingest.chunk import Chunk
 from ingest.manifest import MANIFEST_NAME, AclManifest
 from ingest.worker import Prepared, WorkerOptions, init_worker, prepare_file
 
-PIPELINE_VERSION = "4"  # bump when partitioning/chunking changes so unchanged files are re-indexed
+PIPELINE_VERSION = "5"  # bump when partitioning/chunking changes so unchanged files are re-indexed
 # 3: hidden HTML text is not indexed; file type mismatches are read by their content
 # 4: every chunk carries its location (payload "location" and its parts, ingest/location.py); PDFs
 #    encrypted with an owner password only are read; a chunk never spans two sheets or attachments
+# 5: borderless tables of figures in PDFs become tables (rows with their labels and column headers,
+#    ingest/numeric_tables.py)
 _ID_NAMESPACE = uuid.UUID("5b0c6a4e-3f1e-4b7e-9a57-6c1f0f3d9a11")
 STATUSES = ("indexed", "unchanged", "failed", "empty", "unsupported", "too-large", "removed")
 EMBED_BATCH_CHUNKS = 256  # chunks of several files per encoder call, sorted by length there (less padding)
