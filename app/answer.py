@@ -520,10 +520,12 @@ class Answerer:
         use_llm: bool = True,
         history: Sequence[str] = (),
         on_quick: Callable[[dict], None] | None = None,
+        doc_ids: Sequence[str] | None = None,
     ) -> Answer:
         """Answer ``question`` from what ``groups`` may read; ``history`` holds the conversation's
         earlier questions, used to make a follow-up standalone for retrieval. ``on_quick`` receives
-        the quick answer (:meth:`quick_answer`) before a language model starts writing.
+        the quick answer (:meth:`quick_answer`) before a language model starts writing. ``doc_ids``:
+        only from these documents (a reader who picked one; the answer cache is not used then).
 
         A cached answer is only served after the question passed the same retrieval and refusal
         checks as a fresh one, and when the evidence found now contains every chunk it cites
@@ -533,8 +535,9 @@ class Answerer:
         query = standalone_query(question, history)
         qvec = self.embedder.embed_query(query)
         backend = self.generator.backend if (self.generator and use_llm) else "extractive"
-        ticket = self.cache.ticket(groups, backend) if self.cache is not None and not history else None
-        found = self._evidence(question, query, qvec, groups, t0, timings, use_llm)
+        cached = self.cache is not None and not history and doc_ids is None
+        ticket = self.cache.ticket(groups, backend) if cached else None
+        found = self._evidence(question, query, qvec, groups, t0, timings, use_llm, doc_ids)
         if isinstance(found, Answer):
             return found
         if ticket is not None:
@@ -557,11 +560,19 @@ class Answerer:
         t0: float,
         timings: dict[str, float],
         use_llm: bool,
+        doc_ids: Sequence[str] | None = None,
     ) -> Evidence | Answer:
         """Retrieve, select the evidence and decide whether to answer: the Evidence to answer
         from, or the refusal."""
         passages = search(
-            self.store, self.embedder, query, groups, limit=6, query_vector=qvec, keep=self.keep
+            self.store,
+            self.embedder,
+            query,
+            groups,
+            limit=6,
+            query_vector=qvec,
+            keep=self.keep,
+            doc_ids=doc_ids,
         )
         timings["retrieve"] = time.perf_counter() - t0
         dense = [p.dense_score or 0.0 for p in passages]
