@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import psutil
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -72,7 +73,12 @@ def write_engine_file(settings: Settings, url: str, token: str | None = None) ->
     """Announce the engine at ``url`` (with its service ``token``) in engine.json, mode 0600."""
     path = engine_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    info = {"url": url, "pid": os.getpid(), "started": datetime.now(UTC).isoformat(timespec="seconds")}
+    info: dict[str, Any] = {
+        "url": url,
+        "pid": os.getpid(),
+        "process_created": psutil.Process().create_time(),  # tells this process from a later one with its pid
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     if token:
         info["token"] = token
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -98,16 +104,20 @@ def read_engine_file(settings: Settings) -> dict[str, Any] | None:
     return info if isinstance(info, dict) and isinstance(info.get("url"), str) else None
 
 
-def pid_alive(pid: object) -> bool:
+def pid_alive(pid: object, created: object = None) -> bool:
+    """Whether process ``pid`` runs (a zombie does not) and, when ``created`` (its psutil create
+    time, as recorded) is given, is still that process rather than a later one given the same pid."""
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return not isinstance(created, int | float) or abs(proc.create_time() - created) < 1.0
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:  # alive, owned by someone else
+    except psutil.AccessDenied:  # alive, owned by someone else
         return True
-    return True
 
 
 def find_engine(settings: Settings) -> EngineClient | None:
@@ -117,7 +127,7 @@ def find_engine(settings: Settings) -> EngineClient | None:
     if settings.engine_url:
         same = info is not None and info["url"].rstrip("/") == settings.engine_url.rstrip("/")
         return EngineClient(settings.engine_url, token=configured or (_token(info) if same else None))
-    if info is None or not pid_alive(info.get("pid")):
+    if info is None or not pid_alive(info.get("pid"), info.get("process_created")):
         return None
     client = EngineClient(info["url"], token=configured or _token(info))
     try:

@@ -110,12 +110,13 @@ class Finding:
 
 
 # -- the pure part -------------------------------------------------------------------------------
-def run_is_dead(args: Mapping[str, Any], host: str, alive: Callable[[Any], bool]) -> bool:
-    """Whether a run recorded as running belongs to a process that is gone. A run started on another
-    host can't be checked (False); one without an owner predates owners being recorded (True)."""
+def run_is_dead(args: Mapping[str, Any], host: str, alive: Callable[[Any, Any], bool]) -> bool:
+    """Whether a run recorded as running belongs to a process that is gone (``alive(pid, created)``:
+    a later process given the same pid is not the run's). A run started on another host can't be
+    checked (False); one without an owner predates owners being recorded (True)."""
     if "pid" not in args:
         return True
-    return args.get("host") == host and not alive(args["pid"])
+    return args.get("host") == host and not alive(args["pid"], args.get("process_created"))
 
 
 def _ranges(numbers: Iterable[int]) -> str:

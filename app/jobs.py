@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from ingest.progress import InFlight
+
 if TYPE_CHECKING:
     from app.services import Services
     from app.settings import Settings
@@ -62,6 +64,7 @@ class Job:
     run_id: int | None = None
     error: str = ""
     cancel: bool = False
+    flight: InFlight = field(default_factory=InFlight)  # files in progress and their stage
 
     def to_dict(self, *, files_from: int | None = 0) -> dict[str, Any]:
         """The job as JSON; ``files`` holds the per-file reports from index ``files_from`` on
@@ -79,6 +82,7 @@ class Job:
             "total": self.total,
             "done": self.done,
             "current": self.current,
+            "stage": self.flight.summary(),
             "counts": dict(self.counts),
             "seconds": round(self.seconds, 3),
             "run_id": self.run_id,
@@ -186,8 +190,13 @@ class JobManager:
             with self._lock:
                 job.total = n
 
+        def on_stage(path: str, stage: str) -> None:
+            with self._lock:
+                job.flight.update(path, stage)
+
         def on_file(report: FileReport) -> None:
             with self._lock:
+                job.flight.done(report.path)
                 job.files.append(report.to_dict())
                 job.done += 1
                 job.current = report.path
@@ -203,6 +212,7 @@ class JobManager:
                 prune=job.prune,
                 on_start=on_start,
                 on_file=on_file,
+                on_stage=on_stage,
             )
         except JobCancelled:
             return CANCELLED, "stopped after the current file (the engine shut down)", None

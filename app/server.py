@@ -335,6 +335,10 @@ class JobSummary(BaseModel):
     total: int | None = Field(description="files discovered (null until known)")
     done: int = Field(description="files reported so far")
     current: str = Field(description="the file reported last")
+    stage: str = Field(
+        "",
+        description="the files in progress per stage, e.g. 'parse 1 · ocr 1 (scan.pdf, page 14) · embed 3'",
+    )
     counts: dict[str, int]
     seconds: float
     run_id: int | None = Field(description="the IngestRun row, once the job has finished")

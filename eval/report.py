@@ -8,10 +8,11 @@ report only repeats text the asker was allowed to see.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from markdown_it import MarkdownIt
 
 from eval.metrics import leaked
 
@@ -261,51 +262,10 @@ def render_markdown(run: Any, results: Sequence[Mapping[str, Any]], *, plot: str
     return "\n".join(lines).rstrip() + "\n"
 
 
-_INLINE = [
-    (re.compile(r"!\[([^\]]*)\]\(([^)]+)\)"), r'<img alt="\1" src="\2">'),
-    (re.compile(r"\*\*(.+?)\*\*"), r"<strong>\1</strong>"),
-    (re.compile(r"(?<![\w*])_(.+?)_(?![\w*])"), r"<em>\1</em>"),
-]
-
-
-def _inline(text: str) -> str:
-    out = html.escape(text, quote=False).replace("\\|", "|")
-    for pattern, repl in _INLINE:
-        out = pattern.sub(repl, out)
-    return out
-
-
 def markdown_to_html(markdown: str, title: str = "DocQA evaluation") -> str:
-    """The small Markdown subset ``render_markdown`` writes (headings, bullets, pipe tables,
-    images, bold/italic) as a standalone HTML page."""
-    body: list[str] = []
-    lines = markdown.splitlines()
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            body.append(f"<h{level}>{_inline(line[level:].strip())}</h{level}>")
-        elif line.startswith("- "):
-            items = []
-            while i < len(lines) and lines[i].startswith("- "):
-                items.append(f"<li>{_inline(lines[i][2:])}</li>")
-                i += 1
-            body.append("<ul>" + "".join(items) + "</ul>")
-            continue
-        elif line.startswith("|"):
-            rows = []
-            while i < len(lines) and lines[i].startswith("|"):
-                rows.append(lines[i])
-                i += 1
-            cells = [re.split(r"(?<!\\)\|", r.strip()[1:-1]) for r in rows]
-            head = "".join(f"<th>{_inline(c.strip())}</th>" for c in cells[0])
-            trs = ["<tr>" + "".join(f"<td>{_inline(c.strip())}</td>" for c in r) + "</tr>" for r in cells[2:]]
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(trs)}</tbody></table>")
-            continue
-        elif line.strip():
-            body.append(f"<p>{_inline(line)}</p>")
-        i += 1
+    """``render_markdown``'s report (CommonMark with pipe tables, via markdown-it-py) as a standalone
+    HTML page. Raw HTML in the text (a question, an answer) is escaped, never rendered."""
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
     style = (
         "body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
         "table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #ccc;padding:0.25em 0.5em;"
@@ -313,7 +273,7 @@ def markdown_to_html(markdown: str, title: str = "DocQA evaluation") -> str:
     )
     return (
         f'<!doctype html>\n<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+        f"<style>{style}</style></head><body>\n" + body + "</body></html>\n"
     )
 
 

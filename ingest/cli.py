@@ -21,6 +21,7 @@ from app.client import InProcessEngine
 from app.console import engine, err, fail, out, split_csv
 from app.settings import Settings
 from ingest.manifest import ManifestError
+from ingest.progress import InFlight
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -82,8 +83,15 @@ def ingest(
         task = progress.add_task("", total=None)
         group_list = split_csv(groups) or None
 
+        flight = InFlight()  # the files in progress and their stage (parse, ocr page N, chunk, embed, write)
+
+        def on_stage(key: str, stage: str) -> None:
+            flight.update(key, stage)
+            progress.update(task, description=flight.summary())
+
         def on_file(r: FileReport) -> None:
-            progress.update(task, advance=1, description=f"{r.status}: {r.path}"[:60])
+            flight.done(r.path)
+            progress.update(task, advance=1, description=flight.summary() or f"{r.status}: {r.path}"[:60])
 
         try:
             with progress:
@@ -95,6 +103,7 @@ def ingest(
                         prune=prune,
                         on_start=lambda n: progress.update(task, total=n),
                         on_file=on_file,
+                        on_stage=on_stage,
                     )
                     details = {"paths": [str(p) for p in paths][:100], "groups": group_list, "prune": prune,
                                "run_id": report.run_id, "counts": report.counts}  # fmt: skip
@@ -135,7 +144,8 @@ def _ingest_through(
     def show(job: dict) -> None:
         total = None if job["total"] is None else job["total"] + len(files)
         last = job["files"][-1] if job["files"] else None
-        description = f"{last['status']}: {last['path']}"[:60] if last else job["status"]
+        done = f"{last['status']}: {last['path']}"[:60] if last else job["status"]
+        description = job.get("stage") or done
         progress.update(task, total=total, completed=len(files) + job["done"], description=description)
 
     job = client.wait_job(job_id, on_progress=show)

@@ -98,6 +98,13 @@ class _Ctx:
     ocr_pages: int = 0
     notes: list[str] = field(default_factory=list)
     empty_reason: str = ""
+    on_ocr_page: Callable[[int], None] | None = None  # progress: hears the count of pages sent to OCR
+    ocr_started: int = 0
+
+    def starting_ocr(self) -> None:
+        self.ocr_started += 1
+        if self.on_ocr_page is not None:
+            self.on_ocr_page(self.ocr_started)
 
     @property
     def languages(self) -> list[str]:
@@ -216,11 +223,17 @@ class _Builder:
 
 
 def partition_file(
-    path: Path, *, ocr_languages: str = "eng", ocr_dpi: int = 300, max_bytes: int | None = None
+    path: Path,
+    *,
+    ocr_languages: str = "eng",
+    ocr_dpi: int = 300,
+    max_bytes: int | None = None,
+    on_ocr_page: Callable[[int], None] | None = None,
 ) -> PartitionResult:
-    """Partition one file. Never raises for bad input; see the module docstring."""
+    """Partition one file. Never raises for bad input; see the module docstring. ``on_ocr_page``
+    hears the count of pages OCRed so far, as each page starts (progress)."""
     started = time.perf_counter()
-    ctx = _Ctx(ocr_languages=ocr_languages, ocr_dpi=ocr_dpi, max_bytes=max_bytes)
+    ctx = _Ctx(ocr_languages=ocr_languages, ocr_dpi=ocr_dpi, max_bytes=max_bytes, on_ocr_page=on_ocr_page)
     try:
         result = _partition_path(Path(path), ctx)
     except Exception as exc:  # noqa: BLE001 - the contract is "never raise"
@@ -1497,6 +1510,7 @@ def _add_attachment(builder: _Builder, name: str, data: bytes, ctx: _Ctx) -> Non
         target = Path(tmp) / safe
         target.write_bytes(data)
         child = _Ctx(ctx.ocr_languages, ctx.ocr_dpi, ctx.max_bytes, depth=ctx.depth + 1)
+        child.on_ocr_page = lambda _n: ctx.starting_ocr()  # the attachment's pages count as the file's
         result = _partition_path(target, child)
     ctx.ocr_seconds += child.ocr_seconds
     ctx.ocr_pages += child.ocr_pages
@@ -1591,6 +1605,7 @@ def _ocr_image(image_path: Path, dpi: int, ctx: _Ctx) -> list[str]:
     from PIL import Image
 
     started = time.perf_counter()
+    ctx.starting_ocr()
     try:
         with Image.open(image_path) as image:
             gray = image.convert("L")

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 import numpy as np
+import psutil
 
 from app.db import Database
 from app.embeddings import MODEL_NAME, Embedder
@@ -38,7 +39,7 @@ from app.store import Point, SparseVec, VectorStore
 from ingest.chunk import Chunk
 from ingest.docmeta import embedding_text
 from ingest.manifest import MANIFEST_NAME, AclManifest
-from ingest.worker import Prepared, WorkerOptions, init_worker, prepare_file
+from ingest.worker import Prepared, StageSink, WorkerOptions, init_worker, prepare_file
 
 PIPELINE_VERSION = "5"  # bump when partitioning/chunking changes so unchanged files are re-indexed
 # 3: hidden HTML text is not indexed; file type mismatches are read by their content
@@ -216,6 +217,7 @@ class Ingestor:
         self.on_change = on_change
         self.sig = pipeline_signature(settings, embedder.encoder_id)
         self.stages: dict[str, float] = {}
+        self._on_stage: StageSink | None = None
 
     # -- public ----------------------------------------------------------------------------------
     def ingest(
@@ -227,9 +229,14 @@ class Ingestor:
         prune: bool = False,
         on_start: Callable[[int], None] | None = None,
         on_file: Callable[[FileReport], None] | None = None,
+        on_stage: StageSink | None = None,
     ) -> RunReport:
+        """Ingest ``paths`` into ``set_name``. ``on_start`` hears the number of files, ``on_file``
+        each file's report, ``on_stage`` (the file's key, as in its report; stage) as files move
+        through parse, "ocr page N", chunk, embed and write."""
         t_run = time.perf_counter()
         self.stages = {}
+        self._on_stage = on_stage
         sources, reports = discover(paths, groups, self.settings.default_groups)
         interrupt_dead_runs(self.db)  # runs a killed process left "running"
         args = {"paths": [str(p) for p in paths], "groups": list(groups or []), "prune": prune}
@@ -268,6 +275,7 @@ class Ingestor:
                         batch, embedded, strict=True
                     ):
                         self._add_stages(prepared.timings)
+                        self._stage(src.key, "write")
                         emit(self._write(src, set_name, digest, prepared, hash_s, vectors, embed_s))
             if prune:
                 keep = {s.key for s in sources}
@@ -364,11 +372,11 @@ class Ingestor:
         workers = min(self.settings.ingest_workers, len(todo))
         if workers <= 0:
             prepared: Iterator[tuple[Todo, Prepared] | None] = (
-                (item, prepare_file(str(item[0].path), opts)) for item in todo
+                (item, prepare_file(str(item[0].path), opts, self._stage_of(item[0]))) for item in todo
             )
         else:
             starved = threading.Event()
-            pool = _pool_map(todo, opts, workers, self.settings.file_timeout_s, starved)
+            pool = _pool_map(todo, opts, workers, self.settings.file_timeout_s, starved, self._on_stage)
             prepared = _in_background(pool, starved)
         yield from _batched(prepared, lambda done: len(done[1].chunks), EMBED_BATCH_CHUNKS, EMBED_WAIT_S)
 
@@ -380,6 +388,9 @@ class Ingestor:
         with closing(batches), ThreadPoolExecutor(1, thread_name_prefix="docqa-embed") as encoder:
             done: tuple[Batch, Embedded] | None = None
             for batch in batches:  # formed once the previous batch is embedded: files pile up meanwhile
+                for (src, _, _), prepared in batch:
+                    if prepared.status == "ok":
+                        self._stage(src.key, "embed")
                 embedding = encoder.submit(self._embed_batch, [prepared for _, prepared in batch])
                 if done:
                     yield done
@@ -566,6 +577,14 @@ class Ingestor:
         shutil.copyfile(path, target)
         return target.resolve()
 
+    def _stage(self, key: str, stage: str) -> None:
+        if self._on_stage is not None:
+            self._on_stage(key, stage)
+
+    def _stage_of(self, src: Source) -> StageSink | None:
+        """The stage sink of one file partitioned in this process (the worker reports its path)."""
+        return None if self._on_stage is None else (lambda _path, stage: self._stage(src.key, stage))
+
     def _add_stages(self, timings: dict[str, float]) -> None:
         for k, v in timings.items():
             self.stages[k] = self.stages.get(k, 0.0) + v
@@ -574,7 +593,11 @@ class Ingestor:
 def run_owner() -> dict[str, object]:
     """Who runs an ingest (stored with the run), so a run left "running" by a killed process is
     recognised as dead later."""
-    return {"pid": os.getpid(), "host": socket.gethostname()}
+    return {
+        "pid": os.getpid(),
+        "process_created": psutil.Process().create_time(),
+        "host": socket.gethostname(),
+    }
 
 
 def interrupt_dead_runs(db: Database) -> list[int]:
@@ -670,20 +693,47 @@ def _in_background(
 
 
 def _pool_map(
-    todo: list[Todo], opts: WorkerOptions, workers: int, timeout_s: float, starved: threading.Event
+    todo: list[Todo],
+    opts: WorkerOptions,
+    workers: int,
+    timeout_s: float,
+    starved: threading.Event,
+    on_stage: StageSink | None = None,
+    work: Callable[[str, WorkerOptions], Prepared] = prepare_file,
 ) -> Generator[tuple[Todo, Prepared], None, None]:
     """Partition files in a process pool. A file that hangs past ``timeout_s`` or kills its worker
     fails alone: the pool is replaced and the other files carry on. One worker runs until the
     encoder is ``starved`` (a worker costs seconds of CPU to start, and on text files one keeps up
     with the encoder, whose cores the others would take); then all ``workers`` do, each with a
-    second file queued."""
+    second file queued. ``work`` (module level: it runs in the workers) does one file. A file's
+    clock starts when a worker starts it (its "parse" event), not when it is queued behind another;
+    ``on_stage`` hears every (file key, stage) the workers report."""
     ctx = multiprocessing.get_context("spawn")
+    # put is synchronous: a file's events are in before its result. A new pool gets a new queue (a
+    # killed worker may have held its lock).
+    events = ctx.SimpleQueue()
     pending = deque(todo)
     retried: set[str] = set()
-    running: dict[Future[Prepared], tuple[Todo, float]] = {}
+    running: dict[Future[Prepared], tuple[Todo, float | None]] = {}  # started: None while queued
 
     def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker)
+        nonlocal events
+        events.close()
+        events = ctx.SimpleQueue()
+        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker, initargs=(events,))
+
+    def drain() -> None:
+        by_path = {str(item[0].path): fut for fut, (item, _) in running.items()}
+        while not events.empty():
+            path, stage = events.get()
+            fut = by_path.get(path)
+            if fut is None or fut not in running:  # a file the pool has given up on
+                continue
+            item = running[fut][0]
+            if stage == "parse":
+                running[fut] = (item, time.monotonic())
+            if on_stage is not None:
+                on_stage(item[0].key, stage)
 
     def kill(pool: ProcessPoolExecutor) -> None:
         for proc in list((pool._processes or {}).values()):  # no public API to stop a hung task
@@ -695,8 +745,9 @@ def _pool_map(
         while pending or running:
             while pending and len(running) < (2 * workers if starved.is_set() else 1):
                 item = pending.popleft()
-                running[pool.submit(prepare_file, str(item[0].path), opts)] = (item, time.monotonic())
+                running[pool.submit(work, str(item[0].path), opts)] = (item, None)
             done, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)
+            drain()
             restart = False
             for fut in done:
                 item, _started = running.pop(fut)
@@ -713,7 +764,7 @@ def _pool_map(
                     yield item, Prepared("failed", f"partitioning failed: {type(exc).__name__}: {exc}")
             now = time.monotonic()
             for fut, (item, started) in list(running.items()):
-                if not fut.done() and now - started > timeout_s:
+                if not fut.done() and started is not None and now - started > timeout_s:
                     running.pop(fut)
                     restart = True
                     yield item, Prepared("failed", f"timed out after {timeout_s:g} s (DOCQA_FILE_TIMEOUT_S)")
@@ -724,3 +775,4 @@ def _pool_map(
                 pool = new_pool()
     finally:
         kill(pool) if running else pool.shutdown(wait=True, cancel_futures=True)
+        events.close()

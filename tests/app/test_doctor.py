@@ -125,11 +125,13 @@ def test_only_runs_of_dead_processes_still_running_are_stale() -> None:
 
 @pytest.mark.unit
 def test_run_is_dead_by_pid_on_this_host_only() -> None:
-    def alive(pid: object) -> bool:
-        return pid == 10
+    def alive(pid: object, created: object) -> bool:
+        return pid == 10 and created in (None, 1000.0)
 
     assert run_is_dead({"pid": 11, "host": "me"}, "me", alive)
     assert not run_is_dead({"pid": 10, "host": "me"}, "me", alive)
+    assert not run_is_dead({"pid": 10, "process_created": 1000.0, "host": "me"}, "me", alive)
+    assert run_is_dead({"pid": 10, "process_created": 2000.0, "host": "me"}, "me", alive)  # pid reused
     assert not run_is_dead({"pid": 11, "host": "other"}, "me", alive)  # can't tell: leave it
     assert run_is_dead({}, "me", alive)  # recorded before runs had owners
 

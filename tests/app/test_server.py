@@ -261,6 +261,7 @@ def test_ingest_job_runs_in_the_background_with_per_file_progress(
         "no text (whitespace only)",
     )
     assert job["counts"] == {"indexed": 1, "empty": 1} and job["current"] in statuses
+    assert job["stage"] == ""  # every file left the in-progress line once its report was out
     run = svc.db.get_run(job["run_id"])
     assert run.status == "done" and len(run.results) == 2
     assert client.get(f"/jobs/{job_id}", params={"since": 1}).json()["files"] == job["files"][1:]

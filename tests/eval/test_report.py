@@ -74,11 +74,17 @@ def test_markdown_has_the_tables_and_the_failing_questions_but_no_leaked_text() 
 def test_html_conversion_renders_headings_lists_tables_and_images() -> None:
     page = markdown_to_html(render_markdown(fake_run(RESULTS), RESULTS, plot="r.png"))
     assert page.startswith("<!doctype html>") and "<h1>Evaluation run 7: demo</h1>" in page
-    assert "<li>status: <strong>done</strong>" in page
-    assert "<th>metric</th>" in page and "<td>answer accuracy (answerable)</td><td>33.3%</td>" in page
-    assert '<img alt="reliability diagram" src="r.png">' in page
+    assert "status: <strong>done</strong>" in page
+    assert "<th>metric</th>" in page and "<td>answer accuracy (answerable)</td>\n<td>33.3%</td>" in page
+    assert '<img src="r.png" alt="reliability diagram" />' in page
     assert "<td>It is wrong-1 | x [1]</td>" in page  # an escaped pipe stays inside its cell
     assert SECRET not in page
+
+
+def test_html_in_a_question_or_answer_is_shown_as_text_not_rendered() -> None:
+    rows = [dict(RESULTS[0], question="<script>alert(1)</script> what <b>is</b> it?", correct=False)]
+    page = markdown_to_html(render_markdown(fake_run(rows), rows))
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 def test_write_report_writes_markdown_html_and_the_diagram(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from app.access import add_user, user_groups
 from app.retrieve import search
 from eval.leaks import KILL_POINTS, KillAt, Killed
 from ingest.pipeline import FileReport, discover, doc_id_for, file_sha256, pipeline_signature, point_id
+from tests.conftest import SHARED_DATA
 
 HANDBOOK = """# Parental leave
 
@@ -303,6 +304,61 @@ def test_worker_pool_ingests_like_inline(svc, tmp_path: Path) -> None:  # noqa: 
     assert report.stages.get("partition", 0) > 0 and report.stages.get("embed", 0) > 0
 
 
+@pytest.mark.integration
+@pytest.mark.parametrize("workers", [0, 2])
+def test_every_file_reports_its_stages_in_order_under_its_report_path(  # noqa: ANN001
+    svc, tmp_path: Path, workers: int
+) -> None:
+    """What the CLI's and the admin page's progress line is made of: each file goes parse → chunk →
+    embed → write (a scanned page adds "ocr page N"), reported under the path its report gives."""
+    docs = make_set(tmp_path / "set")
+    scan = SHARED_DATA / "messy" / "scanned" / "ocr_test.pdf"
+    (docs / "scan.pdf").write_bytes(scan.read_bytes())
+    svc.settings.ingest_workers = workers
+    stages: dict[str, list[str]] = {}
+    report = svc.ingestor.ingest(
+        [docs],
+        set_name="s",
+        groups=["everyone"],
+        on_stage=lambda key, st: stages.setdefault(key, []).append(st),
+    )
+    assert [f.status for f in report.files] == ["indexed"] * 4
+    assert set(stages) == {f.path for f in report.files}
+    for key, seen in stages.items():
+        plain = [s for s in seen if not s.startswith("ocr page ")]
+        assert plain == ["parse", "chunk", "embed", "write"], (key, seen)
+    assert "ocr page 1" in stages["scan.pdf"]
+    assert not any(s.startswith("ocr") for k, seen in stages.items() if k != "scan.pdf" for s in seen)
+
+
+@pytest.mark.integration
+def test_a_file_waiting_behind_another_in_a_worker_is_not_timed_out_for_the_wait(tmp_path: Path) -> None:
+    """Each worker holds a second file queued: its clock starts when the worker starts it. Two files
+    of 3 s each through one worker, 4.5 s allowed per file: both finish (counting from the queueing,
+    the second would have taken 6 s)."""
+    import threading
+
+    from ingest.pipeline import Source, _pool_map
+    from ingest.worker import WorkerOptions
+    from tests.ingest.slow_work import sleep_for_file
+
+    todo = []
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("3")
+        todo.append((Source(tmp_path / name, name, ["everyone"]), "digest", 0.0))
+    starved = threading.Event()
+    starved.set()  # both files go to the one worker at once
+    stages: list[tuple[str, str]] = []
+    done = list(
+        _pool_map(todo, WorkerOptions(), 1, 4.5, starved, lambda k, s: stages.append((k, s)), sleep_for_file)
+    )
+    assert sorted((item[0].key, prepared.reason) for item, prepared in done) == [
+        ("a.txt", "slept"),
+        ("b.txt", "slept"),
+    ]
+    assert stages == [("a.txt", "parse"), ("b.txt", "parse")]
+
+
 @pytest.mark.unit
 def test_content_hash_identity_and_signature(tmp_path: Path) -> None:
     from app.settings import Settings
@@ -488,10 +544,10 @@ def test_progress_is_not_held_back_by_a_batch(svc, tmp_path: Path, monkeypatch: 
     events: list[str] = []
     real_prepare = pipeline.prepare_file
 
-    def slow_prepare(path: str, opts):  # noqa: ANN001, ANN202
+    def slow_prepare(path: str, opts, on_stage=None):  # noqa: ANN001, ANN202
         events.append("partition")
         time.sleep(0.2)
-        return real_prepare(path, opts)
+        return real_prepare(path, opts, on_stage)
 
     monkeypatch.setattr(pipeline, "prepare_file", slow_prepare)
     monkeypatch.setattr(pipeline, "EMBED_WAIT_S", 0.3)

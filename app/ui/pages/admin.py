@@ -40,6 +40,8 @@ def show_job(job_id: str) -> str | None:
     if job["status"] in ACTIVE:
         fraction = done / total if total else 0.0
         text = f"{done} of {total} files" if total is not None else "discovering files…"
+        if job.get("stage"):  # files in progress per stage: parse, ocr (file, page), chunk, embed, write
+            text += f" · {job['stage']}"
         if job.get("current"):
             text += f" · last: {job['current']}"
         st.progress(fraction, text=f"Set {job['set']}: {text}")
