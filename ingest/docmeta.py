@@ -24,13 +24,17 @@ _MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", 
 _MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
 _DATE = r"([A-Z][a-z]+\.?\s+\d{1,2}\s*,\s*\d{4})"
 _FORM = re.compile(r"\bFORM\s+(10-K|10-Q|8-K|20-F|40-F|6-K|10-KT|10-QT)(?:/A)?\b", re.IGNORECASE)
+# (?<![a-z]) rather than \b: the text layer glues words ("…ACT OF 1934For the fiscal year ended")
 _PERIOD = re.compile(
-    r"\bfor\s+the\s+(fiscal\s+year|year|quarterly\s+period|quarter|six\s+months|nine\s+months)\s+ended\s+"
+    r"(?<![a-z])for\s+the\s+(fiscal\s+year|year|quarterly\s+period|quarter|six\s+months|nine\s+months)\s+ended\s+"
     + _DATE,
     re.IGNORECASE,
 )
 _EVENT = re.compile(r"date\s+of\s+report[^:]{0,60}:?\s*" + _DATE, re.IGNORECASE)
-_FILE_NUMBER = re.compile(r"^.*?\bcommission\s+file\s+(?:number|no\.?)\s*[:\s]*[\d-]+\s*", re.IGNORECASE)
+_FILE_NUMBER = re.compile(
+    r"^.*?(?<![a-z])commission\s+file\s+(?:number|no\.?)\s*[:\s]*[\d-]+\s*", re.IGNORECASE
+)
+_LEADING_NUMBER = re.compile(r"^[_\s]*(?:\d+-\d+\s+)?[_\s]*")  # "1-3247 CORNING …", "____ SQUARE, INC."
 _REGISTRANT = re.compile(r"\(?\s*exact\s+name\s+of\s+registrant", re.IGNORECASE)
 _KIND = {
     **dict.fromkeys(("10-K", "10-KT", "20-F", "40-F"), "annual report"),
@@ -120,7 +124,7 @@ def _registrant(lines: list[str]) -> str:
         before = line[: m.start()].strip(" \t(")
         if not before and i:  # the name is the line above
             before = lines[i - 1].strip()
-        before = _FILE_NUMBER.sub("", before)
+        before = _LEADING_NUMBER.sub("", _FILE_NUMBER.sub("", before))
         if 2 <= len(before) <= 80 and sum(ch.isalpha() for ch in before) >= 2:
             return " ".join(before.split())
     return ""

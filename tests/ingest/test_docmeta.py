@@ -53,6 +53,27 @@ def test_an_8k_is_dated_by_its_event() -> None:
     assert meta.context() == "Foot Locker, Inc. 8-K current report May 20, 2022"
 
 
+def test_a_cover_whose_words_the_text_layer_glued() -> None:
+    """As the 10-K covers of Costco, Corning and Block come out of the PDF text layer: words glued
+    at line ends, the file number or a rule of underscores in front of the registrant."""
+    costco = (
+        "FORM 10-K☒ANNUAL REPORT PURSUANT TO SECTION 13 OR 15(d) OF THE SECURITIESEXCHANGE ACT OF "
+        "1934For the fiscal year ended August 29, 2021or☐TRANSITION REPORT Commission file number "
+        "0-20355Costco Wholesale Corporation(Exact name of registrant as specified in its charter)"
+    )
+    assert parse_document_meta([costco]) == DocMeta(
+        "Costco Wholesale Corporation", "10-K", "2021-08-29", 2021
+    )
+    corning = [
+        "Form 10-K ☒ANNUAL REPORT OF THE SECURITIES EXCHANGE ACT OF 1934For the fiscal year ended December "
+        "31, 2022OR☐TRANSITION REPORT Commission file number:",
+        "1-3247 CORNING INCORPORATED(Exact name of registrant as specified in its charter)New York",
+    ]
+    assert parse_document_meta(corning) == DocMeta("CORNING INCORPORATED", "10-K", "2022-12-31", 2022)
+    block = ["FORM 10-K", "______________________ SQUARE, INC.", "(Exact name of registrant as specified)"]
+    assert parse_document_meta(block).company == "SQUARE, INC."
+
+
 def test_a_document_without_a_filing_cover_has_no_metadata() -> None:
     meta = parse_document_meta(["Travel policy", "Employees book trains for trips under 500 km."])
     assert not meta and meta.context() == "" and meta.to_payload() == {}
