@@ -245,12 +245,20 @@ def find_tables(words: Sequence[WordLike], exclude: Sequence[Box] = ()) -> list[
             j += 1
             if kinds[j] == "row":
                 last_row = j
+        while last_row > i and _page_number(lines[last_row]):
+            last_row -= 1
         run = list(range(i, last_row + 1))
         table = _table(lines, kinds, run, line_height)
         if table is not None:
             found.append(table)
         i = last_row + 1
     return found
+
+
+def _page_number(line: Line) -> bool:
+    """A lone figure without a label: the page number under a statement, not one of its rows."""
+    cells = [c for c in line.cells if c.text]
+    return len(cells) == 1 and bool(_NUMBER.match(cells[0].text))
 
 
 def _table(lines: list[Line], kinds: list[str], run: list[int], line_height: float) -> FoundTable | None:

@@ -77,6 +77,16 @@ def test_a_statement_becomes_rows_with_their_labels_under_the_column_headers() -
     assert top == 70 and bottom < 190  # the title above and the note below stay text
 
 
+def test_the_page_number_under_a_statement_is_no_column() -> None:
+    """Amazon's 2017 balance sheet: the page number "40" close under the last row made a third,
+    empty column that took the header "2016" twice."""
+    words = statement() + line(180, (301, "40"))
+    words = [w for w in words if w.top != 190]  # no note between the last row and the page number
+    (table,) = find_tables(words)
+    assert table.rows[0] == ["At December 31,", "2019", "2018"]
+    assert table.rows[-1] == ["Total assets", "19,845", "17,890"]
+
+
 def test_a_header_spanning_columns_heads_each_of_them() -> None:
     words = line(60, (400, "Year Ended December 31,"))
     words += line(72, (380, "2019"), (460, "2018"), (540, "2017"))
