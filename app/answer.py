@@ -625,10 +625,12 @@ class Answerer:
         use_llm: bool = True,
         history: Sequence[str] = (),
         on_quick: Callable[[dict], None] | None = None,
+        doc_ids: Sequence[str] | None = None,
     ) -> Answer:
         """Answer ``question`` from what ``groups`` may read; ``history`` holds the conversation's
         earlier questions, used to make a follow-up standalone for retrieval. ``on_quick`` receives
-        the quick answer (:meth:`quick_answer`) before a language model starts writing.
+        the quick answer (:meth:`quick_answer`) before a language model starts writing. ``doc_ids``:
+        only from these documents (a reader who picked one; the answer cache is not used then).
 
         A cached answer is only served after the question passed the same retrieval and refusal
         checks as a fresh one, and when the evidence found now contains every chunk it cites
@@ -638,10 +640,12 @@ class Answerer:
         query = standalone_query(question, history)
         qvec = self.embedder.embed_query(query)
         backend = self.generator.backend if (self.generator and use_llm) else "extractive"
-        ticket = self.cache.ticket(groups, backend) if self.cache is not None and not history else None
-        if not history and (computed := self._computed(question, groups, qvec, t0, timings)) is not None:
+        cached = self.cache is not None and not history and doc_ids is None
+        ticket = self.cache.ticket(groups, backend) if cached else None
+        computed = None if history else self._computed(question, groups, qvec, t0, timings, doc_ids)
+        if computed is not None:
             return computed
-        found = self._evidence(question, query, qvec, groups, t0, timings, use_llm)
+        found = self._evidence(question, query, qvec, groups, t0, timings, use_llm, doc_ids)
         if isinstance(found, Answer):
             return found
         if ticket is not None:
@@ -664,11 +668,19 @@ class Answerer:
         t0: float,
         timings: dict[str, float],
         use_llm: bool,
+        doc_ids: Sequence[str] | None = None,
     ) -> Evidence | Answer:
         """Retrieve, select the evidence and decide whether to answer: the Evidence to answer
         from, or the refusal."""
         passages = search(
-            self.store, self.embedder, query, groups, limit=6, query_vector=qvec, keep=self.keep
+            self.store,
+            self.embedder,
+            query,
+            groups,
+            limit=6,
+            query_vector=qvec,
+            keep=self.keep,
+            doc_ids=doc_ids,
         )
         timings["retrieve"] = time.perf_counter() - t0
         dense = [p.dense_score or 0.0 for p in passages]
@@ -850,7 +862,13 @@ class Answerer:
         return (supported / total if total else 0.0), "\n".join(out).strip(), cited
 
     def _computed(
-        self, question: str, groups: Sequence[str], qvec: np.ndarray, t0: float, timings: dict[str, float]
+        self,
+        question: str,
+        groups: Sequence[str],
+        qvec: np.ndarray,
+        t0: float,
+        timings: dict[str, float],
+        doc_ids: Sequence[str] | None = None,
     ) -> Answer | None:
         """A question asking for arithmetic over a filing's line items (ratios, growth, margins;
         app.figures): the statements of the document retrieval ranks first are searched for each
@@ -861,21 +879,31 @@ class Answerer:
         if formula is None:
             return None
         found = search(
-            self.store, self.embedder, question, groups, limit=6, query_vector=qvec, keep=self.keep
-        )
+            self.store, self.embedder, question, groups, limit=6, query_vector=qvec, keep=self.keep,
+            doc_ids=doc_ids,
+        )  # fmt: skip
         if not found:
             return None
         doc = found[0].doc_id
+        first = found[0].payload
+        if not names_match(question, " ".join(str(first.get(k, "")) for k in ("title", "path", "company"))):
+            return None  # the filing ranked first is not the company the question names
         passages = {p.id: p for p in found if p.doc_id == doc}
         for metric, years in line_item_queries(formula):
             query = f"{metric} {' '.join(str(y) for y in years)}"
-            for p in search(self.store, self.embedder, query, groups, limit=8, candidates=60, keep=self.keep):
-                if p.doc_id == doc:
-                    passages.setdefault(p.id, p)
+            item_hits = search(
+                self.store,
+                self.embedder,
+                query,
+                groups,
+                limit=8,
+                candidates=60,
+                keep=self.keep,
+                doc_ids=[doc],
+            )
+            for p in item_hits:
+                passages.setdefault(p.id, p)
         ordered = list(passages.values())
-        name = f"{ordered[0].payload.get('title', '')} {ordered[0].payload.get('path', '')}"
-        if not names_match(question, name + " " + " ".join(p.text for p in ordered)):
-            return None
         done = compute_answer(question, [(i, p.text) for i, p in enumerate(ordered, 1)])
         timings["retrieve"] = time.perf_counter() - t0
         if done is None:

@@ -139,6 +139,12 @@ def ask(
         "--history",
         help="A previous question of the conversation (repeat, oldest first): makes follow-ups work.",
     ),
+    doc: str | None = typer.Option(
+        None,
+        "--doc",
+        help="Answer from this one document only: its path as `docqa docs list` shows it (or its file "
+        "name, or doc_id). Default: every document USER may read.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Answer QUESTION from the documents USER may read, with citations and a confidence.
@@ -155,7 +161,7 @@ def ask(
 
     with engine() as eng:
         result = eng.ask(
-            question, user, backend=backend, history=history, on_token=None if as_json else on_token
+            question, user, backend=backend, history=history, on_token=None if as_json else on_token, doc=doc
         )
     if streamed:
         err.print()

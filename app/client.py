@@ -239,11 +239,15 @@ class EngineClient:
         history: Sequence[str] = (),
         on_token: Callable[[str], None] | None = None,
         on_quick: Callable[[dict[str, Any]], None] | None = None,
+        doc: str | None = None,
     ) -> dict[str, Any]:
         """The answer JSON (Answer.to_dict() + cache_hit, query_log_id, log_warning). With
         ``on_token`` (or ``on_quick``) the answer is streamed: each generated piece of text is passed
-        to ``on_token``; ``on_quick`` gets the quick extractive answer before the model writes."""
+        to ``on_token``; ``on_quick`` gets the quick extractive answer before the model writes.
+        ``doc``: answer from this one document only (its path or doc_id)."""
         body = {"question": question, "user": user, "backend": backend, "history": list(history)}
+        if doc:
+            body["doc"] = doc
         no_read_timeout = httpx.Timeout(self._http.timeout.connect or 30.0, read=None)
         if on_token is None and on_quick is None:
             return self._request("POST", "/ask", json=body, timeout=no_read_timeout)
@@ -600,16 +604,20 @@ class InProcessEngine:
         history: Sequence[str] = (),
         on_token: Callable[[str], None] | None = None,
         on_quick: Callable[[dict[str, Any]], None] | None = None,
+        doc: str | None = None,
     ) -> dict[str, Any]:
         """Answer as ``user``, log the question (QueryLog) and return Answer.to_dict() plus
         ``cache_hit``, ``query_log_id`` and ``log_warning`` (logging never breaks an answer).
-        ``on_quick``: the quick extractive answer, before a language model writes."""
+        ``on_quick``: the quick extractive answer, before a language model writes. ``doc``: only
+        from this document (a doc_id or a path as `docqa docs list` shows it; EngineError 404 when
+        ``user`` may read no such document)."""
         from app.querylog import log_answer
 
         svc = self.services
         groups = self.user_groups(user)
+        doc_ids = self.documents_named(doc, groups) if doc else None
         result = self.answerer_for(backend).ask(
-            question, groups, on_token=on_token, history=list(history), on_quick=on_quick
+            question, groups, on_token=on_token, history=list(history), on_quick=on_quick, doc_ids=doc_ids
         )
         log_id, warning = None, ""
         try:
@@ -622,6 +630,23 @@ class InProcessEngine:
 
     def documents(self, set_name: str | None = None) -> list[dict[str, Any]]:
         return [document_row(d) for d in self.services.db.list_documents(set_name)]
+
+    def documents_named(self, doc: str, groups: Sequence[str]) -> list[str]:
+        """The doc_ids of the indexed documents ``groups`` may read that ``doc`` names: a doc_id, a
+        path within its set, or a file name (the same file name may be in several sets). The same
+        404 whether no such document exists or it may not be read: nothing is revealed."""
+        db = self.services.db
+        found = db.get_document(doc)
+        docs = (
+            [found]
+            if found
+            else [d for d in db.list_documents() if doc in (d.path, d.path.rsplit("/", 1)[-1])]
+        )
+        mine = set(groups)
+        ids = [d.doc_id for d in docs if d.current_version is not None and mine & set(d.group_names)]
+        if not ids:
+            raise EngineError(404, f"no document {doc!r} among the documents you may read")
+        return ids
 
     def delete_document(
         self, doc_id: str, *, user: str | None = None, actor: str | None = None, claimed_by: str | None = None

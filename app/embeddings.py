@@ -20,6 +20,7 @@ id (:attr:`Embedder.encoder_id`) and the ingest pipeline signature includes it (
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -255,10 +256,25 @@ class Embedder:
         return self.embed_documents([text])[0]
 
     def sparse_documents(self, texts: Sequence[str]) -> list[SparseVec]:
-        return [self.bm25.embed_document(t) for t in texts]
+        return [self.bm25.embed_document(sparse_text(t)) for t in texts]
 
     def sparse_query(self, text: str) -> SparseVec:
-        return self.bm25.embed_query(text)
+        return self.bm25.embed_query(sparse_text(text))
+
+
+_FISCAL_YEAR = re.compile(r"\bFY'?(\d{4}|\d{2})\b", re.IGNORECASE)
+
+
+def sparse_text(text: str) -> str:
+    """The text BM25 indexes: as written, plus the year of a fiscal-year term written as one word
+    ("FY2019", "FY19": the tokenizer keeps "fy2019" whole, which never matches "2019" in a table
+    header or "fiscal 2019")."""
+
+    def year(m: re.Match[str]) -> str:
+        digits = m.group(1)
+        return f"{m.group(0)} {digits if len(digits) == 4 else '20' + digits}"
+
+    return _FISCAL_YEAR.sub(year, text)
 
 
 class EncoderMismatchError(RuntimeError):

@@ -466,7 +466,7 @@ _NOT_NAMES = frozenset({"What", "Answer", "Round", "Calculate", "Address", "Use"
 
 
 def names_match(question: str, text: str) -> bool:
-    """Whether ``text`` (a document's title, path and passages) holds one of the names the question
+    """Whether ``text`` (a document's title, path and registrant) holds one of the names the question
     gives (capitalised words not opening a sentence: "Activision Blizzard", "Block"); True when it
     gives none."""
     names = [n for n in _NAME.findall(question.strip()) if n.split()[0] not in _NOT_NAMES]

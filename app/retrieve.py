@@ -1,8 +1,11 @@
 """Permission-filtered hybrid retrieval.
 
-The reader's groups go into the vector store's query filter (never filtered afterwards); dense and
-BM25 results are fused by reciprocal rank; near-duplicate chunks are collapsed; a passage's
-neighbouring chunk is added when it continues the same section.
+The reader's groups go into the vector store's query filter (never filtered afterwards), and so does
+a document the reader picked (``doc_ids``: the per-document mode); dense and BM25 results are fused
+by reciprocal rank; passages of a document whose company and period the question names gain a rank
+(app/doc_match.py); the candidates are ranked by page, each page's best passage first, so the top k
+passages cover k places; near-duplicate chunks are collapsed; a passage's neighbouring chunk is added
+when it continues the same section.
 """
 
 from __future__ import annotations
@@ -13,11 +16,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from app.doc_match import asked, document_match
 from app.embeddings import Embedder
 from app.store import Hit, VectorStore
+from ingest.docmeta import DocMeta
 from ingest.location import merge_payloads
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+RRF_K = 60
+CANDIDATES = 30  # chunks each of the dense and the BM25 search return before fusion
+NAMED_WEIGHT = 1 / RRF_K  # a passage of the document the question names gains about a first rank
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,9 @@ class Passage:
         return f"{self.payload.get('title') or self.payload.get('path')}, {self.location}"
 
 
-def rrf_fuse(dense: Sequence[Hit], sparse: Sequence[Hit], *, k: int = 60, limit: int = 10) -> list[Passage]:
+def rrf_fuse(
+    dense: Sequence[Hit], sparse: Sequence[Hit], *, k: int = RRF_K, limit: int = 10
+) -> list[Passage]:
     """Reciprocal rank fusion: score = sum over lists of 1 / (k + rank), rank starting at 1."""
     scores: dict[str, float] = {}
     info: dict[str, dict] = {}
@@ -66,6 +76,22 @@ def rrf_fuse(dense: Sequence[Hit], sparse: Sequence[Hit], *, k: int = 60, limit:
             entry[f"{kind}_score"], entry[f"{kind}_rank"] = hit.score, rank
     order = sorted(scores, key=lambda i: (-scores[i], i))[:limit]
     return [Passage(i, scores[i], **info[i]) for i in order]
+
+
+def boost_named_documents(
+    question: str, passages: Sequence[Passage], weight: float = NAMED_WEIGHT
+) -> list[Passage]:
+    """Add ``weight`` times the document match (app.doc_match: the question names the document's
+    company, and its period) to each passage's score and re-rank. Passages of documents without
+    metadata, and every passage of a question that names no company, keep their score."""
+    q = asked(question)
+    matches: dict[str, float] = {}
+    out = []
+    for p in passages:
+        if p.doc_id not in matches:
+            matches[p.doc_id] = document_match(q, DocMeta.from_payload(p.payload))
+        out.append(replace(p, score=p.score + weight * matches[p.doc_id]) if matches[p.doc_id] else p)
+    return sorted(out, key=lambda p: -p.score)
 
 
 def words(text: str) -> set[str]:
@@ -99,23 +125,27 @@ def search(
     groups: Sequence[str],
     *,
     limit: int = 5,
-    candidates: int = 30,
+    candidates: int = CANDIDATES,
     query_vector: np.ndarray | None = None,
     keep: Callable[[list[Passage], Sequence[str]], list[Passage]] | None = None,
+    doc_ids: Sequence[str] | None = None,
 ) -> list[Passage]:
-    """The passages that best answer ``question`` among the documents ``groups`` may read.
+    """The passages that best answer ``question`` among the documents ``groups`` may read (and,
+    with ``doc_ids``, only in those documents: a reader who picked a document).
     ``keep`` narrows the fused candidates before the top ``limit`` are taken (the engine passes
     app.visibility.current_passages: only the versions the database holds current)."""
-    if not groups or not question.strip():
+    if not groups or not question.strip() or (doc_ids is not None and not doc_ids):
         return []
     vector = embedder.embed_query(question) if query_vector is None else query_vector
+    must = {"doc_id": list(doc_ids)} if doc_ids else None
     dense, sparse = store.search_hybrid(
-        vector, embedder.sparse_query(question), groups=groups, limit=candidates
+        vector, embedder.sparse_query(question), groups=groups, limit=candidates, must=must
     )
-    fused = rrf_fuse(dense, sparse, limit=candidates)
+    fused = boost_named_documents(question, rrf_fuse(dense, sparse, limit=candidates))
     if keep is not None:
         fused = keep(fused, groups)
-    return add_neighbours(store, vector, collapse_near_duplicates(fused)[:limit], groups)
+    ranked = collapse_near_duplicates(fused)
+    return add_neighbours(store, vector, ranked[:limit], groups)
 
 
 def add_neighbours(

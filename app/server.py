@@ -204,6 +204,12 @@ class AskRequest(BaseModel):
         default_factory=list, max_length=50, description="The conversation's earlier questions, oldest first."
     )
     stream: bool = Field(False, description="Answer with Server-Sent Events: token events, then answer.")
+    doc: str | None = Field(
+        None,
+        max_length=1000,
+        description="Answer from this document only (a doc_id, or its path as GET /documents lists it); "
+        "404 when the user may read no such document.",
+    )
 
 
 class ConfidenceOut(BaseModel):
@@ -832,7 +838,9 @@ def create_app(
     )
     async def ask(request: Request, req: AskRequest) -> Any:  # noqa: ANN401 - AskResponse or a stream
         user = acting(request, req.user)
-        await run_in_threadpool(local.user_groups, user)  # unknown user: 404 before any stream
+        groups = await run_in_threadpool(local.user_groups, user)  # unknown user: 404 before any stream
+        if req.doc:  # a document the user may not read (or none): 404 before any stream too
+            await run_in_threadpool(local.documents_named, req.doc, groups)
         if limiter.enabled and not await run_in_threadpool(rate_exempt, user):
             wait = limiter.take(user)
             if wait > 0:
@@ -855,7 +863,7 @@ def create_app(
         ) -> dict:
             try:
                 result = local.ask(req.question, user, backend=backend, history=req.history,
-                                   on_token=on_token, on_quick=on_quick)  # fmt: skip
+                                   on_token=on_token, on_quick=on_quick, doc=req.doc)  # fmt: skip
             finally:
                 release()
             if busy and not result.get("refused"):

@@ -306,22 +306,29 @@ class LlamaIndexBaseline:
             if offset is None:
                 break
 
-    def retriever(self, groups: Sequence[str], k: int) -> Any:  # noqa: ANN401
+    def retriever(self, groups: Sequence[str], k: int, sources: Sequence[str] | None = None) -> Any:  # noqa: ANN401
         from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
-        key = (*sorted(groups), f"k={k}")
+        key = (*sorted(groups), f"k={k}", *(f"source={s}" for s in sorted(sources or [])))
         if key not in self._retrievers:
-            flt = MetadataFilters(
-                filters=[MetadataFilter(key="groups", value=sorted(groups), operator=FilterOperator.IN)]
+            filters = [MetadataFilter(key="groups", value=sorted(groups), operator=FilterOperator.IN)]
+            if sources:
+                filters.append(
+                    MetadataFilter(key="source", value=sorted(sources), operator=FilterOperator.IN)
+                )
+            self._retrievers[key] = self.index.as_retriever(
+                similarity_top_k=k, filters=MetadataFilters(filters=filters)
             )
-            self._retrievers[key] = self.index.as_retriever(similarity_top_k=k, filters=flt)
         return self._retrievers[key]
 
-    def retrieve(self, text: str, groups: Sequence[str], k: int) -> list[tuple[str, int | None, int | None]]:
-        """The top ``k`` chunks as (file key, page, page); no groups: no hits (an empty IN matches none)."""
+    def retrieve(
+        self, text: str, groups: Sequence[str], k: int, sources: Sequence[str] | None = None
+    ) -> list[tuple[str, int | None, int | None]]:
+        """The top ``k`` chunks as (file key, page, page); no groups: no hits (an empty IN matches none).
+        ``sources``: only chunks of these files (their keys)."""
         if not groups:
             return []
-        nodes = self.retriever(groups, k).retrieve(text)
+        nodes = self.retriever(groups, k, sources).retrieve(text)
         out = []
         for n in nodes:
             page = page_number(n.node.metadata.get("page_label"))

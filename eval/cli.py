@@ -605,12 +605,18 @@ def retrieval_cmd(
     k: int = typer.Option(10, "--k", min=1, help="Cut-off for hit@k, recall@k and MRR."),
     limit: int | None = typer.Option(None, min=1, help="Only the first N queries."),
     per_query: bool = typer.Option(False, "--per-query", help="With --json: every query's scores."),
+    per_document: bool = typer.Option(
+        False,
+        "--per-document",
+        help="financebench, clapnq: also search each question only in its reference documents (the "
+        "per-document mode, a reader who picked the filing), both pipelines.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Retrieval only (no LLM): hit@5, hit@k, recall@k, MRR@k and nDCG@10 over a golden set; for
     financebench and clapnq page-hit@1/5/10 and doc-hit@1/5/10, ours and the LlamaIndex default."""
     if set_name in ("financebench", "clapnq"):
-        _page_retrieval(set_name, half, corpus, baseline, k, limit, per_query, as_json)
+        _page_retrieval(set_name, half, corpus, baseline, k, limit, per_query, as_json, per_document)
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -699,7 +705,7 @@ def retrieval_cmd(
 
 def _page_retrieval(
     set_name: str, half: str, corpus: Path | None, baseline: bool, k: int, limit: int | None, per_query: bool,
-    as_json: bool,
+    as_json: bool, per_document: bool = False,
 ) -> None:  # fmt: skip
     from app.console import err, fail, services
     from eval.page_retrieval import compare_page_retrieval
@@ -712,6 +718,7 @@ def _page_retrieval(
             result = compare_page_retrieval(
                 set_name, svc, half=half, k=k, limit=limit, corpus=corpus, baseline=baseline,
                 progress=lambda m: err.print(f"[retrieval {set_name}] {m}", highlight=False),
+                per_document=per_document,
             )  # fmt: skip
         except (OSError, ValueError) as exc:
             raise fail(str(exc)) from None

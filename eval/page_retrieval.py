@@ -28,6 +28,7 @@ from eval.golden import GoldenItem, select_half
 from eval.retrieval import same_document
 
 KS = (1, 5, 10)
+PER_DOCUMENT = "(per document)"  # row name suffix: each question searched in its reference documents only
 Ranked = Sequence[
     tuple[str, int | None, int | None]
 ]  # (document path/key, first page, last page), best first
@@ -114,10 +115,15 @@ def _per_query(ranked: Ranked, refs: Sequence[Mapping[str, Any]]) -> dict[str, b
     }
 
 
-def rank_ours(svc: Any, items: Sequence[GoldenItem], k: int, progress: Progress | None = None) -> tuple[
-    dict[str, list[tuple[str, int | None, int | None]]], list[float]
-]:  # fmt: skip
-    """Each item's top ``k`` chunks from the engine's search, asked with its user's groups."""
+def rank_ours(
+    svc: Any,
+    items: Sequence[GoldenItem],
+    k: int,
+    progress: Progress | None = None,
+    doc_ids_of: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[dict[str, list[tuple[str, int | None, int | None]]], list[float]]:
+    """Each item's top ``k`` chunks from the engine's search, asked with its user's groups; with
+    ``doc_ids_of`` (item id -> doc_ids) only in those documents (the per-document mode)."""
     from app.access import user_groups
     from app.retrieve import search
 
@@ -126,8 +132,9 @@ def rank_ours(svc: Any, items: Sequence[GoldenItem], k: int, progress: Progress 
     groups_of: dict[str, list[str]] = {}
     for n, item in enumerate(items, 1):
         groups = groups_of.setdefault(item.user, user_groups(svc.db, item.user))
+        doc_ids = doc_ids_of[item.id] if doc_ids_of is not None else None
         t = time.perf_counter()
-        passages = search(svc.store, svc.embedder, item.question, groups, limit=k)
+        passages = search(svc.store, svc.embedder, item.question, groups, limit=k, doc_ids=doc_ids)
         times.append(time.perf_counter() - t)
         runs[item.id] = [
             (p.payload.get("path", ""), p.payload.get("page_start"), p.payload.get("page_end"))
@@ -143,11 +150,14 @@ def rank_baseline(
     items: Sequence[GoldenItem],
     groups_of: Mapping[str, Sequence[str]],
     k: int,
+    per_document: bool = False,
 ) -> tuple[dict[str, list[tuple[str, int | None, int | None]]], list[float]]:
+    """Each item's top ``k`` chunks; ``per_document``: only in its reference documents."""
     runs, times = {}, []
     for item in items:
+        sources = [r["document"] for r in item.reference_sources] if per_document else None
         t = time.perf_counter()
-        runs[item.id] = base.retrieve(item.question, groups_of[item.user], k)
+        runs[item.id] = base.retrieve(item.question, groups_of[item.user], k, sources=sources)
         times.append(time.perf_counter() - t)
     return runs, times
 
@@ -168,9 +178,12 @@ def compare_page_retrieval(
     corpus: Path | None = None,
     baseline: bool = True,
     progress: Progress | None = None,
+    per_document: bool = False,
 ) -> PageRetrievalResult:
     """Ingest the set into ``svc`` (once; unchanged files are skipped), then rank the answerable
-    questions of ``half`` with our search and with the LlamaIndex default over the same files."""
+    questions of ``half`` with our search and with the LlamaIndex default over the same files.
+    ``per_document`` adds rows for the per-document mode: each question searched only in its
+    reference documents (a reader who picked the filing), by both pipelines."""
     from eval import datasets
     from eval.bench_compare import BASELINE, LlamaIndexBaseline, llamaindex_embedding, llamaindex_notes
 
@@ -209,6 +222,24 @@ def compare_page_retrieval(
             {q: _per_query(runs[q], refs[q]) for q in refs},
         )
     ]  # fmt: skip
+    if per_document:
+        docs = [d for d in svc.db.list_documents(set_name) if d.current_version is not None]
+        doc_ids_of = {
+            i.id: [
+                d.doc_id
+                for d in docs
+                if any(same_document(d.path, r["document"]) for r in i.reference_sources)
+            ]
+            for i in items
+        }
+        say(f"ours: searching {len(items)} questions, each in its reference documents")
+        doc_runs, doc_times = rank_ours(svc, items, k, doc_ids_of=doc_ids_of)
+        rows.append(
+            PipelineResult(
+                f"ours {PER_DOCUMENT}", score_ranked(doc_runs, refs), len(indexed), chunks, None,
+                _p50(doc_times), {q: _per_query(doc_runs[q], refs[q]) for q in refs},
+            )
+        )  # fmt: skip
     if baseline:
         notes += llamaindex_notes()
         say(f"{BASELINE}: loading the model and ingesting {len(files)} files in memory …")
@@ -226,6 +257,16 @@ def compare_page_retrieval(
                     {q: _per_query(base_runs[q], refs[q]) for q in refs},
                 )
             )  # fmt: skip
+            if per_document:
+                say(f"{BASELINE}: searching {len(items)} questions, each in its reference documents")
+                doc_runs, doc_times = rank_baseline(base, items, groups_of, k, per_document=True)
+                rows.append(
+                    PipelineResult(
+                        f"{BASELINE} {PER_DOCUMENT}", score_ranked(doc_runs, refs), len(loaded),
+                        len(base.records), None, _p50(doc_times),
+                        {q: _per_query(doc_runs[q], refs[q]) for q in refs},
+                    )
+                )  # fmt: skip
         finally:
             base.close()
     if half == "all":

@@ -37,6 +37,7 @@ from typing import Any
 from ingest.chunk import markdown_table
 from ingest.elements import Element, ElementKind, PartitionResult, PartitionStatus
 from ingest.location import Location
+from ingest.numeric_tables import find_tables
 
 # Pages whose text layer has fewer meaningful characters than this are OCRed.
 MIN_TEXT_LAYER_CHARS = 20
@@ -1724,6 +1725,7 @@ class _PdfTable:
     rows: list[list[str]]
     captions: list[str]
     notes: list[str]
+    from_words: bool = False  # a borderless table of figures read from the words (numeric_tables)
 
 
 @dataclass
@@ -1751,6 +1753,7 @@ def _partition_pdf(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], i
             if fixed:
                 source = fixed
                 pages, _ = _scan_pdf(source)
+        _add_figure_tables(pages)
         text_by_page = _pdf_reading_elements(pages, _pdf_text_elements(source, pages, ctx))
         _carry_pdf_headers(pages)
         builder = _Builder(unit="page")
@@ -1997,10 +2000,29 @@ def _split_stacked_row(row: list[str | None]) -> list[list[str | None]]:
 
 
 def _carry_pdf_headers(pages: list[_PdfPage]) -> None:
-    tables = [t for p in pages for t in p.tables]
+    tables = [t for p in pages for t in p.tables if not t.from_words]
     carried = carry_table_headers([(t.page, t.rows) for t in tables])
     for table, rows in zip(tables, carried, strict=True):
         table.rows = rows
+    previous: _PdfTable | None = None  # a table of figures continued from the page before: its header
+    for table in (t for p in pages for t in p.tables if t.from_words):
+        if (
+            previous is not None
+            and not any(table.rows[0])
+            and table.page == previous.page + 1  # the first such table of its page
+            and len(table.rows[0]) == len(previous.rows[0])
+        ):
+            table.rows[0] = list(previous.rows[0])
+        previous = table
+
+
+def _add_figure_tables(pages: list[_PdfPage]) -> None:
+    """Borderless tables of figures (financial statements) read from each page's words, beside
+    the ruled tables pdfplumber found; their words then leave the text elements (_add_pdf_page)."""
+    for page in pages:
+        if page.words:
+            found = find_tables(page.words, [t.bbox for t in page.tables])
+            page.tables += [_PdfTable(page.number, t.bbox, t.rows, [], [], from_words=True) for t in found]
 
 
 def _pdf_text_elements(path: Path, pages: list[_PdfPage], ctx: _Ctx) -> dict[int, list[Any]]:

@@ -37,13 +37,17 @@ from app.embeddings import MODEL_NAME, Embedder
 from app.settings import Settings
 from app.store import Point, SparseVec, VectorStore
 from ingest.chunk import Chunk
+from ingest.docmeta import embedding_text
 from ingest.manifest import MANIFEST_NAME, AclManifest
 from ingest.worker import Prepared, StageSink, WorkerOptions, init_worker, prepare_file
 
-PIPELINE_VERSION = "4"  # bump when partitioning/chunking changes so unchanged files are re-indexed
+PIPELINE_VERSION = "5"  # bump when partitioning/chunking changes so unchanged files are re-indexed
 # 3: hidden HTML text is not indexed; file type mismatches are read by their content
 # 4: every chunk carries its location (payload "location" and its parts, ingest/location.py); PDFs
 #    encrypted with an owner password only are read; a chunk never spans two sheets or attachments
+# 5: borderless tables of figures in PDFs become tables (rows with their labels and column headers,
+#    ingest/numeric_tables.py); a filing's registrant, form and period (ingest/docmeta.py) go in every
+#    chunk's payload and in front of every chunk's embedded text
 _ID_NAMESPACE = uuid.UUID("5b0c6a4e-3f1e-4b7e-9a57-6c1f0f3d9a11")
 STATUSES = ("indexed", "unchanged", "failed", "empty", "unsupported", "too-large", "removed")
 EMBED_BATCH_CHUNKS = 256  # chunks of several files per encoder call, sorted by length there (less padding)
@@ -398,7 +402,9 @@ class Ingestor:
         """Each file's vectors and its share of the seconds of one encoder call for all files of the
         batch. (None, 0.0) for files without chunks, and for every file when the call fails: then
         each file embeds its own chunks, so one bad file fails alone."""
-        texts = [c.text for prep in batch if prep.status == "ok" for c in prep.chunks]
+        texts = [
+            embedding_text(prep.context, c.text) for prep in batch if prep.status == "ok" for c in prep.chunks
+        ]
         if not texts:
             return [(None, 0.0)] * len(batch)
         t = time.perf_counter()
@@ -466,7 +472,7 @@ class Ingestor:
         try:
             original = self._keep_original(src.path, doc_id, version)
             if vectors is None:
-                texts = [c.text for c in prep.chunks]
+                texts = [embedding_text(prep.context, c.text) for c in prep.chunks]
                 t = time.perf_counter()
                 vectors = self.embedder.embed_documents(texts), self.embedder.sparse_documents(texts)
                 self._add_stages({"embed": time.perf_counter() - t})
@@ -479,6 +485,7 @@ class Ingestor:
                         dense=dense[i],
                         sparse=sparse[i],
                         payload=chunk_payload(c)
+                        | prep.meta
                         | {
                             "doc_id": doc_id,
                             "version": version,

@@ -18,8 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from ingest.chunk import Chunk, chunk_elements
+from ingest.docmeta import parse_document_meta
 from ingest.partition import partition_file
 
+MIN_CHUNK_TOKENS = 128  # the chunk budget left when a document's context line is long
 StageSink = Callable[[str, str], None]  # (path, stage)
 _events: StageSink | None = None  # set in each worker process by init_worker
 
@@ -42,6 +44,8 @@ class Prepared:
     ocr_pages: int = 0
     chunks: list[Chunk] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    meta: dict[str, object] = field(default_factory=dict)  # payload of every chunk (ingest.docmeta)
+    context: str = ""  # embedded in front of every chunk (ingest.docmeta.embedding_text)
 
 
 @lru_cache(maxsize=1)
@@ -98,10 +102,14 @@ def prepare_file(path: str, opts: WorkerOptions, on_stage: StageSink | None = No
         return prepared
     stage("chunk")
     t0 = time.perf_counter()
+    meta = parse_document_meta(el.text for el in result.elements)
+    prepared.meta, prepared.context = meta.to_payload(), meta.context()
+    # the context line is embedded with each chunk: the chunk leaves room for it in the model's window
+    reserve = _counter()(prepared.context) + 1 if prepared.context else 0
     prepared.chunks = chunk_elements(
         result.elements,
         _counter(),
-        max_tokens=opts.chunk_tokens,
+        max_tokens=max(MIN_CHUNK_TOKENS, opts.chunk_tokens - reserve),
         title_tokens=opts.section_title_tokens,
     )
     prepared.timings["chunk"] = time.perf_counter() - t0

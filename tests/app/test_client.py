@@ -99,6 +99,49 @@ def test_cli_goes_through_the_engine_while_it_holds_the_store(
     assert engine.documents() == []
 
 
+def test_ask_about_one_document_the_reader_picked(
+    engine: EngineClient,
+    svc,  # noqa: ANN001
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`docqa ask --doc`: retrieval is restricted to that document inside the permission filter; a
+    document the reader may not read is answered like one that does not exist."""
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    for folder, name, text in [
+        ("hr", "leave-uk.txt", "UK staff get 28 days of annual leave, plus public holidays.\n"),
+        ("hr", "leave-de.txt", "German staff get 30 days of annual leave, plus public holidays.\n"),
+        ("exec", "leave-board.txt", "Board members get 40 days of annual leave.\n"),
+    ]:
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_text(text)
+    engine.wait_job(engine.ingest([tmp_path / "hr"], set_name="hr", groups=["hr"]))
+    engine.wait_job(engine.ingest([tmp_path / "exec"], set_name="exec", groups=["exec"]))
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(svc.settings.data_dir))
+    runner = CliRunner()
+    for doc, days in [("leave-uk.txt", "28 days"), ("leave-de.txt", "30 days")]:
+        res = runner.invoke(
+            app, ["ask", "How many days of annual leave?", "--user", "hanna", "--doc", doc, "--json"]
+        )
+        assert res.exit_code == 0, res.output
+        answer = json.loads(res.stdout)
+        assert days in answer["answer"] and {c["path"] for c in answer["citations"]} == {doc}
+    doc_id = next(d["doc_id"] for d in engine.documents() if d["path"] == "leave-de.txt")
+    answer = InProcessEngine(svc).ask(
+        "How many days of annual leave?", "hanna", backend="extractive", doc=doc_id
+    )
+    assert {c["path"] for c in answer["citations"]} == {"leave-de.txt"}
+    for doc in ["leave-board.txt", "nothing.txt"]:  # not readable, or not there: the same answer
+        res = runner.invoke(app, ["ask", "How many days of annual leave?", "--user", "hanna", "--doc", doc])
+        assert res.exit_code != 0 and f"no document '{doc}' among the documents you may read" in res.output
+        with pytest.raises(EngineError) as err:
+            engine.ask("How many days?", "hanna", backend="extractive", doc=doc)
+        assert err.value.status == 404
+
+
 def test_feedback_and_escalation_through_the_engine(
     engine: EngineClient,
     svc,  # noqa: ANN001

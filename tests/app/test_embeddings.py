@@ -13,9 +13,11 @@ from app.embeddings import (
     Embedder,
     EncoderMismatchError,
     check_encoder,
+    sparse_text,
     stored_encoders,
 )
 from app.settings import Settings
+from app.store import Bm25Encoder
 from tests.conftest import write_docs
 
 SENTENCES = [
@@ -51,6 +53,19 @@ def int8(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
 def fp32(embedder: Embedder) -> Embedder:
     """The sentence-transformers reference, whichever backend is the default."""
     return embedder if embedder.backend == "fp32" else Embedder(backend="fp32")
+
+
+@pytest.mark.unit
+def test_a_fiscal_year_written_as_one_word_matches_the_year_in_a_table_header() -> None:
+    """BM25 keeps "FY2019" whole: without its year, "FY19 capital expenditure" never meets the
+    "| 2019 | 2018 |" header of the cash flow statement."""
+    assert sparse_text("What was FY19 and FY2018 capex?") == "What was FY19 2019 and FY2018 2018 capex?"
+    assert sparse_text("fiscal 2019, FY'20, FYI, FY123") == "fiscal 2019, FY'20 2020, FYI, FY123"
+    bm25 = Bm25Encoder()
+    header = bm25.embed_document(sparse_text("| Capital expenditures | 2019 | 2018 |"))
+    query = bm25.embed_query(sparse_text("FY19 capital expenditures"))
+    plain = bm25.embed_query("FY19 capital expenditures")
+    assert len(set(query.indices) & set(header.indices)) > len(set(plain.indices) & set(header.indices))
 
 
 @pytest.mark.unit
