@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -36,6 +36,7 @@ from app.evidence import (
 from app.figures import compute_answer, line_item_queries, names_match, parse_formula, statement_rows
 from app.grounding import only_markers, ungrounded
 from app.retrieve import Passage, search, standalone_query, words
+from app.subquestions import names_document, split_question
 
 __all__ = ["missing_terms", "specific_terms"]  # re-exported: the refusal's named terms (app.evidence)
 
@@ -433,6 +434,28 @@ def follow_on(source: Source, i: int) -> list[int]:
     return out
 
 
+def _name(passage: Passage) -> str:
+    return f"{passage.payload.get('title', '')} {passage.payload.get('path', '')}"
+
+
+def _merge_source(old: Source | None, new: Source) -> Source:
+    """One source for a chunk two sub-questions both drew on: the units of both, in document order,
+    each with its better score."""
+    if old is None or len(old.positions) != len(old.units) or len(new.positions) != len(new.units):
+        return old or new
+    units = {pos: (u, sc) for pos, u, sc in zip(old.positions, old.units, old.unit_scores, strict=False)}
+    for pos, u, sc in zip(new.positions, new.units, new.unit_scores, strict=False):
+        units[pos] = (u, max(sc, units[pos][1])) if pos in units else (u, sc)
+    order = sorted(units)
+    return replace(
+        old,
+        units=[units[p][0] for p in order],
+        unit_scores=[units[p][1] for p in order],
+        positions=order,
+        best_cosine=max(old.best_cosine, new.best_cosine),
+    )
+
+
 def coverage(question: str, sources: Sequence[Source]) -> float:
     """Share of the question's content words that the best single source contains."""
     return max((overlap(question, s.snippet + " " + s.passage.text) for s in sources), default=0.0)
@@ -453,6 +476,17 @@ class Evidence:
     model: str
     sources: list[Source] = field(default_factory=list)
     decision: Decision | None = None  # answer or refuse (app.answerability), once evidence was selected
+    # a question across documents or periods (app.subquestions): each sub-question's sources,
+    # numbered as in ``sources``, each scored against its own sub-question
+    parts: list[list[Source]] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)  # the sub-questions no document answers
+
+    def quote(self) -> str:
+        """The quick answer's text: the best units of the sources, per sub-question when split."""
+        if not self.parts:
+            return extractive_answer(self.sources)
+        lines = [line for part in self.parts for line in extractive_answer(part, max_units=2).splitlines()]
+        return "\n".join(dict.fromkeys(lines))
 
     @property
     def chunk_ids(self) -> set[str]:
@@ -645,7 +679,9 @@ class Answerer:
         computed = None if history else self._computed(question, groups, qvec, t0, timings, doc_ids)
         if computed is not None:
             return computed
-        found = self._evidence(question, query, qvec, groups, t0, timings, use_llm, doc_ids)
+        found = None if history else self._across(question, qvec, groups, t0, timings, use_llm, doc_ids)
+        if found is None:
+            found = self._evidence(question, query, qvec, groups, t0, timings, use_llm, doc_ids)
         if isinstance(found, Answer):
             return found
         if ticket is not None:
@@ -719,6 +755,64 @@ class Answerer:
             return ev.refusal(t0, timings, searched_note(ev.decision.missing, ev.sources))
         return ev
 
+    def _across(
+        self,
+        question: str,
+        qvec: np.ndarray,
+        groups: Sequence[str],
+        t0: float,
+        timings: dict[str, float],
+        use_llm: bool,
+        doc_ids: Sequence[str] | None,
+    ) -> Evidence | None:
+        """A question naming two documents or periods (app.subquestions): each sub-question is
+        searched and decided on its own, and the evidence of those that can be answered is merged,
+        each keeping its own best units. None (ask the question whole) when it names at most one of
+        each, or no sub-question can be answered. A sub-question that cannot is said so in a note."""
+        found = []
+        for sub in split_question(question):
+            ev = self._evidence(
+                sub.text, sub.text, self.embedder.embed_query(sub.text), groups, t0, timings, use_llm, doc_ids
+            )
+            if isinstance(ev, Evidence) and sub.document:  # the part about a document quotes that document
+                named = [names_document(sub.document, _name(s.passage)) for s in ev.sources]
+                if max(named, default=0.0) >= 0.5:
+                    ev.sources = [
+                        s for s, score in zip(ev.sources, named, strict=True) if score == max(named)
+                    ]
+            found.append((sub.text, ev))
+        answered = [(sub, ev) for sub, ev in found if isinstance(ev, Evidence)]
+        if not answered:
+            return None
+        numbers: dict[str, int] = {}
+        merged: dict[str, Source] = {}
+        parts = []
+        for _, ev in answered:
+            part = []
+            for src in ev.sources:
+                n = numbers.setdefault(src.passage.id, len(numbers) + 1)
+                part.append(replace(src, n=n))
+                merged[src.passage.id] = _merge_source(merged.get(src.passage.id), replace(src, n=n))
+            parts.append(part)
+        weakest = min(
+            (ev for _, ev in answered), key=lambda ev: ev.decision.probability if ev.decision else 1.0
+        )
+        passages = list({p.id: p for _, ev in answered for p in ev.passages}.values())
+        return Evidence(
+            question=question,
+            query=question,
+            qvec=qvec,
+            passages=passages,
+            signals=dict(weakest.signals),
+            injection=looks_like_injection(question),
+            backend=weakest.backend,
+            model=weakest.model,
+            sources=sorted(merged.values(), key=lambda s: s.n),
+            decision=weakest.decision,
+            parts=parts,
+            unanswered=[sub for sub, ev in found if not isinstance(ev, Evidence)],
+        )
+
     def _compose(
         self,
         ev: Evidence,
@@ -731,7 +825,7 @@ class Answerer:
         question, sources, backend = ev.question, ev.sources, ev.backend
         text, fallback_reason, gen, replaced = "", self.unavailable_reason, None, False
         if on_quick is not None and self.generator and use_llm:
-            on_quick(self.quick_answer(sources) | {"seconds": round(time.perf_counter() - t0, 3)})
+            on_quick(self.quick_answer(ev) | {"seconds": round(time.perf_counter() - t0, 3)})
         if self.generator and use_llm:
             from app.llm import LLMUnavailableError
 
@@ -752,7 +846,7 @@ class Answerer:
                 fallback_reason = "its answer was empty, so the sources are quoted instead"
                 replaced = True
             backend = "extractive"
-            text = extractive_answer(sources)
+            text = ev.quote()
         if is_refusal(text) and not _MARKER.search(text):
             return ev.refusal(t0, timings)
 
@@ -762,10 +856,13 @@ class Answerer:
             why := self._not_better_than_quote(text, sources, cited, support, ev)
         ):
             fallback_reason, backend, replaced = why, "extractive", True
-            text, cited = parse_citations(extractive_answer(sources), [s.n for s in sources])
+            text, cited = parse_citations(ev.quote(), [s.n for s in sources])
             support, text, cited = self._check_support(text, sources, cited)
         pairs = [p for p in version_conflicts(sources) if {p[0].n, p[1].n} & set(cited)]
         notes = []
+        if ev.unanswered:
+            missing = "; ".join(f"“{q}”" for q in ev.unanswered)
+            notes.append(f"The documents you can access do not answer {missing}. {ESCALATE}")
         if pairs:
             notes.append(conflict_note(pairs))
             for old, new in pairs:
@@ -791,7 +888,7 @@ class Answerer:
         timings["total"] = time.perf_counter() - t0
         return Answer(
             question,
-            text + ("\n\n" + notes[0] if notes else ""),
+            text + "".join("\n\n" + note for note in notes),
             False,
             backend,
             ev.model if backend != "extractive" else "",
@@ -931,10 +1028,11 @@ class Answerer:
             timings=timings,
         )
 
-    def quick_answer(self, sources: Sequence[Source]) -> dict:
-        """The extractive answer from ``sources`` with its citations, shown while the model writes:
+    def quick_answer(self, ev: Evidence) -> dict:
+        """The extractive answer from the evidence with its citations, shown while the model writes:
         {"answer": text with [n] markers, "citations": [Citation.to_dict()]}."""
-        text, cited = parse_citations(extractive_answer(sources), [s.n for s in sources])
+        sources = ev.sources
+        text, cited = parse_citations(ev.quote(), [s.n for s in sources])
         _, text, cited = self._check_support(text, sources, cited)
         by_n = {s.n: s for s in sources}
         return {"answer": text, "citations": [self._citation(by_n[n]).to_dict() for n in cited]}

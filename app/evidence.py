@@ -188,6 +188,11 @@ def stems(text: str) -> set[str]:
     return out
 
 
+_PERIOD_HEADER = re.compile(
+    r"(?:fiscal\s+)?(?:year|yr|date|day|month|quarter|period|week|fy|as\s+of)", re.IGNORECASE
+)
+
+
 def is_numeric(cell: str) -> bool:
     return bool(_NUMERIC.match(cell))
 
@@ -218,9 +223,13 @@ def table_view(header: str, row: str, question: str = "", title: str = "") -> st
     label = values[label_i]
     if is_numeric(label) and filled[label_i]:
         label = f"{filled[label_i]} {label}"
+    # a year, date or period column names the row as much as its label does: always quoted with it
+    keys = [i for i in present if i != label_i and head[i] and _PERIOD_HEADER.fullmatch(head[i].strip())]
+    label = ", ".join([f"{head[i]} {values[i]}" for i in keys if i < label_i] + [label])
+    label = ", ".join([label] + [f"{head[i]} {values[i]}" for i in keys if i > label_i])
     groups: list[tuple[str, list[str]]] = []
     for i in present:
-        if i == label_i:
+        if i == label_i or i in keys:
             continue
         name = filled[i] if filled[i] != filled[label_i] or not filled[i] else ""
         if groups and groups[-1][0] == name and not head[i]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -567,3 +568,54 @@ def test_growth_is_computed_by_code_from_the_cited_statement_of_the_company_aske
     other = Answerer(filings.store, filings.embedder).ask(question, ["everyone"])
     assert "20.0%" not in other.answer and "25.0%" not in other.answer
     assert all(c.path != "example-corp-2022-annual-report.md" for c in other.citations)
+
+
+# Two documents that count the same ducks and disagree, among other wildlife counts.
+DUCKS = {
+    "duck-survey-slides.md": (
+        "everyone",
+        "# Quarterly Duck Survey\n\n## Freshwater ducks counted\n\n| Year | Freshwater ducks |\n"
+        "| --- | --- |\n| 2020 | 130 |\n| 2021 | 152 |\n| 2022 | 175 |\n",
+    ),
+    "duck-observations-spreadsheet.csv": (
+        "everyone",
+        "Year,Observer,Freshwater ducks,Sea ducks\n2020,Lake team,135,40\n2021,Lake team,149,38\n"
+        "2022,Lake team,170,41\n",
+    ),
+    "goose-census-report.md": (
+        "everyone",
+        "# Goose census report\n\nThe goose census counted 420 geese in 2022 and 390 geese in 2021 "
+        "along the river banks.\n",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def ducks(tmp_path_factory: pytest.TempPathFactory, embedder):  # noqa: ANN001, ANN201
+    from app.services import Services
+    from app.settings import Settings
+
+    root = tmp_path_factory.mktemp("ducks")
+    docs = write_docs(root / "docs", {rel: text for rel, (_, text) in DUCKS.items()}, acl_per_file(DUCKS))
+    svc = Services(
+        Settings(data_dir=root / "state", ingest_workers=0, llm_backend="extractive"), embedder=embedder
+    )
+    assert all(f.status == "indexed" for f in svc.ingestor.ingest([docs], set_name="t").files)
+    yield svc
+    svc.close()
+
+
+@pytest.mark.integration
+def test_a_question_across_two_documents_quotes_and_cites_each(ducks) -> None:  # noqa: ANN001
+    ans = Answerer(ducks.store, ducks.embedder).ask(
+        "How many freshwater ducks were counted in 2022 according to the duck survey slides and the duck"
+        " observations spreadsheet?",
+        ["everyone"],
+    )
+    assert not ans.refused, ans.answer
+    assert "175" in ans.answer and "170" in ans.answer, ans.answer
+    cited = {c.path for c in ans.citations}
+    assert cited >= {"duck-survey-slides.md", "duck-observations-spreadsheet.csv"}, cited
+    for line in ans.answer.splitlines():  # each figure quoted with the citation of its own document
+        if "175" in line or "170" in line:
+            assert re.search(r"\[\d+\]", line), line

@@ -81,6 +81,17 @@ def test_a_table_row_is_quoted_with_its_label_and_column_headers() -> None:
     )
 
 
+def test_a_year_or_date_column_stays_with_the_row_it_names() -> None:
+    header = "| Year | Observer | Freshwater ducks | Sea ducks |"
+    row = "| 2022 | Lake team | 170 | 41 |"
+    assert table_view(header, row) == "Year 2022, Lake team — Freshwater ducks 170 · Sea ducks 41"
+    # even when the question names only another column
+    asked = table_view(
+        "| Date | Site | Count |", "| 2022-03-01 | North | 12 |", "What count did the site report?"
+    )
+    assert asked == "Date 2022-03-01, North — Count 12"
+
+
 def test_the_quick_answer_quotes_the_asked_row_with_its_headers() -> None:
     table = passage(
         "Salary bands\n| Role | Min | Max |\n| --- | --- | --- |\n| Junior Engineer | 50,000 | 64,000 |\n"
