@@ -27,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import psutil
@@ -711,14 +711,15 @@ def _pool_map(
     ctx = multiprocessing.get_context("spawn")
     # put is synchronous: a file's events are in before its result. A new pool gets a new queue (a
     # killed worker may have held its lock).
-    events = ctx.SimpleQueue()
+    events: Any = None  # a multiprocessing SimpleQueue, made with each pool
     pending = deque(todo)
     retried: set[str] = set()
     running: dict[Future[Prepared], tuple[Todo, float | None]] = {}  # started: None while queued
 
     def new_pool() -> ProcessPoolExecutor:
         nonlocal events
-        events.close()
+        if events is not None:
+            events.close()
         events = ctx.SimpleQueue()
         return ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker, initargs=(events,))
 
