@@ -317,7 +317,8 @@ class FakeOpenAIServer:
     """A real HTTP server in a thread that speaks just enough of /v1/chat/completions.
 
     ``behaviours`` is consumed one per request: "ok", "500", "401", "hang", "garbage",
-    "no-usage", "reject-optional" (400 if stream_options/logprobs are sent, else ok).
+    "no-usage", "reject-optional" (400 if stream_options/logprobs are sent, else ok),
+    "error-event" (an ``{"error": ...}`` event after the first word).
     """
 
     behaviours: list[str] = field(default_factory=list)
@@ -364,6 +365,9 @@ class FakeOpenAIServer:
                     if body.get("logprobs"):
                         choice["logprobs"] = {"content": [{"token": word, "logprob": -0.05 * (i + 1)}]}
                     self._event({"object": "chat.completion.chunk", "choices": [choice]})
+                    if behaviour == "error-event":
+                        self._event({"error": {"message": "model crashed", "type": "server_error"}})
+                        return None
                     time.sleep(0.01)
                 self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
                 if behaviour != "no-usage" and body.get("stream_options", {}).get("include_usage"):
@@ -529,6 +533,29 @@ def test_openai_server_without_optional_fields(tmp_path: Path, fake_openai: Fake
     assert "stream_options" not in fake_openai.requests[-1]
     # no usage from the server: estimated prompt tokens, completion tokens = streamed chunks
     assert result.prompt_tokens > 0 and result.completion_tokens == 5
+
+
+@pytest.mark.unit
+def test_openai_without_a_key_sends_no_authorization(
+    tmp_path: Path, fake_openai: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the SDK would read these; a server without auth must not receive the user's OpenAI key
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-real-secret")
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-secret")
+    gen = _openai_generator(tmp_path, fake_openai.base_url, openai_api_key=None)
+    assert gen.generate(MESSAGES).text == "Three days per week [1]."
+    sent = {name.lower(): value for name, value in fake_openai.headers[0].items()}
+    assert "authorization" not in sent and "openai-organization" not in sent
+    assert "secret" not in json.dumps(sent)
+    gen.close()
+
+
+@pytest.mark.unit
+def test_openai_error_event_in_the_stream(tmp_path: Path, fake_openai: FakeOpenAIServer) -> None:
+    fake_openai.behaviours = ["error-event"]
+    gen = _openai_generator(tmp_path, fake_openai.base_url)
+    with pytest.raises(LLMUnavailableError, match=r"reported an error: .*model crashed"):
+        gen.generate(MESSAGES)
 
 
 @pytest.mark.unit
