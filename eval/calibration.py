@@ -300,6 +300,16 @@ def fit_answer_models(
             ),
             "cv_auroc": auroc(a_fit.cv_scores, a_labels),
             "cv_rates": refusal_rates(a_fit.cv_scores, a_labels, forced, threshold),
+            "cv_rates_by_set": {
+                name: refusal_rates(
+                    *(
+                        [v[i] for i, r in enumerate(usable) if r.get("set") == name]
+                        for v in (a_fit.cv_scores, a_labels, forced)
+                    ),
+                    threshold,
+                )
+                for name in sorted({str(r.get("set")) for r in usable if r.get("set")})
+            },
             "train_rates": refusal_rates(p_all, a_labels, forced, threshold),
         },
     }
