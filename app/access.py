@@ -140,7 +140,7 @@ def record_audit(
     """Append to the audit log; a failure to write it is logged, never raised (the action happened)."""
     try:
         db.add_audit(actor, action, target, details)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.warning("audit log not written (%s %s %s): %s", actor, action, target, exc)
 
 

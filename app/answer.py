@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,6 +38,12 @@ from app.figures import compute_answer, line_item_queries, names_match, parse_fo
 from app.grounding import only_markers, ungrounded
 from app.retrieve import Passage, search, standalone_query, words
 from app.subquestions import names_document, split_question
+
+if TYPE_CHECKING:  # the answerer is handed these; importing them here would load their stacks
+    from app.cache import AnswerCache
+    from app.embeddings import Embedder
+    from app.llm import Generator
+    from app.store import VectorStore
 
 __all__ = ["missing_terms", "specific_terms"]  # re-exported: the refusal's named terms (app.evidence)
 
@@ -534,15 +541,15 @@ def searched_note(missing: Sequence[str], sources: Sequence[Source], limit: int 
 class Answerer:
     """Answers as a given reader. ``generator`` is app.llm's Generator or None (extractive)."""
 
-    def __init__(  # noqa: ANN001
+    def __init__(
         self,
-        store,
-        embedder,
-        generator=None,
+        store: VectorStore | None,
+        embedder: Embedder | None,
+        generator: Generator | None = None,
         *,
         context_tokens: int = 250,
         unavailable_reason: str = "",
-        cache=None,
+        cache: AnswerCache | None = None,
         keep: Callable[[list[Passage], Sequence[str]], list[Passage]] | None = None,
     ) -> None:
         self.cache = cache  # app.cache.AnswerCache or None

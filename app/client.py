@@ -208,7 +208,7 @@ class EngineClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _request(self, method: str, path: str, *, retries: int = RETRIES, **kwargs: Any) -> Any:  # noqa: ANN401
+    def _request(self, method: str, path: str, *, retries: int = RETRIES, **kwargs: Any) -> Any:
         """One call, retried with backoff (0.5 s, 1 s) when it never reached the engine (connection
         refused or connect timeout: safe for any method) and, for reads, on 502/504 from a proxy."""
         for attempt in range(retries + 1):
@@ -520,7 +520,7 @@ class InProcessEngine:
         services: Services,
         *,
         answerer_for: Callable[[str | None], Any] | None = None,
-        job_manager: Any = None,  # noqa: ANN401 - app.jobs.JobManager (the engine's); made when needed
+        job_manager: Any = None,
         actor: str | None = None,
     ) -> None:
         self.services = services
@@ -573,7 +573,7 @@ class InProcessEngine:
         ]
 
     @property
-    def job_manager(self) -> Any:  # noqa: ANN401 - app.jobs.JobManager
+    def job_manager(self) -> Any:
         if self._job_manager is None:
             from app.jobs import JobManager
 
@@ -622,7 +622,7 @@ class InProcessEngine:
         log_id, warning = None, ""
         try:
             log_id = log_answer(svc.db, user, groups, result, settings=svc.settings)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             warning = f"warning: the question was not logged: {type(exc).__name__}: {exc}"[:300]
             log.warning(warning)
         extra = {"cache_hit": result.cache_hit, "query_log_id": log_id, "log_warning": warning}
@@ -874,7 +874,7 @@ class InProcessEngine:
         if not {"evaluator", "admin"} & set(found.role_list):
             raise EngineError(403, f"{user} is neither an evaluator nor an admin")
 
-    def _stored_eval_run(self, run_id: int) -> Any:  # noqa: ANN401 - app.models.EvalRun
+    def _stored_eval_run(self, run_id: int) -> Any:
         run = self.services.db.get_eval_run(run_id)
         if run is None:
             raise EngineError(404, f"no evaluation run {run_id}; see `docqa eval list`")
@@ -1067,12 +1067,12 @@ class InProcessEngine:
             raise EngineError(403, str(exc)) from None
 
 
-def _escalation(view: Any) -> dict[str, Any]:  # noqa: ANN401 - app.feedback.EscalationView
+def _escalation(view: Any) -> dict[str, Any]:
     """The view as JSON (sources rendered only when the viewer may read every cited document)."""
     return view.to_dict()
 
 
-def document_row(doc: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.Document
+def document_row(doc: Any) -> dict[str, Any]:
     v = doc.active
     latest = doc.versions[-1] if doc.versions else None
     return {
@@ -1091,7 +1091,7 @@ def document_row(doc: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.Docum
     }
 
 
-def _user_row(user: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.User
+def _user_row(user: Any) -> dict[str, Any]:
     return {
         "name": user.name,
         "groups": user.group_names,
@@ -1104,7 +1104,7 @@ EVAL_WITHHELD = "[withheld: this answer cited a document its asker may not read]
 EVAL_NOT_YOURS = "[withheld: this answer cites a document you may not read]"
 
 
-def _eval_run_row(run: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.EvalRun
+def _eval_run_row(run: Any) -> dict[str, Any]:
     return {
         "id": run.id,
         "set": run.set_name,
@@ -1122,7 +1122,7 @@ def _eval_run_row(run: Any) -> dict[str, Any]:  # noqa: ANN401 - app.models.Eval
 
 def _eval_result_row(
     row: dict[str, Any],
-    access: Any = None,  # noqa: ANN401 - Mapping[str, app.visibility.DocAccess] | None
+    access: Any = None,
     viewer_groups: Sequence[str] = (),
 ) -> dict[str, Any]:
     """An EvalResult as JSON plus ``leaked`` and ``withheld``. A leaked answer keeps no text and no

@@ -230,7 +230,7 @@ class Embedder:
         return ENCODER_IDS[self.backend]
 
     @cached_property
-    def model(self) -> Any:  # noqa: ANN401 - SentenceTransformer or OnnxEncoder, imported lazily
+    def model(self) -> Any:
         if self.backend == "int8":
             return OnnxEncoder(self.cache_dir, self.threads)
         from sentence_transformers import SentenceTransformer

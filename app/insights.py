@@ -9,7 +9,7 @@ from typing import Any
 LOW_BANDS = ("low",)
 
 
-def _utc(value: Any) -> datetime | None:  # noqa: ANN401
+def _utc(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):

@@ -20,7 +20,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a bad format string: keep the raw parts
+        except Exception:
             message = f"{record.msg} {record.args}"
         record.msg, record.args = redact(message), ()
         if record.exc_info and not record.exc_text:

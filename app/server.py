@@ -178,13 +178,13 @@ class GenerationQueue:
 class QueuedGenerator:
     """Wraps an app.llm Generator so that each generate() call holds the queue's generation lock."""
 
-    def __init__(self, inner: Any, queue: GenerationQueue) -> None:  # noqa: ANN401
+    def __init__(self, inner: Any, queue: GenerationQueue) -> None:
         self.inner = inner
         self.queue = queue
         self.backend = inner.backend
         self.model = inner.model
 
-    def generate(self, messages: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+    def generate(self, messages: Any, **kwargs: Any) -> Any:
         with self.queue.generating():
             return self.inner.generate(messages, **kwargs)
 
@@ -836,7 +836,7 @@ def create_app(
             },
         },
     )
-    async def ask(request: Request, req: AskRequest) -> Any:  # noqa: ANN401 - AskResponse or a stream
+    async def ask(request: Request, req: AskRequest) -> Any:
         user = acting(request, req.user)
         groups = await run_in_threadpool(local.user_groups, user)  # unknown user: 404 before any stream
         if req.doc:  # a document the user may not read (or none): 404 before any stream too
@@ -881,7 +881,7 @@ def create_app(
     @app.get("/documents", response_model=list[DocumentOut], summary="Indexed documents")
     def documents(
         request: Request, set_name: str | None = Query(None, alias="set", description="Only this set.")
-    ) -> Any:  # noqa: ANN401
+    ) -> Any:
         service_or_admin(request)
         return local.documents(set_name)
 
@@ -1044,7 +1044,7 @@ def create_app(
             raise EngineError(exc.status, str(exc)) from None
 
     @app.get("/jobs", response_model=list[JobSummary], summary="Ingestion jobs, newest first")
-    def list_jobs(request: Request) -> Any:  # noqa: ANN401
+    def list_jobs(request: Request) -> Any:
         service_or_admin(request)
         return jobs.list_jobs()
 
@@ -1058,7 +1058,7 @@ def create_app(
         request: Request,
         job_id: str,
         since: int = Query(0, ge=0, description="Leave out the first `since` file reports."),
-    ) -> Any:  # noqa: ANN401
+    ) -> Any:
         service_or_admin(request)
         job = jobs.get(job_id, files_from=since)
         if job is None:
@@ -1107,7 +1107,7 @@ def create_app(
         user: UserParam,
         status: Annotated[Status | None, Query(description="Only those in this state.")] = None,
         mine: Annotated[bool, Query(description="Only those the user asked or is assigned to.")] = False,
-    ) -> Any:  # noqa: ANN401
+    ) -> Any:
         return local.escalations(acting(request, user), status=status, mine=mine)
 
     @app.get(
@@ -1169,7 +1169,7 @@ def create_app(
         summary="Verified answers the user may read or has published (all for admins), newest first",
         responses=_responses(404),
     )
-    def list_verified(request: Request, user: UserParam) -> Any:  # noqa: ANN401
+    def list_verified(request: Request, user: UserParam) -> Any:
         return local.verified_answers(acting(request, user))
 
     @app.delete(
@@ -1251,11 +1251,11 @@ def create_app(
 
     # -- users (admins only) -----------------------------------------------------------------------
     @app.get("/users", response_model=list[UserOut], summary="Users, their groups and roles (admins only)")
-    def list_users(request: Request, user: UserParam) -> Any:  # noqa: ANN401
+    def list_users(request: Request, user: UserParam) -> Any:
         return local.users(acting(request, user))
 
     @app.get("/groups", response_model=list[str], summary="Every known group (admins only)")
-    def list_groups(request: Request, user: UserParam) -> Any:  # noqa: ANN401
+    def list_groups(request: Request, user: UserParam) -> Any:
         return local.groups(acting(request, user))
 
     @app.post(
@@ -1304,7 +1304,7 @@ def create_app(
             datetime | None, Query(description="Only since then (ISO 8601, naive = UTC).")
         ] = None,
         limit: Annotated[int, Query(ge=1, le=5000, description="At most N entries.")] = 200,
-    ) -> Any:  # noqa: ANN401
+    ) -> Any:
         return local.audit(acting(request, user), actor=actor, action=action, since=since, limit=limit)
 
     return app
@@ -1366,7 +1366,7 @@ def _stream(work: Callable[..., dict[str, Any]]) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
-    def put(kind: str, value: Any) -> None:  # noqa: ANN401
+    def put(kind: str, value: Any) -> None:
         loop.call_soon_threadsafe(events.put_nowait, (kind, value))
 
     def run() -> None:
@@ -1375,7 +1375,7 @@ def _stream(work: Callable[..., dict[str, Any]]) -> AsyncIterator[bytes]:
                 work(lambda token: put("token", token), lambda quick: put("quick", quick))
             )
             put("answer", answer.model_dump(mode="json"))
-        except Exception as exc:  # noqa: BLE001 - becomes an error event
+        except Exception as exc:
             if error_status(exc)[0] == 500:
                 log.error("unexpected error while streaming", exc_info=exc)
             put("error", exc)
@@ -1404,7 +1404,7 @@ def _stream(work: Callable[..., dict[str, Any]]) -> AsyncIterator[bytes]:
     return relay()
 
 
-def _sse(event: str, data: Any) -> bytes:  # noqa: ANN401
+def _sse(event: str, data: Any) -> bytes:
     return format_sse_event(event=event, data_str=json.dumps(data, ensure_ascii=False))
 
 
@@ -1429,7 +1429,7 @@ def public_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def make_server(services: Services, sock: socket.socket, *, log_level: str = "info") -> Any:  # noqa: ANN401
+def make_server(services: Services, sock: socket.socket, *, log_level: str = "info") -> Any:
     """A uvicorn.Server (one process, one worker) for the engine on the bound ``sock``; run it
     with ``server.run(sockets=[sock])``. It announces itself in <data_dir>/engine.json."""
     import uvicorn

@@ -244,7 +244,7 @@ def llamaindex_notes() -> list[str]:
     return []
 
 
-def llamaindex_embedding() -> Any:  # noqa: ANN401 - llama_index HuggingFaceEmbedding
+def llamaindex_embedding() -> Any:
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
     from app.embeddings import model_dir
@@ -262,7 +262,7 @@ class LlamaIndexBaseline:
     embedded text; queries filter on groups. ``ingest_s`` excludes the model load; ``records`` holds
     (key, page, page, text) of every chunk. Call ``close()``."""
 
-    def __init__(self, files: Sequence[tuple[Path, str, list[str]]], embed_model: Any) -> None:  # noqa: ANN401
+    def __init__(self, files: Sequence[tuple[Path, str, list[str]]], embed_model: Any) -> None:
         from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
         from llama_index.core.node_parser import SentenceSplitter
         from llama_index.vector_stores.qdrant import QdrantVectorStore
@@ -306,7 +306,7 @@ class LlamaIndexBaseline:
             if offset is None:
                 break
 
-    def retriever(self, groups: Sequence[str], k: int, sources: Sequence[str] | None = None) -> Any:  # noqa: ANN401
+    def retriever(self, groups: Sequence[str], k: int, sources: Sequence[str] | None = None) -> Any:
         from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
         key = (*sorted(groups), f"k={k}", *(f"source={s}" for s in sorted(sources or [])))
@@ -339,13 +339,13 @@ class LlamaIndexBaseline:
         self.client.close()
 
 
-def page_number(label: Any) -> int | None:  # noqa: ANN401
+def page_number(label: Any) -> int | None:
     """A PDF page label as a 1-based page number when it is one ("12" -> 12; "iv", None -> None)."""
     text = str(label or "")
     return int(text) if text.isdigit() else None
 
 
-def run_llamaindex(corpus: Corpus, embed_model: Any, say: Progress) -> Row:  # noqa: ANN401
+def run_llamaindex(corpus: Corpus, embed_model: Any, say: Progress) -> Row:
     say(f"{corpus.name}: {BASELINE} ingesting {len(corpus.files)} files")
     base = LlamaIndexBaseline(corpus.files, embed_model)
     try:

@@ -60,15 +60,15 @@ class KillAt:
     """Fault injection: wraps the store or the database and 'kills the process' on the ``nth``
     call of ``method``, before the call or (``after``) once it went through."""
 
-    def __init__(self, inner: Any, method: str, *, after: bool = False, nth: int = 1) -> None:  # noqa: ANN401
+    def __init__(self, inner: Any, method: str, *, after: bool = False, nth: int = 1) -> None:
         self._inner, self._method, self._after, self._left = inner, method, after, nth
 
-    def __getattr__(self, name: str) -> Any:  # noqa: ANN401
+    def __getattr__(self, name: str) -> Any:
         real = getattr(self._inner, name)
         if name != self._method:
             return real
 
-        def call(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        def call(*args: Any, **kwargs: Any) -> Any:
             self._left -= 1
             if self._left == 0 and not self._after:
                 raise Killed(name)
@@ -91,7 +91,7 @@ KILL_POINTS = (
 
 
 @contextmanager
-def killed_at(ingestor: Any, target: str, method: str, *, after: bool = True) -> Iterator[None]:  # noqa: ANN401
+def killed_at(ingestor: Any, target: str, method: str, *, after: bool = True) -> Iterator[None]:
     """Run the block with ``ingestor.<target>`` wrapped by KillAt; the Killed is swallowed."""
     real = getattr(ingestor, target)
     setattr(ingestor, target, KillAt(real, method, after=after))
@@ -146,7 +146,7 @@ class Tally:
     def total(self) -> int:
         return sum(self.checks.values())
 
-    def report(self, **extra: Any) -> dict[str, Any]:  # noqa: ANN401
+    def report(self, **extra: Any) -> dict[str, Any]:
         surfaces = {
             s: {"checks": self.checks[s], "leaks": self.leaks[s], "shown": self.shown[s]} for s in SURFACES
         }
@@ -177,7 +177,7 @@ def find_leaks(text: str, banned: dict[str, str]) -> list[str]:
 class LeakSuite:
     """One seeded run: ``run(checks)`` steps the world until at least ``checks`` looks were made."""
 
-    def __init__(self, root: Path, seed: int, *, embedder: Any = None) -> None:  # noqa: ANN401
+    def __init__(self, root: Path, seed: int, *, embedder: Any = None) -> None:
         from app.client import InProcessEngine
         from app.services import Services
         from app.settings import Settings
@@ -414,7 +414,7 @@ class LeakSuite:
         yield "feedback", repr(mine) + repr(summary)
         errors: list[str] = []
 
-        def attempt(call: Callable[[], Any]) -> Any:  # noqa: ANN401
+        def attempt(call: Callable[[], Any]) -> Any:
             try:
                 return call()
             except EngineError as exc:
@@ -463,7 +463,7 @@ def run_leaks(
     checks: int,
     seed: int,
     *,
-    embedder: Any = None,  # noqa: ANN401
+    embedder: Any = None,
     on_step: Callable[[int, str], None] | None = None,
 ) -> dict[str, Any]:
     """A fresh world in a temporary folder, stepped until ``checks`` looks were made."""

@@ -511,7 +511,7 @@ class EngineProcess:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=child_env)
         self.pid = self.proc.pid
 
-    def wait_ready(self, settings: Any, timeout_s: float = 300.0) -> str | None:  # noqa: ANN401
+    def wait_ready(self, settings: Any, timeout_s: float = 300.0) -> str | None:
         """Wait until the child answers /health; returns its service token (from engine.json)."""
         from app.client import EngineClient, EngineError, read_engine_file
 
@@ -579,7 +579,7 @@ class UiProcess:
         _terminate(self.proc)
 
 
-def _terminate(proc: Any) -> None:  # noqa: ANN401 - subprocess.Popen
+def _terminate(proc: Any) -> None:
     """SIGTERM a benchmark's child process; SIGKILL it if it is still there after 30 s."""
     import signal
     import subprocess

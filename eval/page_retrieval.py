@@ -146,7 +146,7 @@ def rank_ours(
 
 
 def rank_baseline(
-    base: Any,  # noqa: ANN401 - eval.bench_compare.LlamaIndexBaseline
+    base: Any,
     items: Sequence[GoldenItem],
     groups_of: Mapping[str, Sequence[str]],
     k: int,

@@ -129,7 +129,7 @@ def svg_line_chart(
 
 
 # -- Markdown ------------------------------------------------------------------------------------------
-def _cell(v: Any) -> str:  # noqa: ANN401
+def _cell(v: Any) -> str:
     if v is None:
         return "–"
     if isinstance(v, bool):

@@ -349,7 +349,7 @@ def score_rows(
                     raise_exceptions=False,
                 )
             scores = list(result.scores)
-        except Exception as exc:  # noqa: BLE001 - a metric that cannot run is reported, not fatal
+        except Exception as exc:
             errors.append(f"{', '.join(short)}: {type(exc).__name__}: {exc}"[:300])
             scores = [{} for _ in subset]
         for row, s in zip(subset, scores, strict=True):

@@ -123,19 +123,19 @@ def judge(item: GoldenItem, answer: dict[str, Any]) -> tuple[bool, bool | None, 
 class RecordingAnswerer:
     """An answerer that remembers the last Answer it gave (the engine returns only its dict)."""
 
-    def __init__(self, answerer: Any) -> None:  # noqa: ANN401 - app.answer.Answerer
+    def __init__(self, answerer: Any) -> None:
         self.answerer = answerer
         self.last: Any = None
 
-    def ask(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+    def ask(self, *args: Any, **kwargs: Any) -> Any:
         self.last = self.answerer.ask(*args, **kwargs)
         return self.last
 
-    def __getattr__(self, name: str) -> Any:  # noqa: ANN401
+    def __getattr__(self, name: str) -> Any:
         return getattr(self.answerer, name)
 
 
-def passage_record(passage: Any) -> dict[str, Any]:  # noqa: ANN401 - app.retrieve.Passage
+def passage_record(passage: Any) -> dict[str, Any]:
     """What a run keeps of a retrieved passage: where it is, its scores and its text."""
     p = passage.payload
     out = {"id": str(passage.id)} | {k: p.get(k) for k in PASSAGE_FIELDS if k in p}
@@ -143,7 +143,7 @@ def passage_record(passage: Any) -> dict[str, Any]:  # noqa: ANN401 - app.retrie
     return out
 
 
-def with_retrieval(result: dict[str, Any], answer: Any) -> dict[str, Any]:  # noqa: ANN401 - Answer
+def with_retrieval(result: dict[str, Any], answer: Any) -> dict[str, Any]:
     """``result`` (Answer.to_dict()) plus ``retrieved`` (every passage the search returned) and, on
     each citation, the ``section`` and ``chunk_id`` of the passage it cites (by its source number)."""
     if answer is None:

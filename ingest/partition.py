@@ -236,7 +236,7 @@ def partition_file(
     ctx = _Ctx(ocr_languages=ocr_languages, ocr_dpi=ocr_dpi, max_bytes=max_bytes, on_ocr_page=on_ocr_page)
     try:
         result = _partition_path(Path(path), ctx)
-    except Exception as exc:  # noqa: BLE001 - the contract is "never raise"
+    except Exception as exc:
         result = PartitionResult(status="failed", reason=_exc_reason("unexpected error", exc))
     total = time.perf_counter() - started
     result.ocr_pages = ctx.ocr_pages
@@ -285,7 +285,7 @@ def _partition_path(path: Path, ctx: _Ctx) -> PartitionResult:
         )
     except PermissionError:
         return PartitionResult(status="failed", reason="permission denied", file_type=kind.file_type)
-    except Exception as exc:  # noqa: BLE001 - a parser choked on this file
+    except Exception as exc:
         return PartitionResult(
             status="failed",
             reason=_exc_reason(f"could not parse {kind.file_type}", exc),
@@ -472,7 +472,7 @@ def html_table_to_rows(html: str) -> list[list[str]]:
 
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
-    except Exception:  # noqa: BLE001 - malformed HTML gives no rows
+    except Exception:
         return []
     tables = root.xpath(".//table")
     table = tables[0] if tables else root
@@ -568,7 +568,7 @@ def _guess_single_byte(data: bytes) -> str:
         from charset_normalizer import from_bytes
 
         best = from_bytes(data[:200_000]).best()
-    except Exception:  # noqa: BLE001
+    except Exception:
         best = None
     if best is None or best.coherence <= 0:
         return "cp1252"
@@ -707,7 +707,7 @@ def _sniff_zip(path: Path) -> _Kind:
                 else ""
             )
             mimetype = zf.read("mimetype").decode("ascii", "replace").strip() if "mimetype" in names else ""
-    except Exception as exc:  # noqa: BLE001 - truncated, encrypted entries, bad CRC
+    except Exception as exc:
         return _Kind("corrupt", "zip", "application/zip", f"corrupt ZIP container ({type(exc).__name__})")
     macro = "macroEnabled" in content_types
     if "word/document.xml" in names:
@@ -734,7 +734,7 @@ def _sniff_ole(path: Path) -> _Kind:
     try:
         with olefile.OleFileIO(str(path)) as ole:
             streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return _Kind(
             "corrupt", "ole", "application/x-ole-storage", f"corrupt OLE container ({type(exc).__name__})"
         )
@@ -782,7 +782,7 @@ def _magic_mime(head: bytes) -> str:
         import magic
 
         return str(magic.from_buffer(head, mime=True))
-    except Exception:  # noqa: BLE001 - libmagic missing or confused
+    except Exception:
         return "application/octet-stream"
 
 
@@ -1029,7 +1029,7 @@ def _partition_pptx(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], 
         )
     try:
         slides = list(Presentation(str(path)).slides)
-    except Exception:  # noqa: BLE001 - unstructured coped, python-pptx alone did not
+    except Exception:
         slides = []
     charts = _pptx_chart_tables(slides)
     builder = _Builder(unit="slide")
@@ -1070,14 +1070,14 @@ def _order_slide(elements: list[Any], slide: Any) -> tuple[list[Any], list[Any],
     try:
         if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
             notes_text = " ".join(slide.notes_slide.notes_text_frame.text.split())
-    except Exception:  # noqa: BLE001 - a malformed notes part: no notes
+    except Exception:
         notes_text = ""
     title_lines: list[str] = []
     try:
         shape = slide.shapes.title
         if shape is not None and shape.has_text_frame:
             title_lines = [" ".join(p.text.split()) for p in shape.text_frame.paragraphs if p.text.strip()]
-    except Exception:  # noqa: BLE001
+    except Exception:
         title_lines = []
     title_parts: list[Any] = []
     body: list[Any] = []
@@ -1122,7 +1122,7 @@ def _pptx_chart_tables(slides: list[Any]) -> dict[int, list[tuple[str, list[list
                 rows = [["", *(s.name or "" for s in series)]]
                 for i, category in enumerate(plot.categories):
                     rows.append([str(category), *(_fmt_number(_at(s.values, i)) for s in series)])
-            except Exception:  # noqa: BLE001 - chart types python-pptx cannot read (3D, combos)
+            except Exception:
                 continue
             found.setdefault(number, []).append((f"Chart: {title}" if title else "Chart", rows))
     return found
@@ -1176,7 +1176,7 @@ def _read_sheet(ws: Any) -> tuple[list[list[str]], list[bool]]:
 def _is_bold(cell: Any) -> bool:
     try:
         return bool(cell.font is not None and cell.font.b)
-    except Exception:  # noqa: BLE001 - a style index the workbook does not define
+    except Exception:
         return False
 
 
@@ -1452,7 +1452,7 @@ def _header(message: Any, name: str) -> str:
     try:
         value = message.get(name)
         return " ".join(str(value).split()) if value else ""
-    except Exception:  # noqa: BLE001 - malformed header
+    except Exception:
         return ""
 
 
@@ -1800,7 +1800,7 @@ def _open_pdf(path: Path) -> tuple[bool, dict[int, str]]:
                 raise _Outcome("failed", "password-protected")
     except _Outcome:
         raise
-    except Exception:  # noqa: BLE001 - corrupt files are reported by the pdfplumber pass
+    except Exception:
         return False, {}
     return encrypted, pdf_page_labels(reader)
 
@@ -1829,7 +1829,7 @@ def pdf_page_labels(reader: Any) -> dict[int, str]:
     "10") differs from their number; empty when the PDF has no labels of its own."""
     try:
         labels = list(reader.page_labels)
-    except Exception:  # noqa: BLE001 - a broken /PageLabels tree: no labels
+    except Exception:
         return {}
     return {n: label for n, label in enumerate(labels, 1) if label and label != str(n)}
 
@@ -1842,14 +1842,14 @@ def _scan_pdf(path: Path) -> tuple[list[_PdfPage], list[tuple[int, int]]]:
     sideways: list[tuple[int, int]] = []
     try:
         pdf = pdfplumber.open(str(path))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if "password" in f"{exc!r} {exc.__cause__!r}".lower():  # an encryption pypdf could not check
             raise _Outcome("failed", "password-protected") from exc
         raise _Outcome("failed", f"corrupt PDF: {_short_error(exc)}") from exc
     with pdf:
         try:
             plumber_pages = list(pdf.pages)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _Outcome("failed", f"corrupt PDF: {_short_error(exc)}") from exc
         for page in plumber_pages:
             chars = page.chars
@@ -1901,7 +1901,7 @@ def _turn_pages_upright(
             writer.pages[index].rotate(degrees)
         with target.open("wb") as fh:
             writer.write(fh)
-    except Exception:  # noqa: BLE001 - keep the original; text may come out in a poor order
+    except Exception:
         return None
     return target
 
@@ -1910,12 +1910,12 @@ def _pdf_tables(page: Any) -> list[_PdfTable]:
     tables: list[_PdfTable] = []
     try:
         found = page.find_tables()
-    except Exception:  # noqa: BLE001 - odd geometry; the text still comes through unstructured
+    except Exception:
         return tables
     for table in found:
         try:
             cleaned = clean_pdf_table(table.extract())
-        except Exception:  # noqa: BLE001
+        except Exception:
             continue
         if cleaned:
             captions, rows, notes = cleaned
@@ -2034,7 +2034,7 @@ def _pdf_text_elements(path: Path, pages: list[_PdfPage], ctx: _Ctx) -> dict[int
 
     try:
         elements = partition_pdf(filename=str(path), strategy="fast", languages=ctx.languages)
-    except Exception as exc:  # noqa: BLE001 - pdfminer quirks; fall back to plain page text
+    except Exception as exc:
         ctx.notes.append(_exc_reason("text layer read with pdfplumber", exc))
         return _plumber_text(path)
     by_page: dict[int, list[Any]] = {}
@@ -2084,7 +2084,7 @@ def _page_words(page: Any) -> list[_PdfWord]:
     """pdfplumber words with their font size and weight (a font change starts a new word)."""
     try:
         raw = page.extract_words(extra_attrs=["size", "fontname"], x_tolerance_ratio=WORD_GAP_RATIO)
-    except Exception:  # noqa: BLE001 - odd fonts: no style information, the text still comes through
+    except Exception:
         return []
     words = [
         _PdfWord(

@@ -662,7 +662,7 @@ def _in_background(
                 if not put("item", item):
                     return
             put("end", None)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, who raises it
+        except BaseException as exc:
             put("error", exc)
         finally:
             items.close()

@@ -26,6 +26,7 @@ import zipfile
 from email.message import EmailMessage
 from email.policy import SMTPUTF8
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from docx import Document
@@ -171,7 +172,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 def render_pdf(path: Path, title: str, subtitle: str, blocks: list[tuple], *, author: str) -> None:
     """A text-layer PDF with headings, paragraphs, bullet lists and ruled tables."""
 
-    def strings(value) -> list[str]:
+    def strings(value: Any) -> list[str]:
         if isinstance(value, str):
             return [value]
         return [s for item in value for s in strings(item)] if isinstance(value, list | tuple) else []
@@ -181,7 +182,7 @@ def render_pdf(path: Path, title: str, subtitle: str, blocks: list[tuple], *, au
     st = _styles()
     footer = f"{COMPANY}  \u00b7  {title}"
 
-    def on_page(canvas, doc) -> None:
+    def on_page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 8)
         canvas.setFillColor(colors.HexColor("#555555"))
@@ -247,7 +248,7 @@ def render_pdf(path: Path, title: str, subtitle: str, blocks: list[tuple], *, au
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
 
 
-def _core_props(props, *, title: str, author: str, stamp: dt.datetime) -> None:
+def _core_props(props: Any, *, title: str, author: str, stamp: dt.datetime) -> None:
     props.title = title
     props.author = author
     props.last_modified_by = author
@@ -423,7 +424,7 @@ def render_html(path: Path, title: str, subtitle: str, blocks: list[tuple]) -> N
 
 def write_xlsx(
     path: Path, sheets: list[tuple[str, list[list], list[int]]], *, title: str, stamp: dt.datetime
-):
+) -> None:
     """sheets: (name, rows with the header first, column widths)."""
     wb = Workbook()
     wb.remove(wb.active)
@@ -1143,7 +1144,7 @@ def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
         return ImageFont.load_default(size=size)
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[str]:
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> list[str]:
     lines, current = [], ""
     for word in text.split():
         trial = f"{current} {word}".strip()
@@ -1915,7 +1916,14 @@ def architecture_slides(out: Path) -> None:
         prs.slide_layouts[5],
     )
 
-    def bullets(slide, items: list[str], left=0.6, top=1.5, width=12.1, height=5.5) -> None:
+    def bullets(
+        slide: Any,
+        items: list[str],
+        left: float = 0.6,
+        top: float = 1.5,
+        width: float = 12.1,
+        height: float = 5.5,
+    ) -> None:
         body = slide.placeholders[1]
         body.left, body.top, body.width, body.height = (
             Inches(left),
@@ -1934,10 +1942,10 @@ def architecture_slides(out: Path) -> None:
             for run in para.runs:
                 run.font.size = PptxPt(22 if para.level == 0 else 18)
 
-    def notes(slide, text: str) -> None:
+    def notes(slide: Any, text: str) -> None:
         slide.notes_slide.notes_text_frame.text = " ".join(text.split())
 
-    def fix_title(slide) -> None:
+    def fix_title(slide: Any) -> None:
         slide.shapes.title.left, slide.shapes.title.top = Inches(0.6), Inches(0.4)
         slide.shapes.title.width, slide.shapes.title.height = Inches(12.1), Inches(1.0)
 

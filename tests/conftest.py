@@ -20,14 +20,14 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
-def embedder():  # noqa: ANN201 - the real MiniLM model, loaded once per test session
+def embedder():
     from app.embeddings import Embedder
 
     return Embedder()
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for key in list(os.environ):
         if key.startswith("DOCQA_"):
             monkeypatch.delenv(key)
@@ -37,7 +37,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
 
 
 @pytest.fixture
-def svc(settings, embedder) -> Iterator:  # noqa: ANN001
+def svc(settings, embedder) -> Iterator:
     from app.services import Services
 
     services = Services(settings, embedder=embedder)
@@ -46,7 +46,7 @@ def svc(settings, embedder) -> Iterator:  # noqa: ANN001
 
 
 @contextmanager
-def serving(services) -> Iterator[str]:  # noqa: ANN001 - app.services.Services
+def serving(services) -> Iterator[str]:
     """`docqa serve` over ``services`` in a background thread on a free port; yields its URL."""
     import threading
     import time
@@ -68,12 +68,12 @@ def serving(services) -> Iterator[str]:  # noqa: ANN001 - app.services.Services
         thread.join(15)
 
 
-def service_headers(app) -> dict[str, str]:  # noqa: ANN001 - the engine's FastAPI app
+def service_headers(app) -> dict[str, str]:
     """The Authorization header with the engine app's service token: TestClient(app, headers=...)."""
     return {"Authorization": f"Bearer {app.state.service_token}"}
 
 
-def engine_token(settings) -> str:  # noqa: ANN001 - app.settings.Settings
+def engine_token(settings) -> str:
     """The service token a running engine (``serving``) wrote to <data_dir>/engine.json."""
     from app.client import read_engine_file
 

@@ -44,7 +44,7 @@ class MissingVariable(ValueError):
 _VAR = re.compile(r"\$\$|\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}|\$(?P<bare>\w+)")
 
 
-def interpolate(value: Any, env: Mapping[str, str]) -> Any:  # noqa: ANN401 - any YAML value
+def interpolate(value: Any, env: Mapping[str, str]) -> Any:
     """``value`` with ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $VAR
     and $$ resolved like Compose does, recursively."""
     if isinstance(value, dict):
@@ -393,7 +393,7 @@ def test_the_image_installs_the_locked_torch_and_the_lock_like_setup_does() -> N
 DELETE = object()
 
 
-def _break(path: str, value: Any = DELETE) -> Any:  # noqa: ANN401
+def _break(path: str, value: Any = DELETE) -> Any:
     """A function that sets ``value`` at "a.b.c" in a copy of the parsed file (or deletes it)."""
 
     def apply(doc: dict) -> dict:
@@ -454,7 +454,7 @@ BROKEN = [
 
 
 @pytest.mark.parametrize(("breaking", "problem"), BROKEN, ids=[p for _, p in BROKEN])
-def test_a_broken_compose_file_is_caught(breaking: Any, problem: str) -> None:  # noqa: ANN401
+def test_a_broken_compose_file_is_caught(breaking: Any, problem: str) -> None:
     found = compose_problems(breaking(load_compose()))
     assert any(problem in p for p in found), found
 

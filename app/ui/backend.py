@@ -71,8 +71,8 @@ class SessionUser:
 class Backend:
     """The engine (EngineClient or InProcessEngine: one interface) and the database."""
 
-    engine: Any  # noqa: ANN401 - app.client.EngineClient | app.client.InProcessEngine
-    db: Any  # noqa: ANN401 - app.db.Database
+    engine: Any
+    db: Any
     settings: UiSettings
     in_process: bool
     _ask_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -100,7 +100,7 @@ class Backend:
             self._close()
 
 
-def open_backend(settings: UiSettings, embedder: Any = None) -> Backend:  # noqa: ANN401
+def open_backend(settings: UiSettings, embedder: Any = None) -> Backend:
     """The running engine for this data dir, else services opened in this process."""
     from app.client import InProcessEngine, find_engine
 
@@ -247,7 +247,7 @@ def original(backend: Backend, session: SessionUser | None, doc_id: str) -> dict
 
 
 # -- conversations (the UI's own; scoped to the session's user by app.db) -------------------------
-def conversations(backend: Backend, session: SessionUser | None) -> list[Any]:  # noqa: ANN401
+def conversations(backend: Backend, session: SessionUser | None) -> list[Any]:
     user = require_role(backend, session, EMPLOYEE)
     return backend.db.list_conversations(user.name)
 
@@ -388,7 +388,7 @@ def audit(
     *,
     actor: str | None = None,
     action: str | None = None,
-    since: Any = None,  # noqa: ANN401 - datetime | None
+    since: Any = None,
     limit: int = 200,
 ) -> list[dict[str, Any]]:
     """The audit log, newest first (admins only; the engine checks again)."""

@@ -21,7 +21,7 @@ class LaunchError(RuntimeError):
     pass
 
 
-def _interrupt(*_: Any) -> None:  # noqa: ANN401
+def _interrupt(*_: Any) -> None:
     raise KeyboardInterrupt
 
 
@@ -65,7 +65,7 @@ def start_engine(
     raise LaunchError(f"`docqa serve` did not answer within {timeout_s:.0f} s")
 
 
-def stop(proc: Any, timeout_s: float = 15.0) -> None:  # noqa: ANN401 - subprocess.Popen
+def stop(proc: Any, timeout_s: float = 15.0) -> None:
     if proc is None or proc.poll() is not None:
         return
     proc.send_signal(signal.SIGINT)  # uvicorn and streamlit shut down cleanly on SIGINT
@@ -83,7 +83,7 @@ def run(
     address: str | None = None,
     offline_env: dict[str, str],
     echo: Any = print,
-) -> int:  # noqa: ANN401
+) -> int:
     """Run the UI until it exits or is interrupted (Ctrl-C, SIGTERM); returns its exit code."""
     from app.client import find_engine
 

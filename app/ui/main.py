@@ -82,7 +82,7 @@ PAGES = [
 
 try:
     user = state.current_user()
-except Exception as exc:  # noqa: BLE001 - shown as a friendly page, logged with its traceback
+except Exception as exc:
     error_page(exc)
 if user is None:
     page = st.navigation(
@@ -109,5 +109,5 @@ else:
             st.rerun()
 try:
     page.run()
-except Exception as exc:  # noqa: BLE001 - st.stop()/st.rerun() are BaseExceptions and pass through
+except Exception as exc:
     error_page(exc)

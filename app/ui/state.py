@@ -15,7 +15,7 @@ SESSION_KEY = "docqa_user"
 
 
 @st.cache_resource(show_spinner=False)
-def _embedder(key: str, _settings: be.UiSettings) -> Any:  # noqa: ANN401 - one MiniLM per encoder
+def _embedder(key: str, _settings: be.UiSettings) -> Any:
     from app.embeddings import Embedder
 
     return Embedder.from_settings(_settings)
@@ -84,7 +84,7 @@ def guard(*roles: str) -> be.SessionUser:
     raise AssertionError("unreachable")
 
 
-def run_action(action: Callable[[], Any], *, ok: str = "") -> Any:  # noqa: ANN401
+def run_action(action: Callable[[], Any], *, ok: str = "") -> Any:
     """Run one of app.ui.backend's actions; refusals and engine errors become messages."""
     from app.client import EngineError
 
@@ -113,7 +113,7 @@ def report(exc: BaseException) -> None:
         raise exc
 
 
-def _engine_message(exc: Any) -> str:  # noqa: ANN401
+def _engine_message(exc: Any) -> str:
     if exc.status == 0:
         return f"The engine is not reachable: {exc.detail}"
     if exc.status == 503:

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.integration  # real SQLite database, real argon2
 
 
 @pytest.fixture
-def db(tmp_path):  # noqa: ANN001, ANN201
+def db(tmp_path):
     database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
     yield database
     database.close()

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.unit
 QUESTION = "How many vacation days do employees in Japan get?"
 
 
-def view(text: str, score: float = 0.6, **kw: Any) -> EvidenceView:  # noqa: ANN401
+def view(text: str, score: float = 0.6, **kw: Any) -> EvidenceView:
     return EvidenceView(text, kw.get("title", "leave.md"), kw.get("path", "leave.md"), "", [text], [score])
 
 
@@ -93,11 +93,11 @@ def test_a_term_found_only_in_the_file_name_counts() -> None:
 
 
 class FakeEmbedder:
-    def embed_query(self, text: str) -> Any:  # noqa: ANN401
+    def embed_query(self, text: str) -> Any:
         return np.zeros(3, dtype=np.float32)
 
 
-def test_a_refusal_says_what_was_searched_and_is_not_labelled_as_written_from_sources(monkeypatch) -> None:  # noqa: ANN001
+def test_a_refusal_says_what_was_searched_and_is_not_labelled_as_written_from_sources(monkeypatch) -> None:
     from app.answer import REFUSAL, Answerer, Source
     from app.retrieve import Passage
     from app.ui.render import provenance

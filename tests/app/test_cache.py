@@ -28,7 +28,7 @@ def test_fingerprint_and_normalise() -> None:
 
 
 @pytest.fixture
-def corpus(svc, tmp_path: Path):  # noqa: ANN001, ANN201
+def corpus(svc, tmp_path: Path):
     d = tmp_path / "docs"
     d.mkdir()
     (d / "leave.md").write_text("# Leave\n\nEvery employee gets 30 vacation days per year.\n")
@@ -41,7 +41,7 @@ def corpus(svc, tmp_path: Path):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.integration
-def test_second_ask_is_served_from_cache_until_a_cited_document_changes(svc, corpus: Path) -> None:  # noqa: ANN001
+def test_second_ask_is_served_from_cache_until_a_cited_document_changes(svc, corpus: Path) -> None:
     answerer = svc.answerer("extractive")
     first = answerer.ask("How many vacation days do I get?", ["everyone"])
     assert not first.cache_hit and "30 vacation days" in first.answer
@@ -57,7 +57,7 @@ def test_second_ask_is_served_from_cache_until_a_cited_document_changes(svc, cor
 
 
 @pytest.mark.integration
-def test_cache_never_serves_a_document_the_reader_lost_access_to(svc, corpus: Path) -> None:  # noqa: ANN001
+def test_cache_never_serves_a_document_the_reader_lost_access_to(svc, corpus: Path) -> None:
     answerer = svc.answerer("extractive")
     assert not answerer.ask("When does the canteen open?", ["everyone"]).cache_hit
     doc = svc.db.find_document("s", "canteen.md")
@@ -67,7 +67,7 @@ def test_cache_never_serves_a_document_the_reader_lost_access_to(svc, corpus: Pa
 
 
 @pytest.mark.integration
-def test_any_change_to_what_can_be_read_retires_the_cache(svc, corpus: Path) -> None:  # noqa: ANN001
+def test_any_change_to_what_can_be_read_retires_the_cache(svc, corpus: Path) -> None:
     """Re-grouping a document the answer does not even cite: the index version moved."""
     answerer = svc.answerer("extractive")
     answerer.ask("When does the canteen open?", ["everyone"])
@@ -77,14 +77,14 @@ def test_any_change_to_what_can_be_read_retires_the_cache(svc, corpus: Path) -> 
 
 
 @pytest.mark.integration
-def test_refusals_are_not_cached(svc, corpus: Path) -> None:  # noqa: ANN001
+def test_refusals_are_not_cached(svc, corpus: Path) -> None:
     answerer = svc.answerer("extractive")
     assert answerer.ask("What is the capital of France?", ["everyone"]).refused
     assert svc.db.list_cache() == []
 
 
 @pytest.mark.integration
-def test_a_similar_question_still_goes_through_the_refusal_check(svc, corpus: Path) -> None:  # noqa: ANN001
+def test_a_similar_question_still_goes_through_the_refusal_check(svc, corpus: Path) -> None:
     """A near-duplicate asking about something the documents don't cover is refused, not served
     the cached answer (threshold lowered so that the two questions count as near-duplicates)."""
     answerer = svc.answerer("extractive")
@@ -100,12 +100,12 @@ class FakeQuoterGenerator:
     backend = "local"
     model = "fake-quoter"
 
-    def generate(self, messages, on_token=None, **_: object) -> FakeGeneration:  # noqa: ANN001
+    def generate(self, messages, on_token=None, **_: object) -> FakeGeneration:
         return FakeGeneration("Every employee gets 30 vacation days per year [1].", "local", self.model)
 
 
 @pytest.mark.integration
-def test_an_answer_is_only_served_to_the_backend_that_wrote_it(svc, corpus: Path) -> None:  # noqa: ANN001
+def test_an_answer_is_only_served_to_the_backend_that_wrote_it(svc, corpus: Path) -> None:
     extractive = svc.answerer("extractive")
     extractive.ask("How many vacation days do I get?", ["everyone"])
     assert extractive.ask("How many vacation days do I get?", ["everyone"]).cache_hit
@@ -118,7 +118,7 @@ def test_an_answer_is_only_served_to_the_backend_that_wrote_it(svc, corpus: Path
 
 
 @pytest.mark.integration
-def test_entries_expire_after_the_ttl(svc, corpus: Path) -> None:  # noqa: ANN001
+def test_entries_expire_after_the_ttl(svc, corpus: Path) -> None:
     now = [datetime(2026, 12, 1, 9, 0, tzinfo=UTC)]
     answerer = svc.answerer("extractive")
     answerer.cache = AnswerCache(svc.db, ttl_hours=24, clock=lambda: now[0])
@@ -130,7 +130,7 @@ def test_entries_expire_after_the_ttl(svc, corpus: Path) -> None:  # noqa: ANN00
 
 
 @pytest.mark.integration
-def test_what_is_cached_is_redacted_like_the_query_log(svc, corpus: Path) -> None:  # noqa: ANN001
+def test_what_is_cached_is_redacted_like_the_query_log(svc, corpus: Path) -> None:
     answerer = svc.answerer("extractive")
     ans = answerer.ask("Where do payroll questions go, I am jo.doe@example.com?", ["everyone"])
     assert "payroll.desk@example.com" in ans.answer  # the reader gets the document's own words
@@ -140,7 +140,7 @@ def test_what_is_cached_is_redacted_like_the_query_log(svc, corpus: Path) -> Non
 
 
 @pytest.mark.integration
-def test_a_thumb_down_drops_the_cached_answer(svc, corpus: Path) -> None:  # noqa: ANN001
+def test_a_thumb_down_drops_the_cached_answer(svc, corpus: Path) -> None:
     svc.db.upsert_user("dave", "x", ["everyone"], ["employee"])
     engine = InProcessEngine(svc, answerer_for=lambda _b: svc.answerer("extractive"))
     first = engine.ask("When does the canteen open?", "dave")

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def engine(svc) -> Iterator[EngineClient]:  # noqa: ANN001
+def engine(svc) -> Iterator[EngineClient]:
     """`docqa serve` in a background thread of this process, extractive answers."""
     svc.settings.llm_backend = "extractive"
     svc.db.upsert_user("hanna", "!", ["hr"], ["employee"])
@@ -43,7 +43,7 @@ def engine(svc) -> Iterator[EngineClient]:  # noqa: ANN001
 
 def test_cli_goes_through_the_engine_while_it_holds_the_store(
     engine: EngineClient,
-    svc,  # noqa: ANN001
+    svc,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -101,7 +101,7 @@ def test_cli_goes_through_the_engine_while_it_holds_the_store(
 
 def test_ask_about_one_document_the_reader_picked(
     engine: EngineClient,
-    svc,  # noqa: ANN001
+    svc,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -144,7 +144,7 @@ def test_ask_about_one_document_the_reader_picked(
 
 def test_feedback_and_escalation_through_the_engine(
     engine: EngineClient,
-    svc,  # noqa: ANN001
+    svc,
     tmp_path: Path,
 ) -> None:
     (tmp_path / "hr").mkdir()
@@ -207,7 +207,7 @@ def test_a_process_is_alive_only_while_it_runs_and_only_as_itself() -> None:
     assert not pid_alive(zombie.pid) and not pid_alive(None) and not pid_alive(-1)
 
 
-def test_find_engine_ignores_stale_files(settings, tmp_path: Path) -> None:  # noqa: ANN001
+def test_find_engine_ignores_stale_files(settings, tmp_path: Path) -> None:
     settings.ensure_dirs()
     assert find_engine(settings) is None  # no engine.json
 
@@ -232,7 +232,7 @@ def test_find_engine_ignores_stale_files(settings, tmp_path: Path) -> None:  # n
 # -- authentication: the service token in engine.json, session tokens, audit, rate limits -----------
 def test_engine_json_holds_the_service_token_for_this_os_user_only(
     engine: EngineClient,
-    svc,  # noqa: ANN001
+    svc,
 ) -> None:
     import stat
 
@@ -260,7 +260,7 @@ def anonymous_health(url: str) -> dict:
 
 def test_a_user_logged_in_through_the_client_acts_only_as_themselves(
     engine: EngineClient,
-    svc,  # noqa: ANN001
+    svc,
 ) -> None:
     from app.access import add_user
 
@@ -283,7 +283,7 @@ def test_a_user_logged_in_through_the_client_acts_only_as_themselves(
 
 def test_cli_admin_actions_are_audited_as_the_engine_principal(
     engine: EngineClient,
-    svc,  # noqa: ANN001
+    svc,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -318,7 +318,7 @@ def test_cli_admin_actions_are_audited_as_the_engine_principal(
 
 
 def test_docqa_ask_says_when_the_question_rate_is_exceeded(
-    svc,  # noqa: ANN001
+    svc,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from typer.testing import CliRunner
@@ -361,7 +361,7 @@ class FlakyProxy:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_GET = do_POST = _answer  # noqa: N815
+            do_GET = do_POST = _answer
 
             def log_message(self, *args: object) -> None:
                 pass

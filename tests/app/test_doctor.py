@@ -175,7 +175,7 @@ CORPUS = {
 
 
 @pytest.fixture
-def indexed(svc, tmp_path: Path):  # noqa: ANN001, ANN201
+def indexed(svc, tmp_path: Path):
     from tests.conftest import write_docs
 
     root = write_docs(tmp_path / "corpus", CORPUS)
@@ -184,7 +184,7 @@ def indexed(svc, tmp_path: Path):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.integration
-def test_gather_and_repair_what_a_crash_leaves(svc, indexed: Path) -> None:  # noqa: ANN001
+def test_gather_and_repair_what_a_crash_leaves(svc, indexed: Path) -> None:
     from app.doctor import check, repair
     from app.store import Point
     from ingest.pipeline import point_id
@@ -225,7 +225,7 @@ def test_gather_and_repair_what_a_crash_leaves(svc, indexed: Path) -> None:  # n
 
 
 @pytest.mark.integration
-def test_doctor_cli_exit_codes_and_json(svc, indexed: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_doctor_cli_exit_codes_and_json(svc, indexed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
     from app.cli import app
@@ -249,7 +249,7 @@ def test_doctor_cli_exit_codes_and_json(svc, indexed: Path, monkeypatch: pytest.
 
 
 @pytest.mark.integration
-def test_doctor_waits_for_a_running_ingest(svc, indexed: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_doctor_waits_for_a_running_ingest(svc, indexed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A repair now could abandon the version a live ingest is writing: the doctor refuses."""
     from typer.testing import CliRunner
 
@@ -265,7 +265,7 @@ def test_doctor_waits_for_a_running_ingest(svc, indexed: Path, monkeypatch: pyte
 
 @pytest.mark.integration
 def test_points_of_another_encoder_are_found_and_reembedded(
-    svc,  # noqa: ANN001
+    svc,
     indexed: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -34,7 +34,7 @@ class FakeGenerator:
     def __init__(self, text: str) -> None:
         self.text = text
 
-    def generate(self, messages: Any, *, on_token: Any = None, **_: Any) -> Any:  # noqa: ANN401
+    def generate(self, messages: Any, *, on_token: Any = None, **_: Any) -> Any:
         from app.llm import Generation
 
         return Generation(self.text, self.backend, self.model, 10, 5, 0.1, 0.2, [-0.1] * 5)
@@ -43,7 +43,7 @@ class FakeGenerator:
 class FakeEmbedder:
     """Stands in for app.embeddings.Embedder: only the query vector is asked for here."""
 
-    def embed_query(self, text: str) -> Any:  # noqa: ANN401
+    def embed_query(self, text: str) -> Any:
         import numpy as np
 
         return np.zeros(3, dtype=np.float32)
@@ -143,14 +143,14 @@ def _refused_url() -> str:
 
 
 @pytest.fixture
-def indexed(svc, tmp_path: Path):  # noqa: ANN001, ANN201
+def indexed(svc, tmp_path: Path):
     svc.ingestor.ingest([write_docs(tmp_path / "corpus", CORPUS)], set_name="s", groups=["hr"])
     return svc
 
 
 @pytest.mark.integration
 @pytest.mark.parametrize("mode", ["refused", "stall", "garbage", "uncited", "html", "503"])
-def test_a_failing_llm_server_gives_a_labelled_extractive_answer(indexed, mode: str, capsys) -> None:  # noqa: ANN001
+def test_a_failing_llm_server_gives_a_labelled_extractive_answer(indexed, mode: str, capsys) -> None:
     from app.cli import print_answer
     from app.services import Services
     from app.ui.render import provenance

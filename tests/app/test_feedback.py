@@ -114,7 +114,7 @@ def test_summary_counts_thumbs_and_reasons() -> None:
 
 # -- on a real database ----------------------------------------------------------------------------
 @pytest.fixture
-def db(tmp_path: Path):  # noqa: ANN201
+def db(tmp_path: Path):
     database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
     add_user(database, "alice", "password-a", ["everyone", "hr"], ["employee"])
     add_user(database, "bob", "password-b", ["everyone"], ["employee"])

@@ -60,7 +60,7 @@ def captured() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     logger.removeHandler(handler)
 
 
-def test_the_filter_redacts_message_arguments_and_tracebacks(captured) -> None:  # noqa: ANN001
+def test_the_filter_redacts_message_arguments_and_tracebacks(captured) -> None:
     logger, stream = captured
     logger.handlers[0].addFilter(RedactingFilter())
     logger.info("user %s asked about %s", "ada@example.com", "IBAN DE89370400440532013000")

@@ -96,7 +96,7 @@ class _Embedder:
         v[-1] = 0.1
         return v / np.linalg.norm(v)
 
-    def sparse_query(self, text: str):  # noqa: ANN201
+    def sparse_query(self, text: str):
         return self.bm25.embed_query(text)
 
 

@@ -32,7 +32,7 @@ WARNING_Q = "When is a written warning removed from the file?"
 LEAVE_Q = "How many vacation days does an employee get?"
 
 
-def add_users(db) -> None:  # noqa: ANN001 - app.db.Database
+def add_users(db) -> None:
     """hanna (hr) and eve; no password hashing (argon2 is slow on purpose, and unused here)."""
     db.upsert_user("hanna", "!", ["everyone", "hr"], ["employee"])
     db.upsert_user("eve", "!", ["everyone"], ["employee"])
@@ -43,7 +43,7 @@ def write_corpus(root: Path, files: dict[str, str], acl: str | None = ACL) -> Pa
 
 
 @pytest.fixture
-def client(svc, tmp_path: Path) -> Iterator[TestClient]:  # noqa: ANN001
+def client(svc, tmp_path: Path) -> Iterator[TestClient]:
     """The engine over a two-document set: one public, one for hr only; users hanna (hr), eve."""
     report = svc.ingestor.ingest([write_corpus(tmp_path / "docs", CORPUS)], set_name="t")
     assert all(f.status == "indexed" for f in report.files), report.files
@@ -78,7 +78,7 @@ class FakeStreamingGenerator:
     def close(self) -> None:
         pass
 
-    def generate(self, messages, on_token=None, **_: object) -> FakeGeneration:  # noqa: ANN001
+    def generate(self, messages, on_token=None, **_: object) -> FakeGeneration:
         for token in self.tokens:
             if on_token:
                 on_token(token)
@@ -93,19 +93,19 @@ class FakeBlockingGenerator(FakeStreamingGenerator):
     def __init__(self) -> None:
         self.release = threading.Event()
 
-    def generate(self, messages, on_token=None, **kw: object) -> FakeGeneration:  # noqa: ANN001
+    def generate(self, messages, on_token=None, **kw: object) -> FakeGeneration:
         assert self.release.wait(20), "the test never released the fake model"
         return super().generate(messages, on_token, **kw)
 
 
 class FakeBrokenGenerator(FakeStreamingGenerator):
-    def generate(self, messages, on_token=None, **_: object) -> FakeGeneration:  # noqa: ANN001
+    def generate(self, messages, on_token=None, **_: object) -> FakeGeneration:
         if on_token:
             on_token("Every ")
         raise RuntimeError("segfault-ish internal detail /secret/path")
 
 
-def wait_for(condition, timeout: float = 10.0) -> None:  # noqa: ANN001
+def wait_for(condition, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
@@ -161,7 +161,7 @@ def test_health_and_openapi(client: TestClient) -> None:
     assert (get_args(Thumb), get_args(Reason), get_args(Status)) == (fb.THUMBS, fb.REASONS, fb.STATUSES)
 
 
-def test_ask_reads_only_what_the_users_groups_allow(client: TestClient, svc) -> None:  # noqa: ANN001
+def test_ask_reads_only_what_the_users_groups_allow(client: TestClient, svc) -> None:
     allowed = ask(client, WARNING_Q, "hanna")
     assert not allowed["refused"] and "24 months" in allowed["answer"]
     assert allowed["citations"][0]["path"] == "hr/warnings.txt"
@@ -181,7 +181,7 @@ def test_ask_reads_only_what_the_users_groups_allow(client: TestClient, svc) -> 
     assert follow["rewritten_query"] and "31 March" in follow["answer"]
 
 
-def test_bad_requests_get_plain_errors(client: TestClient, svc) -> None:  # noqa: ANN001
+def test_bad_requests_get_plain_errors(client: TestClient, svc) -> None:
     r = client.post("/ask", json={"question": LEAVE_Q, "user": "mallory"})
     assert r.status_code == 404 and r.json() == {"detail": "no user 'mallory'; see `docqa users list`"}
     assert client.post("/ask", json={"question": "", "user": "eve"}).status_code == 422
@@ -190,7 +190,7 @@ def test_bad_requests_get_plain_errors(client: TestClient, svc) -> None:  # noqa
     from app.db import DatabaseUnavailableError
     from app.store import StoreUnavailableError
 
-    def raiser(exc: Exception):  # noqa: ANN202
+    def raiser(exc: Exception):
         def fail(*_: object, **__: object) -> None:
             raise exc
 
@@ -241,7 +241,7 @@ def test_documents_list_delete_and_set_groups(client: TestClient) -> None:
 
 def test_ingest_job_runs_in_the_background_with_per_file_progress(
     client: TestClient,
-    svc,  # noqa: ANN001
+    svc,
     tmp_path: Path,
 ) -> None:
     folder = write_corpus(
@@ -275,7 +275,7 @@ def test_ingest_job_runs_in_the_background_with_per_file_progress(
     assert client.get("/jobs/unknown").status_code == 404
 
 
-def test_streaming_sends_tokens_then_the_answer(client: TestClient, svc) -> None:  # noqa: ANN001
+def test_streaming_sends_tokens_then_the_answer(client: TestClient, svc) -> None:
     svc._generators["local"] = FakeStreamingGenerator()
     events = sse_events(client, {"question": LEAVE_Q, "user": "eve", "backend": "local"})
     kinds = [k for k, _ in events]
@@ -295,7 +295,7 @@ def test_streaming_sends_tokens_then_the_answer(client: TestClient, svc) -> None
     assert events[-1][1] == {"status": 500, "detail": "internal error (RuntimeError); see the engine's log"}
 
 
-def test_one_generation_at_a_time_and_a_bounded_queue(client: TestClient, svc) -> None:  # noqa: ANN001
+def test_one_generation_at_a_time_and_a_bounded_queue(client: TestClient, svc) -> None:
     svc.settings.answer_cache = False
     queue = client.app.state.queue
     queue.max_waiting = 1
@@ -341,7 +341,7 @@ def test_one_generation_at_a_time_and_a_bounded_queue(client: TestClient, svc) -
 
 
 # -- feedback and escalations ----------------------------------------------------------------------
-def add_feedback_users(db) -> None:  # noqa: ANN001 - app.db.Database
+def add_feedback_users(db) -> None:
     """alice (hr) and bob ask; rita and ron review hr documents, ivan it documents; ada is an admin."""
     db.upsert_user("alice", "!", ["everyone", "hr"], ["employee"])
     db.upsert_user("bob", "!", ["everyone"], ["employee"])
@@ -351,7 +351,7 @@ def add_feedback_users(db) -> None:  # noqa: ANN001 - app.db.Database
     db.upsert_user("ada", "!", [], ["admin"])
 
 
-def test_feedback_by_the_asker_only_and_insights_for_admins(client: TestClient, svc) -> None:  # noqa: ANN001
+def test_feedback_by_the_asker_only_and_insights_for_admins(client: TestClient, svc) -> None:
     add_feedback_users(svc.db)
     log_id = ask(client, WARNING_Q, "alice")["query_log_id"]
     mine = {"user": "alice"}
@@ -372,7 +372,7 @@ def test_feedback_by_the_asker_only_and_insights_for_admins(client: TestClient, 
     assert (again["id"], again["reason"], again["comment"]) == (first["id"], "wrong", "")
     assert client.get(f"/feedback/{log_id}", params=mine).json() == again
 
-    def error(r) -> tuple[int, str]:  # noqa: ANN001
+    def error(r) -> tuple[int, str]:
         return r.status_code, r.json()["detail"]
 
     denied = (403, "only the person who asked can rate this answer")
@@ -405,7 +405,7 @@ def test_feedback_by_the_asker_only_and_insights_for_admins(client: TestClient, 
 
 def test_escalation_is_routed_to_the_documents_reviewers_and_the_asker_sees_the_reply(
     client: TestClient,
-    svc,  # noqa: ANN001
+    svc,
 ) -> None:
     add_feedback_users(svc.db)
     answer = ask(client, WARNING_Q, "alice")
@@ -487,7 +487,7 @@ def zip_bytes(members: dict[str, str | bytes], *, deflate: bool = False) -> byte
     return buf.getvalue()
 
 
-def upload(client: TestClient, user: str, set_name: str, groups: list[str], files: list[tuple[str, bytes]]):  # noqa: ANN201
+def upload(client: TestClient, user: str, set_name: str, groups: list[str], files: list[tuple[str, bytes]]):
     parts = [("files", (name, content, "application/octet-stream")) for name, content in files]
     return client.post("/uploads", data={"user": user, "set": set_name, "groups": groups}, files=parts)
 
@@ -497,7 +497,7 @@ def finished_job(client: TestClient, job_id: str) -> dict:
     return client.get(f"/jobs/{job_id}").json()
 
 
-def test_upload_indexes_files_for_admins_only_and_refuses_zip_slip(client: TestClient, svc) -> None:  # noqa: ANN001
+def test_upload_indexes_files_for_admins_only_and_refuses_zip_slip(client: TestClient, svc) -> None:
     add_feedback_users(svc.db)
     files = [
         ("canteen.txt", b"The canteen opens at 11:30 and closes at 14:00.\n"),
@@ -558,13 +558,13 @@ def test_upload_indexes_files_for_admins_only_and_refuses_zip_slip(client: TestC
     assert client.delete(f"/documents/{leave}", params={"user": "eve"}).status_code == 403
 
 
-def left_on_disk(svc) -> list[str]:  # noqa: ANN001
+def left_on_disk(svc) -> list[str]:
     """Every file under <data_dir>/uploads: received, staged or saved."""
     root = svc.settings.data_dir / "uploads"
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-def test_the_engine_removes_upload_staging_a_killed_engine_left(svc) -> None:  # noqa: ANN001
+def test_the_engine_removes_upload_staging_a_killed_engine_left(svc) -> None:
     import os
     import time
 
@@ -581,7 +581,7 @@ def test_the_engine_removes_upload_staging_a_killed_engine_left(svc) -> None:  #
 BINARY = bytes(range(256)) * 8  # neither text nor any known type
 
 
-def test_upload_sniffs_file_types_and_rejects_unsupported_files_one_by_one(client: TestClient, svc) -> None:  # noqa: ANN001
+def test_upload_sniffs_file_types_and_rejects_unsupported_files_one_by_one(client: TestClient, svc) -> None:
     add_feedback_users(svc.db)
     bundle = zip_bytes(
         {"sub/gym.txt": "The gym is free.\n", "inner.zip": zip_bytes({"deep.txt": "deep\n"}), "blob": BINARY}
@@ -613,7 +613,7 @@ def test_upload_sniffs_file_types_and_rejects_unsupported_files_one_by_one(clien
 
 def test_upload_limits_and_damaged_zips_leave_nothing_behind(
     client: TestClient,
-    svc,  # noqa: ANN001
+    svc,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import httpx
@@ -696,7 +696,7 @@ def test_upload_limits_and_damaged_zips_leave_nothing_behind(
     assert left_on_disk(svc) == ["z/fine.txt"]
 
 
-def test_a_real_engine_refuses_an_upload_before_its_body_arrives(svc) -> None:  # noqa: ANN001
+def test_a_real_engine_refuses_an_upload_before_its_body_arrives(svc) -> None:
     """Over uvicorn: only the request head is sent, announcing 10 GB; the engine answers at once."""
     import socket
     from urllib.parse import urlsplit
@@ -733,7 +733,7 @@ def test_a_real_engine_refuses_an_upload_before_its_body_arrives(svc) -> None:  
     assert left_on_disk(svc) == []
 
 
-def test_users_are_managed_by_admins_only(client: TestClient, svc) -> None:  # noqa: ANN001
+def test_users_are_managed_by_admins_only(client: TestClient, svc) -> None:
     from app.access import authenticate
 
     add_feedback_users(svc.db)
@@ -760,7 +760,7 @@ def test_users_are_managed_by_admins_only(client: TestClient, svc) -> None:  # n
     assert client.post("/users", json=body | {"roles": ["boss"]}).status_code == 422
 
 
-def test_insights_count_questions_feedback_gaps_and_latency(client: TestClient, svc) -> None:  # noqa: ANN001
+def test_insights_count_questions_feedback_gaps_and_latency(client: TestClient, svc) -> None:
     add_feedback_users(svc.db)
     first = ask(client, LEAVE_Q, "alice")
     ask(client, LEAVE_Q, "alice")
@@ -780,7 +780,7 @@ def test_insights_count_questions_feedback_gaps_and_latency(client: TestClient, 
     assert 0 <= data["cache_hit_rate"] <= 1
 
 
-def test_engine_client_admin_methods_over_http(client: TestClient, svc) -> None:  # noqa: ANN001
+def test_engine_client_admin_methods_over_http(client: TestClient, svc) -> None:
     from app.client import EngineClient, EngineError
 
     add_feedback_users(svc.db)
@@ -818,7 +818,7 @@ PASSWORDS = {"hanna": "hanna-secret", "eve": "eve-secret-1", "ada": "ada-admin-s
 
 
 @pytest.fixture
-def secured(svc, tmp_path: Path) -> Iterator[tuple[TestClient, FakeClock]]:  # noqa: ANN001
+def secured(svc, tmp_path: Path) -> Iterator[tuple[TestClient, FakeClock]]:
     """The engine with real (argon2) passwords and a fake clock; the TestClient sends NO token."""
     from app.access import add_user
 
@@ -846,7 +846,7 @@ def log_in(client: TestClient, name: str) -> dict[str, str]:
     return bearer(r.json()["token"])
 
 
-def test_every_endpoint_but_health_and_login_needs_a_token(secured) -> None:  # noqa: ANN001
+def test_every_endpoint_but_health_and_login_needs_a_token(secured) -> None:
     from fastapi.routing import APIRoute
 
     client, _ = secured
@@ -876,7 +876,7 @@ def test_every_endpoint_but_health_and_login_needs_a_token(secured) -> None:  # 
     assert ok.status_code == 200 and "30 vacation days" in ok.json()["answer"]
 
 
-def test_a_session_token_acts_only_as_its_user(secured, svc) -> None:  # noqa: ANN001
+def test_a_session_token_acts_only_as_its_user(secured, svc) -> None:
     client, _ = secured
     eve = log_in(client, "eve")
     own = client.post("/ask", json={"question": LEAVE_Q, "user": "eve", "backend": "extractive"}, headers=eve)
@@ -906,7 +906,7 @@ def test_a_session_token_acts_only_as_its_user(secured, svc) -> None:  # noqa: A
     assert client.post("/logout", headers=bearer("the-service-token")).status_code == 400
 
 
-def test_session_tokens_expire_after_idling_and_a_new_password_ends_them(secured) -> None:  # noqa: ANN001
+def test_session_tokens_expire_after_idling_and_a_new_password_ends_them(secured) -> None:
     client, clock = secured
     eve = log_in(client, "eve")
     clock.now += 29 * 60
@@ -922,7 +922,7 @@ def test_session_tokens_expire_after_idling_and_a_new_password_ends_them(secured
     assert client.get("/verified", params={"user": "eve"}, headers=eve).status_code == 401
 
 
-def test_wrong_logins_are_refused_then_throttled_without_telling_who_exists(secured, svc) -> None:  # noqa: ANN001
+def test_wrong_logins_are_refused_then_throttled_without_telling_who_exists(secured, svc) -> None:
     client, clock = secured
     wrong = client.post("/login", json={"name": "eve", "password": "guess"})
     assert wrong.status_code == 401 and wrong.json()["detail"] == "Wrong user name or password."
@@ -952,11 +952,11 @@ def test_wrong_logins_are_refused_then_throttled_without_telling_who_exists(secu
     assert all(a.details["address"] == "testclient" for a in svc.db.list_audit(action="login."))
 
 
-def test_questions_are_rate_limited_per_user_with_retry_after(secured) -> None:  # noqa: ANN001
+def test_questions_are_rate_limited_per_user_with_retry_after(secured) -> None:
     client, clock = secured
     service = bearer("the-service-token")
 
-    def ask_as(user: str):  # noqa: ANN202
+    def ask_as(user: str):
         body = {"question": LEAVE_Q, "user": user, "backend": "extractive"}
         return client.post("/ask", json=body, headers=service)
 
@@ -969,7 +969,7 @@ def test_questions_are_rate_limited_per_user_with_retry_after(secured) -> None: 
     assert ask_as("ada").status_code == 200
 
 
-def test_the_actor_header_cannot_set_the_audit_actor(secured, svc, tmp_path: Path) -> None:  # noqa: ANN001
+def test_the_actor_header_cannot_set_the_audit_actor(secured, svc, tmp_path: Path) -> None:
     """The audit actor comes from the authenticated principal: "service" for the service token,
     the session's user for a session token. X-DocQA-Actor is at most an unverified detail."""
     client, _ = secured
@@ -997,7 +997,7 @@ def test_the_actor_header_cannot_set_the_audit_actor(secured, svc, tmp_path: Pat
     assert svc.db.list_audit(actor="mallory") == []
 
 
-def test_admin_actions_are_audited_and_only_admins_read_the_audit_log(secured, svc) -> None:  # noqa: ANN001
+def test_admin_actions_are_audited_and_only_admins_read_the_audit_log(secured, svc) -> None:
     client, _ = secured
     service = {**bearer("the-service-token"), "X-DocQA-Actor": "cli:ops"}
     ada = log_in(client, "ada")

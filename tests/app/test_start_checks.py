@@ -25,7 +25,7 @@ USERS_YAML = ROOT / "data" / "users.yaml"
 
 
 @pytest.fixture
-def db(settings):  # noqa: ANN001, ANN201 - a fresh database only (no vector store, no model)
+def db(settings):
     from app.db import Database
 
     settings.ensure_dirs()
@@ -34,7 +34,7 @@ def db(settings):  # noqa: ANN001, ANN201 - a fresh database only (no vector sto
     database.close()
 
 
-def demo(settings):  # noqa: ANN001, ANN201
+def demo(settings):
     return settings.model_copy(update={"demo_mode": True})
 
 
@@ -52,7 +52,7 @@ def test_the_demo_passwords_are_those_published_in_data_users_yaml() -> None:
 
 
 @pytest.mark.unit
-def test_demo_passwords_refuse_to_start_outside_demo_mode_and_start_in_demo_mode(db, settings) -> None:  # noqa: ANN001
+def test_demo_passwords_refuse_to_start_outside_demo_mode_and_start_in_demo_mode(db, settings) -> None:
     seed_users(db, USERS_YAML)
     with pytest.raises(StartRefused) as refused:
         check_start(db, settings)
@@ -64,7 +64,7 @@ def test_demo_passwords_refuse_to_start_outside_demo_mode_and_start_in_demo_mode
 
 
 @pytest.mark.unit
-def test_any_user_with_any_demo_password_is_found(db, settings, tmp_path: Path) -> None:  # noqa: ANN001
+def test_any_user_with_any_demo_password_is_found(db, settings, tmp_path: Path) -> None:
     add_user(db, "ops", "a-real-secret-1", [], ["employee", "admin"])
     db.upsert_user("zoe", hash_password(DEMO_PASSWORDS["erin"]), ["hr"], ["employee"])  # not her own name
     with pytest.raises(StartRefused, match=r"1 user\(s\) have a published demo password \(zoe;"):
@@ -74,7 +74,7 @@ def test_any_user_with_any_demo_password_is_found(db, settings, tmp_path: Path) 
 
 
 @pytest.mark.unit
-def test_a_restart_checks_only_passwords_set_since(db, settings, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_a_restart_checks_only_passwords_set_since(db, settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hashes found clean are remembered in the data dir, so a restart costs no argon2 work for
     them; a new password (a new hash) is checked again, and a demo one is found."""
     import app.access as access
@@ -96,7 +96,7 @@ def test_a_restart_checks_only_passwords_set_since(db, settings, monkeypatch: py
 
 
 @pytest.mark.unit
-def test_the_first_admin_is_created_from_the_secret_file(db, settings, tmp_path: Path) -> None:  # noqa: ANN001
+def test_the_first_admin_is_created_from_the_secret_file(db, settings, tmp_path: Path) -> None:
     add_user(db, "dave", "dave-secret-1", ["everyone"], ["employee"])  # users, but no admin
     path = secret_file(tmp_path, "first-admin-pw-1\n")  # as `openssl rand -hex 16 > file` leaves it
     check_start(db, settings.model_copy(update={"admin_password_file": path}))
@@ -114,8 +114,8 @@ def test_the_first_admin_is_created_from_the_secret_file(db, settings, tmp_path:
 
 @pytest.mark.unit
 def test_the_first_admin_from_the_environment(
-    db,  # noqa: ANN001
-    settings,  # noqa: ANN001
+    db,
+    settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from app.settings import Settings
@@ -127,7 +127,7 @@ def test_the_first_admin_from_the_environment(
 
 
 @pytest.mark.unit
-def test_without_an_admin_or_a_secret_the_engine_refuses_to_start(db, settings) -> None:  # noqa: ANN001
+def test_without_an_admin_or_a_secret_the_engine_refuses_to_start(db, settings) -> None:
     with pytest.raises(StartRefused) as refused:
         check_start(db, settings)
     message = str(refused.value)
@@ -149,8 +149,8 @@ def test_without_an_admin_or_a_secret_the_engine_refuses_to_start(db, settings) 
     ],
 )
 def test_an_unusable_first_admin_secret_refuses_to_start(
-    db,  # noqa: ANN001
-    settings,  # noqa: ANN001
+    db,
+    settings,
     tmp_path: Path,
     update: dict,
     problem: str,
@@ -163,12 +163,12 @@ def test_an_unusable_first_admin_secret_refuses_to_start(
     assert [u.name for u in db.list_users()] == ["dave"]
 
 
-def revalidated(settings, update: dict):  # noqa: ANN001, ANN201 - validated as if from the environment
+def revalidated(settings, update: dict):
     return type(settings).model_validate(settings.model_dump() | update)
 
 
 @pytest.mark.unit
-def test_demo_passwords_are_refused_when_users_are_made_outside_demo_mode(db) -> None:  # noqa: ANN001
+def test_demo_passwords_are_refused_when_users_are_made_outside_demo_mode(db) -> None:
     with pytest.raises(ValueError, match="published demo password"):
         add_user(db, "zoe", DEMO_PASSWORDS["alice"], [], ["employee"])
     assert add_user(db, "zoe", DEMO_PASSWORDS["alice"], [], ["employee"], demo_passwords=True)
@@ -176,7 +176,7 @@ def test_demo_passwords_are_refused_when_users_are_made_outside_demo_mode(db) ->
 
 @pytest.mark.unit
 def test_docqa_serve_exits_3_with_a_demo_password_outside_demo_mode(
-    settings,  # noqa: ANN001
+    settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`docqa serve` stops before it listens (nothing bound, no engine.json), exit code 3; with
@@ -194,7 +194,7 @@ def test_docqa_serve_exits_3_with_a_demo_password_outside_demo_mode(
     served: list[object] = []
 
     class FakeServer:  # stands in for uvicorn once the checks passed
-        def run(self, sockets: list) -> None:  # noqa: ANN001
+        def run(self, sockets: list) -> None:
             served.append(sockets)
             for sock in sockets:
                 sock.close()
@@ -212,7 +212,7 @@ def test_docqa_serve_exits_3_with_a_demo_password_outside_demo_mode(
 
 
 @pytest.mark.unit
-def test_users_seed_is_refused_outside_demo_mode(settings, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_users_seed_is_refused_outside_demo_mode(settings, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
     from app.cli import app as cli

@@ -39,7 +39,7 @@ def test_a_verified_citation_is_labelled_by_reviewer_and_date_instead_of_a_page(
 
 
 @pytest.fixture
-def engine(svc, tmp_path: Path) -> Iterator[InProcessEngine]:  # noqa: ANN001
+def engine(svc, tmp_path: Path) -> Iterator[InProcessEngine]:
     """A public and an hr document; alice (everyone, hr), bob (everyone), rita reviews hr, ivan
     reviews it, ada is an admin. No password hashing (unused here)."""
     docs = tmp_path / "docs"
@@ -235,7 +235,7 @@ UI_A = "Salary bands are fixed; an exception needs the approval of the HR direct
 
 
 @pytest.mark.integration
-def test_review_page_publishes_and_the_ask_page_shows_verified_by(app_test, ui_env) -> None:  # noqa: ANN001, F811
+def test_review_page_publishes_and_the_ask_page_shows_verified_by(app_test, ui_env) -> None:  # noqa: F811
     from tests.app.ui.test_pages import texts
 
     db = ui_env.db()

@@ -47,7 +47,7 @@ def wait_http(url: str, proc: subprocess.Popen, timeout_s: float = 240.0) -> Non
 
 
 @pytest.fixture
-def ui_url(tmp_path: Path, embedder) -> Iterator[tuple[str, Path]]:  # noqa: ANN001
+def ui_url(tmp_path: Path, embedder) -> Iterator[tuple[str, Path]]:
     """`docqa ui` on free ports over a tmp data dir with the tiny corpus and the test users."""
     from app.access import add_user
     from app.services import Services

@@ -45,7 +45,7 @@ def test_ratios_compare_each_of_our_rows_with_the_baseline_of_its_set() -> None:
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_both_pipelines_find_the_answer_and_respect_groups(settings, tmp_path: Path) -> None:  # noqa: ANN001
+def test_both_pipelines_find_the_answer_and_respect_groups(settings, tmp_path: Path) -> None:
     root = write_docs(tmp_path / "docs", FILES, ACL)
     queries = [
         Query("vpn", "How do I connect to the VPN?", ["everyone"], {"it/vpn.txt": 1}),

@@ -210,7 +210,7 @@ def test_ragas_counts_the_scores_it_could_not_compute(monkeypatch: pytest.Monkey
                              "context_recall_nonllm": 0}  # fmt: skip
     assert out["metrics"]["string_similarity"] == 0.5 and out["metrics"]["semantic_similarity"] == 0.8
 
-    def boom(*_a, **_kw):  # noqa: ANN202
+    def boom(*_a, **_kw):
         raise RuntimeError("judge down")
 
     monkeypatch.setattr(ragas, "evaluate", boom)
@@ -253,7 +253,7 @@ def test_ragas_scores_per_half_keep_their_failures() -> None:
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_financebench_page_retrieval_on_two_tiny_filings(svc, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_financebench_page_retrieval_on_two_tiny_filings(svc, tmp_path: Path, monkeypatch) -> None:
     """Two small PDFs as 'filings' (reportlab), three questions with evidence pages: both pipelines run
     on the same files, ours finds each evidence page, and a question on a missing filing is reported."""
     import json

@@ -23,7 +23,7 @@ def test_a_canary_is_banned_for_readers_outside_its_groups_and_for_everyone_once
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_a_short_seeded_run_finds_no_leak_and_does_show_readable_text(embedder) -> None:  # noqa: ANN001
+def test_a_short_seeded_run_finds_no_leak_and_does_show_readable_text(embedder) -> None:
     result = run_leaks(600, seed=11, embedder=embedder)
     assert result["checks"] >= 600 and set(result["surfaces"]) == set(SURFACES)
     assert result["leaks"] == 0, result["examples"]
@@ -32,7 +32,7 @@ def test_a_short_seeded_run_finds_no_leak_and_does_show_readable_text(embedder) 
 
 @pytest.mark.integration
 def test_the_suite_reports_a_planted_leak(
-    embedder,  # noqa: ANN001
+    embedder,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

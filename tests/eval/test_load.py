@@ -80,7 +80,7 @@ def test_the_process_listening_on_a_port_is_found() -> None:
 
 
 @pytest.mark.integration
-def test_simulated_users_ask_a_real_engine_at_once(svc, tmp_path: Path) -> None:  # noqa: ANN001
+def test_simulated_users_ask_a_real_engine_at_once(svc, tmp_path: Path) -> None:
     corpus = write_docs(
         tmp_path / "corpus",
         {"leave.txt": "Staff get 28 days of annual leave, plus public holidays.\n",

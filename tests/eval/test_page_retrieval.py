@@ -62,7 +62,7 @@ def _filing(path: Path, registrant: str, year: int, title: str, rows: list[tuple
 
 def test_the_statement_page_of_the_filing_a_question_names_comes_first(
     svc, tmp_path: Path, monkeypatch
-) -> None:  # noqa: ANN001
+) -> None:
     from eval import datasets
     from eval.page_retrieval import PER_DOCUMENT, compare_page_retrieval
 

@@ -189,7 +189,7 @@ def test_report_rows_show_the_ragas_entry() -> None:
 
 
 @pytest.mark.unit
-def test_the_judge_gets_its_own_timeout(tmp_path) -> None:  # noqa: ANN001
+def test_the_judge_gets_its_own_timeout(tmp_path) -> None:
     """Judge prompts are long: the judge waits judge_timeout_s per call, answers keep llm_timeout_s."""
     from app.settings import Settings
     from eval.ragas_eval import judge_llm

@@ -149,7 +149,7 @@ PICKED = ("qi-01", "qi-11", "di-01", "di-04", "di-09", "di-15", "ex-01", "ex-08"
 
 
 @pytest.mark.integration
-def test_red_team_cases_through_the_engine_leak_nothing(settings, embedder) -> None:  # noqa: ANN001
+def test_red_team_cases_through_the_engine_leak_nothing(settings, embedder) -> None:
     from app.services import Services
     from eval.redteam import prepare, redteam_settings, run_redteam
 

@@ -146,7 +146,7 @@ class HashEmbedder:
     def sparse_documents(self, texts: list[str]) -> list:
         return [self.bm25.embed_document(t) for t in texts]
 
-    def sparse_query(self, text: str):  # noqa: ANN201
+    def sparse_query(self, text: str):
         return self.bm25.embed_query(text)
 
 
@@ -174,7 +174,7 @@ def test_index_corpus_is_cached_resumed_and_pruned(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 @pytest.mark.skipif(not (SCIFACT / "corpus.jsonl").is_file(), reason="SciFact not in ../shared/data")
-def test_scifact_subset_dense_sparse_hybrid(tmp_path: Path, embedder) -> None:  # noqa: ANN001
+def test_scifact_subset_dense_sparse_hybrid(tmp_path: Path, embedder) -> None:
     from app.store import EdgeStore
     from eval.retrieval import eval_beir
 
@@ -203,7 +203,7 @@ def test_scifact_subset_dense_sparse_hybrid(tmp_path: Path, embedder) -> None:  
 
 
 @pytest.mark.integration
-def test_demo_needs_the_demo_ingested(svc) -> None:  # noqa: ANN001
+def test_demo_needs_the_demo_ingested(svc) -> None:
     from eval.retrieval import NotIngestedError, eval_demo
 
     with pytest.raises(NotIngestedError, match="docqa ingest data --set demo"):
@@ -211,7 +211,7 @@ def test_demo_needs_the_demo_ingested(svc) -> None:  # noqa: ANN001
 
 
 @pytest.mark.integration
-def test_cli_fails_clearly_without_the_demo_and_on_a_bad_mode(settings) -> None:  # noqa: ANN001
+def test_cli_fails_clearly_without_the_demo_and_on_a_bad_mode(settings) -> None:
     from typer.testing import CliRunner
 
     from eval.cli import eval_app

@@ -170,7 +170,7 @@ GOLDEN = [
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # noqa: ANN001
+def corpus(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
     """A data dir with the tiny corpus ingested and users dave (everyone) and hanna (everyone, hr)."""
     from app.access import add_user
     from app.services import Services
@@ -192,7 +192,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # noqa:
 
 
 @pytest.fixture
-def cli(corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
+def cli(corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch):
     """Invoke `docqa …` in-process on the corpus' data dir, sharing the loaded embedding model."""
     from typer.testing import CliRunner
 
@@ -205,20 +205,20 @@ def cli(corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN00
     monkeypatch.setenv("DOCQA_INGEST_WORKERS", "0")
     monkeypatch.setattr("app.services.Embedder.from_settings", lambda *_args, **_kw: embedder)
 
-    def invoke(*args: str):  # noqa: ANN202
+    def invoke(*args: str):
         return CliRunner().invoke(app, list(args))
 
     return invoke
 
 
-def open_db(corpus: Path):  # noqa: ANN201
+def open_db(corpus: Path):
     from app.db import Database
 
     return Database(f"sqlite:///{corpus / 'state' / 'docqa.db'}")
 
 
 @pytest.mark.integration
-def test_eval_run_resume_report_and_compare_end_to_end(cli, corpus: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_eval_run_resume_report_and_compare_end_to_end(cli, corpus: Path, tmp_path: Path) -> None:
     golden = str(corpus / "golden.jsonl")
     res = cli("eval", "run", "--set", golden, "--half", "all", "--backend", "extractive", "--json")
     assert res.exit_code == 0, res.output
@@ -252,7 +252,7 @@ def test_eval_run_resume_report_and_compare_end_to_end(cli, corpus: Path, tmp_pa
             items = load_golden(golden)
             run2 = start_run(db, golden, settings, total=4, backend="extractive", as_user=None, limit=None)
 
-            def stop(_row) -> None:  # noqa: ANN001
+            def stop(_row) -> None:
                 raise KeyboardInterrupt
 
             status, partial = execute_run(svc, db, run2, items, on_result=stop)
@@ -303,7 +303,7 @@ def test_eval_run_resume_report_and_compare_end_to_end(cli, corpus: Path, tmp_pa
 
 
 @pytest.mark.integration
-def test_eval_run_fails_clearly_without_an_ingested_corpus(cli, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_eval_run_fails_clearly_without_an_ingested_corpus(cli, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("DOCQA_DATA_DIR", str(tmp_path / "empty"))
     res = cli("eval", "run", "--set", "demo", "--backend", "extractive")
     assert res.exit_code == 2

@@ -171,7 +171,7 @@ FEW = ["office/csv-comma.csv", "office/stanley-cups.xlsx", "office/word_sample.d
 @needs_messy
 @pytest.mark.integration
 @pytest.mark.slow
-def test_a_few_messy_questions_end_to_end(svc, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_few_messy_questions_end_to_end(svc, tmp_path: Path) -> None:
     from eval.datasets import prepare_messy
     from eval.metrics import leaked, run_metrics
     from eval.runner import run_golden

@@ -9,7 +9,7 @@ from pathlib import Path
 from ingest.worker import Prepared, WorkerOptions, report_stage
 
 
-def sleep_for_file(path: str, opts: WorkerOptions) -> Prepared:  # noqa: ARG001 - prepare_file's signature
+def sleep_for_file(path: str, opts: WorkerOptions) -> Prepared:
     report_stage(path, "parse")
     time.sleep(float(Path(path).read_text()))
     return Prepared("empty", "slept")

@@ -63,7 +63,7 @@ def test_docs_users_and_ask(tmp_path: Path, corpus: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("DOCQA_INGEST_WORKERS", "0")
     runner = CliRunner()
 
-    def run(args: list[str], _state: Path, stdin: str | None = None):  # noqa: ANN202
+    def run(args: list[str], _state: Path, stdin: str | None = None):
         return runner.invoke(app, args, input=stdin)
 
     assert run(["ingest", str(corpus), "--set", "s1", "--groups", "hr"], state).exit_code == 0

@@ -35,7 +35,7 @@ class SimulatedKill(BaseException):
 
 
 def _armed(real: Callable[..., Any], when: Callable[..., bool]) -> Callable[..., Any]:
-    def call(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+    def call(*args: Any, **kwargs: Any) -> Any:
         if when(*args, **kwargs):
             raise SimulatedKill
         return real(*args, **kwargs)
@@ -62,7 +62,7 @@ STEPS: dict[str, tuple[str, str, Callable[..., bool]]] = {
 
 @pytest.mark.parametrize("step", list(STEPS))
 def test_a_crash_at_any_step_keeps_documents_answerable_and_a_rerun_repairs_it(
-    svc,  # noqa: ANN001
+    svc,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     step: str,
@@ -117,7 +117,7 @@ def test_a_crash_at_any_step_keeps_documents_answerable_and_a_rerun_repairs_it(
 
 
 @pytest.mark.slow
-def test_kill_9_at_random_moments_then_rerun_is_consistent(tmp_path: Path, embedder) -> None:  # noqa: ANN001
+def test_kill_9_at_random_moments_then_rerun_is_consistent(tmp_path: Path, embedder) -> None:
     """`docqa ingest` subprocesses SIGKILLed at random moments, 6 times (the benchmark does 20+)."""
     from eval.crash import run_trials
 
@@ -130,7 +130,7 @@ def test_kill_9_at_random_moments_then_rerun_is_consistent(tmp_path: Path, embed
     assert summary["consistent_after_rerun"] == summary["answerable_after_rerun"] == 6
 
 
-def test_a_crash_mid_write_then_the_edit_undone(svc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_a_crash_mid_write_then_the_edit_undone(svc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The rerun finds the file unchanged since its active version: it must still clear the
     half-written version (its row, points and kept copy)."""
     root = write_docs(tmp_path / "corpus", CORPUS, ACL)

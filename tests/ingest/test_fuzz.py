@@ -175,14 +175,14 @@ def test_files_that_start_like_a_known_type_but_are_garbage_get_a_status(
 @needs_data
 @settings(FUZZ, max_examples=90)
 @given(name=st.sampled_from([Path(s).name for s in SEEDS]), ops=MUTATIONS)
-def test_mutated_real_files_get_a_status(tmp_path_factory, seeds: dict[str, bytes], name: str, ops) -> None:  # noqa: ANN001
+def test_mutated_real_files_get_a_status(tmp_path_factory, seeds: dict[str, bytes], name: str, ops) -> None:
     path = tmp_path_factory.mktemp("mut") / name
     path.write_bytes(mutate(seeds[name], ops))
     assert_reported(prepare(path))
 
 
 @needs_data
-def test_the_pipeline_reports_every_mangled_file_and_keeps_going(seeds, settings, embedder, tmp_path) -> None:  # noqa: ANN001
+def test_the_pipeline_reports_every_mangled_file_and_keeps_going(seeds, settings, embedder, tmp_path) -> None:
     """The real ingest path (worker process, per-file timeout) on a folder of mangled copies plus
     one good file: every file has a status and a reason, and the good one is indexed."""
     from app.services import Services

@@ -109,7 +109,7 @@ def test_an_encrypted_scan_is_ocred(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_owner_password_10k_filings_are_ingested(svc) -> None:  # noqa: ANN001
+def test_owner_password_10k_filings_are_ingested(svc) -> None:
     """Public 10-Ks encrypted with RC4 and empty passwords ("Encrypted: yes (print:yes copy:yes
     change:no …)") are indexed page by page from their text layer (no OCR), each chunk citing its page."""
     names = ["AMAZON_2019_10K.pdf", "COSTCO_2021_10K.pdf"]

@@ -46,7 +46,7 @@ def by_path(files: list[FileReport]) -> dict[str, FileReport]:
     return {f.path: f for f in files}
 
 
-def point_keys(svc) -> list[tuple[str, int, int]]:  # noqa: ANN001
+def point_keys(svc) -> list[tuple[str, int, int]]:
     return [
         (p["doc_id"], p["version"], p["chunk_index"])
         for _, p in svc.store.iter_payloads(fields=["doc_id", "version", "chunk_index"])
@@ -54,7 +54,7 @@ def point_keys(svc) -> list[tuple[str, int, int]]:  # noqa: ANN001
 
 
 @pytest.mark.integration
-def test_ingest_applies_manifest_and_indexes_every_file(svc, tmp_path: Path) -> None:  # noqa: ANN001
+def test_ingest_applies_manifest_and_indexes_every_file(svc, tmp_path: Path) -> None:
     docs = make_set(tmp_path / "set")
     report = svc.ingestor.ingest([docs], set_name="demo")
     files = by_path(report.files)
@@ -74,7 +74,7 @@ def test_ingest_applies_manifest_and_indexes_every_file(svc, tmp_path: Path) -> 
 
 
 @pytest.mark.integration
-def test_permissions_hold_in_search(svc, tmp_path: Path) -> None:  # noqa: ANN001
+def test_permissions_hold_in_search(svc, tmp_path: Path) -> None:
     svc.ingestor.ingest([make_set(tmp_path / "set")], set_name="demo")
     add_user(svc.db, "alice", "password-a", ["everyone", "hr"], ["employee"])
     add_user(svc.db, "dave", "password-d", ["everyone"], ["employee"])
@@ -87,7 +87,7 @@ def test_permissions_hold_in_search(svc, tmp_path: Path) -> None:  # noqa: ANN00
 
 
 @pytest.mark.integration
-def test_reingest_is_idempotent(svc, tmp_path: Path) -> None:  # noqa: ANN001
+def test_reingest_is_idempotent(svc, tmp_path: Path) -> None:
     docs = make_set(tmp_path / "set")
     first = svc.ingestor.ingest([docs], set_name="demo")
     keys = point_keys(svc)
@@ -99,7 +99,7 @@ def test_reingest_is_idempotent(svc, tmp_path: Path) -> None:  # noqa: ANN001
 
 
 @pytest.mark.integration
-def test_changed_file_switches_version_cleanly(svc, tmp_path: Path) -> None:  # noqa: ANN001
+def test_changed_file_switches_version_cleanly(svc, tmp_path: Path) -> None:
     docs = make_set(tmp_path / "set")
     svc.ingestor.ingest([docs], set_name="demo")
     doc = svc.db.find_document("demo", "hr/handbook.md")
@@ -119,10 +119,10 @@ def test_changed_file_switches_version_cleanly(svc, tmp_path: Path) -> None:  # 
 class FailingUpsertStore:
     """Fault injection for tests: wraps the real store and fails upserts after writing half the points."""
 
-    def __init__(self, store) -> None:  # noqa: ANN001
+    def __init__(self, store) -> None:
         self._store = store
 
-    def upsert(self, points) -> None:  # noqa: ANN001
+    def upsert(self, points) -> None:
         self._store.upsert(points[: len(points) // 2 or 1])
         raise OSError("disk full (injected)")
 
@@ -131,7 +131,7 @@ class FailingUpsertStore:
 
 
 @pytest.mark.integration
-def test_failed_write_keeps_old_version_answerable_and_rerun_repairs(svc, tmp_path: Path) -> None:  # noqa: ANN001
+def test_failed_write_keeps_old_version_answerable_and_rerun_repairs(svc, tmp_path: Path) -> None:
     docs = make_set(tmp_path / "set")
     svc.ingestor.ingest([docs], set_name="demo")
     doc = svc.db.find_document("demo", "hr/handbook.md")
@@ -156,7 +156,7 @@ def test_failed_write_keeps_old_version_answerable_and_rerun_repairs(svc, tmp_pa
 
 
 @pytest.mark.integration
-def test_crash_between_write_and_switch_is_repaired_by_rerun(svc, tmp_path: Path) -> None:  # noqa: ANN001
+def test_crash_between_write_and_switch_is_repaired_by_rerun(svc, tmp_path: Path) -> None:
     """A process killed after writing a new version's points but before switching leaves orphans."""
     from app.store import Point, SparseVec
     from ingest.pipeline import point_id
@@ -178,8 +178,8 @@ VERSION_AFTER = {"old": 1, "new": 2}
 
 @pytest.mark.integration
 @pytest.mark.parametrize(("target", "method", "after", "answers"), KILL_POINTS)
-def test_a_reingest_killed_at_any_step_leaves_exactly_one_version_answerable(  # noqa: PLR0913
-    svc,  # noqa: ANN001
+def test_a_reingest_killed_at_any_step_leaves_exactly_one_version_answerable(
+    svc,
     tmp_path: Path,
     target: str,
     method: str,
@@ -216,7 +216,7 @@ def test_a_reingest_killed_at_any_step_leaves_exactly_one_version_answerable(  #
 
 
 @pytest.mark.integration
-def test_new_groups_apply_even_when_the_new_content_fails_to_ingest(svc, tmp_path: Path) -> None:  # noqa: ANN001
+def test_new_groups_apply_even_when_the_new_content_fails_to_ingest(svc, tmp_path: Path) -> None:
     docs = make_set(tmp_path / "set")
     svc.ingestor.ingest([docs], set_name="demo")
     doc = svc.db.find_document("demo", "hr/handbook.md")
@@ -236,7 +236,7 @@ def test_new_groups_apply_even_when_the_new_content_fails_to_ingest(svc, tmp_pat
 
 
 @pytest.mark.integration
-def test_prune_removes_documents_gone_from_the_set(svc, tmp_path: Path) -> None:  # noqa: ANN001
+def test_prune_removes_documents_gone_from_the_set(svc, tmp_path: Path) -> None:
     docs = make_set(tmp_path / "set")
     svc.ingestor.ingest([docs], set_name="demo")
     doc = svc.db.find_document("demo", "it.txt")
@@ -251,7 +251,7 @@ def test_prune_removes_documents_gone_from_the_set(svc, tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-def test_set_groups_updates_payloads_without_reembedding(svc, tmp_path: Path) -> None:  # noqa: ANN001
+def test_set_groups_updates_payloads_without_reembedding(svc, tmp_path: Path) -> None:
     svc.ingestor.ingest([make_set(tmp_path / "set")], set_name="demo")
     doc = svc.db.find_document("demo", "hr/salary-bands.csv")
     before = {i: p["text"] for i, p in svc.store.iter_payloads(doc_id=doc.doc_id)}
@@ -267,7 +267,7 @@ def test_set_groups_updates_payloads_without_reembedding(svc, tmp_path: Path) ->
 
 
 @pytest.mark.integration
-def test_bad_inputs_each_get_a_status_and_the_batch_goes_on(svc, tmp_path: Path) -> None:  # noqa: ANN001
+def test_bad_inputs_each_get_a_status_and_the_batch_goes_on(svc, tmp_path: Path) -> None:
     d = tmp_path / "bad"
     d.mkdir()
     (d / "empty.pdf").write_bytes(b"")
@@ -296,7 +296,7 @@ def test_bad_inputs_each_get_a_status_and_the_batch_goes_on(svc, tmp_path: Path)
 
 
 @pytest.mark.integration
-def test_worker_pool_ingests_like_inline(svc, tmp_path: Path) -> None:  # noqa: ANN001
+def test_worker_pool_ingests_like_inline(svc, tmp_path: Path) -> None:
     docs = make_set(tmp_path / "set")
     svc.settings.ingest_workers = 2
     report = svc.ingestor.ingest([docs], set_name="demo")
@@ -306,7 +306,7 @@ def test_worker_pool_ingests_like_inline(svc, tmp_path: Path) -> None:  # noqa: 
 
 @pytest.mark.integration
 @pytest.mark.parametrize("workers", [0, 2])
-def test_every_file_reports_its_stages_in_order_under_its_report_path(  # noqa: ANN001
+def test_every_file_reports_its_stages_in_order_under_its_report_path(
     svc, tmp_path: Path, workers: int
 ) -> None:
     """What the CLI's and the admin page's progress line is made of: each file goes parse → chunk →
@@ -396,7 +396,7 @@ def test_discover_resolves_groups_by_precedence(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_whole_messy_folder_in_one_batch(svc) -> None:  # noqa: ANN001
+def test_whole_messy_folder_in_one_batch(svc) -> None:
     """66 real-world files, broken ones included, through the worker pool: one status per file,
     nothing stops the batch, everything that could be read is searchable."""
     from tests.conftest import SHARED_DATA
@@ -434,7 +434,7 @@ def test_whole_messy_folder_in_one_batch(svc) -> None:  # noqa: ANN001
 
 
 @pytest.mark.integration
-def test_two_data_dirs_never_interfere(tmp_path: Path, embedder) -> None:  # noqa: ANN001
+def test_two_data_dirs_never_interfere(tmp_path: Path, embedder) -> None:
     from app.services import Services
     from app.settings import Settings
 
@@ -472,9 +472,9 @@ QUERIES = ["hardware key for remote access", "weeks of parental leave", "when do
 
 @pytest.mark.integration
 @pytest.mark.parametrize("workers", [0, 1])
-def test_batched_embedding_matches_per_file_and_reports_every_file(  # noqa: PLR0913
-    svc,  # noqa: ANN001
-    embedder,  # noqa: ANN001
+def test_batched_embedding_matches_per_file_and_reports_every_file(
+    svc,
+    embedder,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     workers: int,
@@ -492,7 +492,7 @@ def test_batched_embedding_matches_per_file_and_reports_every_file(  # noqa: PLR
     events: list[tuple[str, object]] = []
     real_embed = embedder.embed_documents
 
-    def embed(texts):  # noqa: ANN001, ANN202
+    def embed(texts):
         events.append(("embed", len(texts)))
         return real_embed(texts)
 
@@ -532,7 +532,7 @@ def test_batched_embedding_matches_per_file_and_reports_every_file(  # noqa: PLR
 
 
 @pytest.mark.integration
-def test_progress_is_not_held_back_by_a_batch(svc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_progress_is_not_held_back_by_a_batch(svc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Slow partitioning: batches close after EMBED_WAIT_S, so files are reported while later ones
     are still being partitioned, not once all are."""
     import ingest.pipeline as pipeline
@@ -544,7 +544,7 @@ def test_progress_is_not_held_back_by_a_batch(svc, tmp_path: Path, monkeypatch: 
     events: list[str] = []
     real_prepare = pipeline.prepare_file
 
-    def slow_prepare(path: str, opts, on_stage=None):  # noqa: ANN001, ANN202
+    def slow_prepare(path: str, opts, on_stage=None):
         events.append("partition")
         time.sleep(0.2)
         return real_prepare(path, opts, on_stage)

@@ -108,7 +108,7 @@ def best_pdf_page(content: bytes, first: int, last: int, words: frozenset[str]) 
             scores[p] = len(words & render.content_words(text))
         pdf.close()
         return max(scores, key=lambda p: (scores[p], -p)) if scores else first
-    except Exception:  # noqa: BLE001
+    except Exception:
         return first
 
 
@@ -132,7 +132,7 @@ def pdf_page_png(content: bytes, page: int) -> bytes | None:
         image.save(buf, format="PNG")
         pdf.close()
         return buf.getvalue()
-    except Exception:  # noqa: BLE001 - a page we cannot draw is simply not drawn
+    except Exception:
         return None
 
 
@@ -261,7 +261,7 @@ if question:
                     B, session, question, history=earlier,
                     on_token=lambda t: events.put(("token", t)), on_quick=lambda q: events.put(("quick", q)),
                 )  # fmt: skip
-            except Exception as exc:  # noqa: BLE001 - shown below, in the script thread
+            except Exception as exc:
                 result["error"] = exc
             finally:
                 events.put(None)

@@ -40,11 +40,11 @@ QUALITY = {  # the main metrics (0..1) charted across runs
 PCT = st.column_config.NumberColumn(format="percent")
 
 
-def read(call: Callable[[Any, str], Any]) -> Any:  # noqa: ANN401
+def read(call: Callable[[Any, str], Any]) -> Any:
     """Re-check the role (re-read from the database), then call the engine as the session's user;
     refusals and engine errors become messages (None)."""
 
-    def action() -> Any:  # noqa: ANN401
+    def action() -> Any:
         who = be.require_role(B, state.session(), *ROLES)
         return call(B.engine, who.name)
 

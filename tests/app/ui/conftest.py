@@ -61,14 +61,14 @@ class UiEnv:
     settings: object  # app.ui.backend.UiSettings
     data_dir: Path
 
-    def db(self):  # noqa: ANN201 - a separate app.db.Database on the same file (SQLite, WAL)
+    def db(self):
         from app.db import Database
 
         return Database(self.settings.db_url)
 
 
 @pytest.fixture(scope="module")
-def ui_env(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[UiEnv]:  # noqa: ANN001
+def ui_env(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[UiEnv]:
     from app.access import add_user
     from app.services import Services
     from app.ui.backend import UiSettings
@@ -98,7 +98,7 @@ def ui_env(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[UiEnv
 
 
 @pytest.fixture
-def app_test(ui_env: UiEnv):  # noqa: ANN201 - a factory of AppTests of the main script
+def app_test(ui_env: UiEnv):
     from streamlit.testing.v1 import AppTest
 
     def make(script: Path = MAIN) -> AppTest:
@@ -107,7 +107,7 @@ def app_test(ui_env: UiEnv):  # noqa: ANN201 - a factory of AppTests of the main
     return make
 
 
-def login(at, name: str, password: str | None = None):  # noqa: ANN001, ANN201
+def login(at, name: str, password: str | None = None):
     """Run the app and log in through the form; returns the AppTest."""
     at.run()
     at.text_input(key="login_name").input(name)

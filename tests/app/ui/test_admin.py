@@ -17,7 +17,7 @@ ADMIN = ("ada", "ada-admin-secret")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def admin_user(ui_env) -> None:  # noqa: ANN001
+def admin_user(ui_env) -> None:
     from app.access import add_user
 
     db = ui_env.db()
@@ -25,14 +25,14 @@ def admin_user(ui_env) -> None:  # noqa: ANN001
     db.close()
 
 
-def as_admin(app_test):  # noqa: ANN001, ANN201
+def as_admin(app_test):
     at = login(app_test(), *ADMIN)
     at.switch_page("pages/admin.py").run()  # an admin lands on Review (admins review too)
     assert not at.exception, at.exception
     return at
 
 
-def wait_until_done(at, timeout: float = 60.0) -> None:  # noqa: ANN001
+def wait_until_done(at, timeout: float = 60.0) -> None:
     """Rerun the page (as the job fragment's timer would) until the job has finished."""
     deadline = time.monotonic() + timeout
     while not any(
@@ -44,7 +44,7 @@ def wait_until_done(at, timeout: float = 60.0) -> None:  # noqa: ANN001
         assert not at.exception, at.exception
 
 
-def test_an_employee_cannot_open_admin_or_insights(app_test) -> None:  # noqa: ANN001
+def test_an_employee_cannot_open_admin_or_insights(app_test) -> None:
     from streamlit.testing.v1 import AppTest
 
     from app.ui.backend import SessionUser
@@ -61,7 +61,7 @@ def test_an_employee_cannot_open_admin_or_insights(app_test) -> None:  # noqa: A
         assert not direct.button and not direct.metric, page
 
 
-def test_admin_uploads_two_files_and_they_get_indexed(app_test, ui_env) -> None:  # noqa: ANN001
+def test_admin_uploads_two_files_and_they_get_indexed(app_test, ui_env) -> None:
     at = as_admin(app_test)
     at.text_input(key="up_set").input("handbook")
     at.multiselect(key="up_groups").select("everyone")
@@ -95,7 +95,7 @@ def test_admin_uploads_two_files_and_they_get_indexed(app_test, ui_env) -> None:
     assert not (ui_env.data_dir / "uploads" / "evil.txt").exists()
 
 
-def test_admin_adds_a_user(app_test, ui_env) -> None:  # noqa: ANN001
+def test_admin_adds_a_user(app_test, ui_env) -> None:
     from app.access import authenticate
 
     at = as_admin(app_test)
@@ -112,7 +112,7 @@ def test_admin_adds_a_user(app_test, ui_env) -> None:  # noqa: ANN001
     db.close()
 
 
-def test_insights_show_numbers_after_asks_and_a_feedback(app_test, ui_env) -> None:  # noqa: ANN001
+def test_insights_show_numbers_after_asks_and_a_feedback(app_test, ui_env) -> None:
     at = login(app_test(), "dave")
     at.chat_input(key="question").set_value(LEAVE_Q).run()
     at.chat_input(key="question").set_value("What is the airspeed of an unladen swallow?").run()
@@ -135,7 +135,7 @@ def test_insights_show_numbers_after_asks_and_a_feedback(app_test, ui_env) -> No
     assert "swallow" in str(at.dataframe[0].value["question"].tolist())
 
 
-def test_change_groups_takes_effect_for_an_asker(app_test, ui_env) -> None:  # noqa: ANN001
+def test_change_groups_takes_effect_for_an_asker(app_test, ui_env) -> None:
     at = login(app_test(), "alice")
     at.chat_input(key="question").set_value(SALARY_Q).run()
     assert "salary-bands.pdf" in texts(at)

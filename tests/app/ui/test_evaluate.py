@@ -21,7 +21,7 @@ EVALUATOR = ("eva", "eva-evaluator-secret")
 SECRET = "80,000 to 95,000 EUR"  # in hr/salary-bands.pdf, which dave may not read
 
 
-def result(item_id: str, question: str, *, correct: bool, **extra: Any) -> dict[str, Any]:  # noqa: ANN401
+def result(item_id: str, question: str, *, correct: bool, **extra: Any) -> dict[str, Any]:
     """EvalResult columns of one judged question (asked as dave unless ``extra`` says otherwise)."""
     answerable = extra.pop("answerable", True)
     refused = extra.pop("refused", False)
@@ -53,7 +53,7 @@ def result(item_id: str, question: str, *, correct: bool, **extra: Any) -> dict[
     return fields | extra
 
 
-def store_run(db: Any, rows: list[dict[str, Any]], ragas: dict | None = None) -> int:  # noqa: ANN401
+def store_run(db: Any, rows: list[dict[str, Any]], ragas: dict | None = None) -> int:
     """An EvalRun with ``rows`` as its results, scored as eval/runs.py's finish_run does (plus the
     ``ragas`` entry eval/runs.py's score_ragas would add)."""
     from eval.metrics import run_metrics
@@ -67,7 +67,7 @@ def store_run(db: Any, rows: list[dict[str, Any]], ragas: dict | None = None) ->
     return run.id
 
 
-def two_runs(db: Any) -> tuple[int, int]:  # noqa: ANN401
+def two_runs(db: Any) -> tuple[int, int]:
     """Run A: all correct. Run B: the leave question wrong (a regression), and a question answered
     from the salary document dave may not read (a leak: its text must be withheld)."""
     unanswerable = result(
@@ -92,14 +92,14 @@ def two_runs(db: Any) -> tuple[int, int]:  # noqa: ANN401
     return a, b
 
 
-def frame(at, column: str):  # noqa: ANN001, ANN201 - the page's first table with this column
+def frame(at, column: str):
     found = [d.value for d in at.dataframe if column in d.value.columns]
     assert found, f"no table with a column {column!r}"
     return found[0]
 
 
 @pytest.fixture(scope="module")
-def runs(ui_env) -> tuple[int, int]:  # noqa: ANN001
+def runs(ui_env) -> tuple[int, int]:
     from app.access import add_user
 
     db = ui_env.db()
@@ -110,7 +110,7 @@ def runs(ui_env) -> tuple[int, int]:  # noqa: ANN001
         db.close()
 
 
-def test_an_employee_cannot_open_evaluate(app_test, runs) -> None:  # noqa: ANN001
+def test_an_employee_cannot_open_evaluate(app_test, runs) -> None:
     from streamlit.testing.v1 import AppTest
 
     from app.ui.backend import SessionUser
@@ -126,7 +126,7 @@ def test_an_employee_cannot_open_evaluate(app_test, runs) -> None:  # noqa: ANN0
     assert not direct.dataframe and not direct.selectbox and LEAVE_Q not in texts(direct)
 
 
-def test_an_evaluator_sees_runs_opens_questions_and_compares(app_test, runs) -> None:  # noqa: ANN001
+def test_an_evaluator_sees_runs_opens_questions_and_compares(app_test, runs) -> None:
     run_a, run_b = runs
     at = login(app_test(), *EVALUATOR)  # Evaluate is the evaluator's only page: it opens there
     assert not at.exception, at.exception
@@ -167,7 +167,7 @@ def test_an_evaluator_sees_runs_opens_questions_and_compares(app_test, runs) -> 
     assert "accuracy dropped" in warnings and "leak" in warnings
 
 
-def test_eval_endpoints_refuse_an_employee(svc) -> None:  # noqa: ANN001
+def test_eval_endpoints_refuse_an_employee(svc) -> None:
     svc.db.upsert_user("dave", "!", ["everyone"], ["employee"])
     svc.db.upsert_user("eva", "!", ["everyone"], ["evaluator"])
     svc.db.upsert_user("ada", "!", ["everyone"], ["admin"])
@@ -200,7 +200,7 @@ def test_eval_endpoints_refuse_an_employee(svc) -> None:  # noqa: ANN001
     assert refused_locally.value.status == 403
 
 
-def test_engine_client_reads_eval_runs_over_http(svc) -> None:  # noqa: ANN001
+def test_engine_client_reads_eval_runs_over_http(svc) -> None:
     from app.client import EngineClient
     from tests.conftest import engine_token, serving
 

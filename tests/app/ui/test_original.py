@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def engine(svc, tmp_path: Path):  # noqa: ANN001, ANN201
+def engine(svc, tmp_path: Path):
     report = svc.ingestor.ingest([write_corpus(tmp_path / "docs")], set_name="t")
     assert all(f.status == "indexed" for f in report.files), report.files
     svc.db.upsert_user("hanna", "!", ["everyone", "hr"], ["employee"])
@@ -24,11 +24,11 @@ def engine(svc, tmp_path: Path):  # noqa: ANN001, ANN201
     return svc
 
 
-def doc_id(svc, name: str) -> str:  # noqa: ANN001
+def doc_id(svc, name: str) -> str:
     return next(d.doc_id for d in svc.db.list_documents() if d.path.endswith(name))
 
 
-def test_original_is_served_only_to_readers(engine) -> None:  # noqa: ANN001
+def test_original_is_served_only_to_readers(engine) -> None:
     pdf = doc_id(engine, "salary-bands.pdf")
     app = create_app(engine)
     with TestClient(app, headers=service_headers(app)) as client:
@@ -53,7 +53,7 @@ def test_original_is_served_only_to_readers(engine) -> None:  # noqa: ANN001
     assert refused_locally.value.status == 403
 
 
-def test_engine_client_downloads_the_original_over_http(engine) -> None:  # noqa: ANN001
+def test_engine_client_downloads_the_original_over_http(engine) -> None:
     from app.client import EngineClient
     from tests.conftest import engine_token, serving
 

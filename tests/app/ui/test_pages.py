@@ -12,7 +12,7 @@ from tests.app.ui.conftest import LEAVE_Q, MAIN, SALARY_Q, USERS, login
 pytestmark = pytest.mark.integration
 
 
-def texts(at) -> str:  # noqa: ANN001
+def texts(at) -> str:
     """Every markdown, caption, html, alert and badge text of the page, joined."""
     parts = []
     for kind in ("markdown", "caption", "error", "success", "info", "warning", "title"):
@@ -21,14 +21,14 @@ def texts(at) -> str:  # noqa: ANN001
     return re.sub(r"\\(.)", r"\1", "\n".join(parts))  # markdown escapes undone
 
 
-def test_login_fails_with_a_wrong_password(app_test) -> None:  # noqa: ANN001
+def test_login_fails_with_a_wrong_password(app_test) -> None:
     at = login(app_test(), "alice", "not-her-password")
     assert not at.exception
     assert any("Wrong user name or password" in e.value for e in at.error)
     assert "docqa_user" not in at.session_state
 
 
-def test_ask_shows_a_cited_source_and_stores_a_thumb_down(app_test, ui_env) -> None:  # noqa: ANN001
+def test_ask_shows_a_cited_source_and_stores_a_thumb_down(app_test, ui_env) -> None:
     at = login(app_test(), "alice")
     assert not at.exception, at.exception
     at.chat_input(key="question").set_value(SALARY_Q).run()
@@ -63,7 +63,7 @@ def test_ask_shows_a_cited_source_and_stores_a_thumb_down(app_test, ui_env) -> N
     db.close()
 
 
-def test_an_employee_cannot_reach_the_review_page(app_test, ui_env) -> None:  # noqa: ANN001
+def test_an_employee_cannot_reach_the_review_page(app_test, ui_env) -> None:
     from streamlit.testing.v1 import AppTest
 
     from app.ui.backend import SessionUser
@@ -80,7 +80,7 @@ def test_an_employee_cannot_reach_the_review_page(app_test, ui_env) -> None:  # 
     assert not page.button, "no review action may be offered"
 
 
-def test_expert_question_reaches_a_reviewer_of_the_group_and_the_reply_comes_back(app_test, ui_env) -> None:  # noqa: ANN001
+def test_expert_question_reaches_a_reviewer_of_the_group_and_the_reply_comes_back(app_test, ui_env) -> None:
     db = ui_env.db()
     at = login(app_test(), "alice")
     at.chat_input(key="question").set_value(SALARY_Q).run()
@@ -121,7 +121,7 @@ def test_expert_question_reaches_a_reviewer_of_the_group_and_the_reply_comes_bac
     db.close()
 
 
-def test_another_users_conversation_is_not_listed(app_test, ui_env) -> None:  # noqa: ANN001
+def test_another_users_conversation_is_not_listed(app_test, ui_env) -> None:
     db = ui_env.db()
     at = login(app_test(), "alice")
     at.chat_input(key="question").set_value(LEAVE_Q).run()
@@ -139,7 +139,7 @@ def test_another_users_conversation_is_not_listed(app_test, ui_env) -> None:  # 
     db.close()
 
 
-def test_a_follow_up_continues_the_conversation_with_its_history(app_test, ui_env) -> None:  # noqa: ANN001
+def test_a_follow_up_continues_the_conversation_with_its_history(app_test, ui_env) -> None:
     db = ui_env.db()
     at = login(app_test(), "dave")
     at.button(key="new_chat").click().run()
@@ -158,7 +158,7 @@ def test_a_follow_up_continues_the_conversation_with_its_history(app_test, ui_en
     db.close()
 
 
-def test_actions_recheck_the_role_and_sessions_expire(ui_env) -> None:  # noqa: ANN001
+def test_actions_recheck_the_role_and_sessions_expire(ui_env) -> None:
     from app.ui import backend as be
 
     class Engine:  # must never be reached
@@ -186,13 +186,13 @@ def test_actions_recheck_the_role_and_sessions_expire(ui_env) -> None:  # noqa: 
     backend.db.close()
 
 
-def test_the_answer_streams_and_a_refusal_shows_no_sources(app_test, ui_env, monkeypatch) -> None:  # noqa: ANN001
+def test_the_answer_streams_and_a_refusal_shows_no_sources(app_test, ui_env, monkeypatch) -> None:
     from app.ui import backend as be
 
     real_ask = be.Backend.ask
     streamed: list[str] = []
 
-    def streaming_ask(self, question, user, **kwargs):  # noqa: ANN001, ANN202 - tokens, then the answer
+    def streaming_ask(self, question, user, **kwargs):
         for piece in ("The answer ", "is being ", "written…"):
             kwargs["on_token"](piece)
             streamed.append(piece)

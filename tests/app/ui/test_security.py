@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module", autouse=True)
-def extra_users(ui_env) -> None:  # noqa: ANN001
+def extra_users(ui_env) -> None:
     from app.access import add_user
 
     db = ui_env.db()
@@ -22,7 +22,7 @@ def extra_users(ui_env) -> None:  # noqa: ANN001
     db.close()
 
 
-def test_repeated_wrong_passwords_lock_the_name_for_a_while(app_test, ui_env) -> None:  # noqa: ANN001
+def test_repeated_wrong_passwords_lock_the_name_for_a_while(app_test, ui_env) -> None:
     limit = ui_env.settings.login_max_failures
     for _ in range(limit):
         at = login(app_test(), "tom", "guessing")
@@ -44,7 +44,7 @@ def test_repeated_wrong_passwords_lock_the_name_for_a_while(app_test, ui_env) ->
     db.close()
 
 
-def test_a_session_ends_when_idle_and_at_its_maximum_age(ui_env) -> None:  # noqa: ANN001
+def test_a_session_ends_when_idle_and_at_its_maximum_age(ui_env) -> None:
     from app.ui import backend as be
 
     now = [1_800_000_000.0]
@@ -78,7 +78,7 @@ def test_the_question_rate_limit_is_shown_as_a_message() -> None:
     assert _engine_message(limited) == "Too many questions: dave may ask 20 per minute; try again in 3 s"
 
 
-def test_admins_read_the_audit_log_on_the_admin_page(app_test, ui_env) -> None:  # noqa: ANN001
+def test_admins_read_the_audit_log_on_the_admin_page(app_test, ui_env) -> None:
     at = login(app_test(), "adele", "adele-admin-secret")
     at.switch_page("pages/admin.py").run()
     assert not at.exception, at.exception
