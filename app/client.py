@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import psutil
+
+from app.processes import pid_alive, process_created
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -76,7 +77,7 @@ def write_engine_file(settings: Settings, url: str, token: str | None = None) ->
     info: dict[str, Any] = {
         "url": url,
         "pid": os.getpid(),
-        "process_created": psutil.Process().create_time(),  # tells this process from a later one with its pid
+        "process_created": process_created(),  # tells this process from a later one with its pid
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if token:
@@ -102,22 +103,6 @@ def read_engine_file(settings: Settings) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return info if isinstance(info, dict) and isinstance(info.get("url"), str) else None
-
-
-def pid_alive(pid: object, created: object = None) -> bool:
-    """Whether process ``pid`` runs (a zombie does not) and, when ``created`` (its psutil create
-    time, as recorded) is given, is still that process rather than a later one given the same pid."""
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return not isinstance(created, int | float) or abs(proc.create_time() - created) < 1.0
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:  # alive, owned by someone else
-        return True
 
 
 def find_engine(settings: Settings) -> EngineClient | None:

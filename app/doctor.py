@@ -21,10 +21,12 @@ is still "running".
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from app.processes import pid_alive, run_is_dead
 
 if TYPE_CHECKING:
     from app.db import Database
@@ -110,15 +112,6 @@ class Finding:
 
 
 # -- the pure part -------------------------------------------------------------------------------
-def run_is_dead(args: Mapping[str, Any], host: str, alive: Callable[[Any, Any], bool]) -> bool:
-    """Whether a run recorded as running belongs to a process that is gone (``alive(pid, created)``:
-    a later process given the same pid is not the run's). A run started on another host can't be
-    checked (False); one without an owner predates owners being recorded (True)."""
-    if "pid" not in args:
-        return True
-    return args.get("host") == host and not alive(args["pid"], args.get("process_created"))
-
-
 def _ranges(numbers: Iterable[int]) -> str:
     nums = sorted(set(numbers))
     parts: list[str] = []
@@ -295,7 +288,6 @@ def gather(
     encoder id queries use, to find points another one embedded."""
     import socket
 
-    from app.client import pid_alive
     from app.embeddings import ENCODER_IDS
 
     host = host or socket.gethostname()
@@ -329,8 +321,6 @@ def live_runs(db: Database, host: str | None = None) -> list[int]:
     """Ingest runs marked running whose process is alive (or on another host): a repair now could
     abandon the version they are writing."""
     import socket
-
-    from app.client import pid_alive
 
     host = host or socket.gethostname()
     return [r.id for r in db.list_runs("running") if not run_is_dead(r.args or {}, host, pid_alive)]

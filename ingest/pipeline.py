@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import numpy as np
-import psutil
 
 from app.db import Database
 from app.embeddings import MODEL_NAME, Embedder
+from app.processes import pid_alive, run_is_dead, run_owner
 from app.settings import Settings
 from app.store import Point, SparseVec, VectorStore
 from ingest.chunk import Chunk
@@ -590,21 +590,8 @@ class Ingestor:
             self.stages[k] = self.stages.get(k, 0.0) + v
 
 
-def run_owner() -> dict[str, object]:
-    """Who runs an ingest (stored with the run), so a run left "running" by a killed process is
-    recognised as dead later."""
-    return {
-        "pid": os.getpid(),
-        "process_created": psutil.Process().create_time(),
-        "host": socket.gethostname(),
-    }
-
-
 def interrupt_dead_runs(db: Database) -> list[int]:
     """Mark runs whose process (on this host) is gone 'interrupted'; returns their ids."""
-    from app.client import pid_alive
-    from app.doctor import run_is_dead
-
     host = socket.gethostname()
     dead = [r for r in db.list_runs("running") if run_is_dead(r.args or {}, host, pid_alive)]
     for run in dead:

@@ -19,7 +19,6 @@ from app.client import (
     InProcessEngine,
     engine_file,
     find_engine,
-    pid_alive,
     write_engine_file,
 )
 from app.server import bind
@@ -188,23 +187,6 @@ def test_feedback_and_escalation_through_the_engine(
     with pytest.raises(EngineError) as err:
         engine.feedback_summary("hanna")
     assert err.value.status == 403
-
-
-def test_a_process_is_alive_only_while_it_runs_and_only_as_itself() -> None:
-    """Real processes: ours is alive; a finished child (reaped, or a zombie not yet reaped) is not;
-    our pid with another create time is a later process that reused the pid, not the one recorded."""
-    import psutil
-
-    me = psutil.Process()
-    assert pid_alive(os.getpid()) and pid_alive(os.getpid(), me.create_time())
-    assert not pid_alive(os.getpid(), me.create_time() - 3600)
-    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
-    deadline = time.monotonic() + 30
-    while psutil.Process(zombie.pid).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not pid_alive(zombie.pid)  # exited, not reaped yet
-    zombie.wait()
-    assert not pid_alive(zombie.pid) and not pid_alive(None) and not pid_alive(-1)
 
 
 def test_find_engine_ignores_stale_files(settings, tmp_path: Path) -> None:

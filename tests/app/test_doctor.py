@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.doctor import DocFact, Facts, PointFact, RunFact, VersionFact, diagnose, run_is_dead
+from app.doctor import DocFact, Facts, PointFact, RunFact, VersionFact, diagnose
+from app.processes import run_is_dead
 
 HR = ("hr",)
 
@@ -254,7 +255,7 @@ def test_doctor_waits_for_a_running_ingest(svc, indexed: Path, monkeypatch: pyte
     from typer.testing import CliRunner
 
     from app.cli import app
-    from ingest.pipeline import run_owner
+    from app.processes import run_owner
 
     svc.db.start_run("s", run_owner())  # this process: alive
     svc.close()
