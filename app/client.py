@@ -260,6 +260,11 @@ class EngineClient:
     def documents(self, set_name: str | None = None) -> list[dict[str, Any]]:
         return self._request("GET", "/documents", params={"set": set_name} if set_name else None)
 
+    def readable_documents(self, user: str) -> list[dict[str, Any]]:
+        """The indexed documents ``user``'s groups may read, by set and path (the engine resolves
+        the groups): {doc_id, set, path, title, version, pages, file_type}."""
+        return self._request("GET", "/documents/readable", params={"user": user})
+
     def delete_document(self, doc_id: str, *, user: str | None = None) -> dict[str, Any]:
         """Remove a document; with ``user`` the engine checks that they are an admin (403)."""
         return self._request("DELETE", f"/documents/{doc_id}", params={"user": user} if user else None)
@@ -615,6 +620,17 @@ class InProcessEngine:
 
     def documents(self, set_name: str | None = None) -> list[dict[str, Any]]:
         return [document_row(d) for d in self.services.db.list_documents(set_name)]
+
+    def readable_documents(self, user: str) -> list[dict[str, Any]]:
+        """The indexed documents (a current version) that ``user``'s groups may read, by set and
+        path: what a reader may pick to ask within (``ask(doc=...)``). Never a document they may
+        not read, and not its groups either. EngineError 404 for an unknown user."""
+        mine = set(self.user_groups(user))
+        return [
+            readable_row(d)
+            for d in self.services.db.list_documents()
+            if d.current_version is not None and mine & set(d.group_names)
+        ]
 
     def documents_named(self, doc: str, groups: Sequence[str]) -> list[str]:
         """The doc_ids of the indexed documents ``groups`` may read that ``doc`` names: a doc_id, a
@@ -1073,6 +1089,20 @@ def document_row(doc: Any) -> dict[str, Any]:
         "file_type": v.file_type if v else "",
         "last_ingested": v.activated_at.isoformat() if v and v.activated_at else None,
         "updated": doc.updated_at.isoformat() if doc.updated_at else None,
+    }
+
+
+def readable_row(doc: Any) -> dict[str, Any]:
+    """A document as a reader sees it in a list to pick from (no groups, no ingestion details)."""
+    v = doc.active
+    return {
+        "doc_id": doc.doc_id,
+        "set": doc.set.name,
+        "path": doc.path,
+        "title": doc.title,
+        "version": doc.current_version,
+        "pages": v.pages if v else 0,
+        "file_type": v.file_type if v else "",
     }
 
 

@@ -280,6 +280,16 @@ class DocumentOut(BaseModel):
     updated: str | None
 
 
+class ReadableDocumentOut(BaseModel):
+    doc_id: str
+    set: str
+    path: str = Field(description="The document's path within its set.")
+    title: str
+    version: int | None
+    pages: int
+    file_type: str
+
+
 class GroupsRequest(BaseModel):
     groups: list[str] = Field(description="Groups that may read the document; [] = nobody.")
 
@@ -884,6 +894,15 @@ def create_app(
     ) -> Any:
         service_or_admin(request)
         return local.documents(set_name)
+
+    @app.get(
+        "/documents/readable",
+        response_model=list[ReadableDocumentOut],
+        summary="The indexed documents the user may read (to ask within one of them)",
+        responses=_responses(403, 404),
+    )
+    def readable_documents(request: Request, user: UserParam) -> Any:
+        return local.readable_documents(acting(request, user))
 
     @app.delete(
         "/documents/{doc_id}",

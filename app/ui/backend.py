@@ -177,9 +177,20 @@ def ask(
     history: Sequence[str] = (),
     on_token: Callable[[str], None] | None = None,
     on_quick: Callable[[dict[str, Any]], None] | None = None,
+    doc: str | None = None,
 ) -> dict[str, Any]:
+    """Answer as the session's user; ``doc`` (a doc_id from ``readable_documents``): only from that
+    document (the engine checks again that the user may read it: 404 otherwise)."""
     user = require_role(backend, session, EMPLOYEE)
-    return backend.ask(question, user.name, history=list(history), on_token=on_token, on_quick=on_quick)
+    return backend.ask(
+        question, user.name, history=list(history), on_token=on_token, on_quick=on_quick, doc=doc or None
+    )
+
+
+def readable_documents(backend: Backend, session: SessionUser | None) -> list[dict[str, Any]]:
+    """The indexed documents the user's groups may read, to ask within one ("Search in")."""
+    user = require_role(backend, session, EMPLOYEE)
+    return backend.engine.readable_documents(user.name)
 
 
 def feedback(

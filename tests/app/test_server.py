@@ -124,6 +124,7 @@ def test_health_and_openapi(client: TestClient) -> None:
         "/health": {"get"},
         "/ask": {"post"},
         "/documents": {"get"},
+        "/documents/readable": {"get"},
         "/documents/{doc_id}": {"delete"},
         "/documents/{doc_id}/groups": {"put"},
         "/ingest": {"post"},
@@ -237,6 +238,33 @@ def test_documents_list_delete_and_set_groups(client: TestClient) -> None:
     assert client.put(f"/documents/{hr['doc_id']}/groups", json={"groups": []}).status_code == 404
     assert [d["path"] for d in client.get("/documents").json()] == ["public/leave.txt"]
     assert "24 months" not in ask(client, WARNING_Q, "hanna")["answer"]
+
+
+def test_readable_documents_are_those_the_users_groups_may_read(client: TestClient, svc) -> None:
+    """What a reader may pick to ask within: in the engine, over HTTP and through the HTTP client."""
+    from app.client import EngineClient, EngineError, InProcessEngine
+
+    ec = EngineClient("http://testserver")
+    ec._http = client  # the TestClient is an httpx.Client: the real request, no socket
+    local = InProcessEngine(svc)
+    for user, paths in [("hanna", {"public/leave.txt", "hr/warnings.txt"}), ("eve", {"public/leave.txt"})]:
+        r = client.get("/documents/readable", params={"user": user})
+        assert r.status_code == 200, r.text
+        for rows in (r.json(), ec.readable_documents(user), local.readable_documents(user)):
+            assert {d["path"] for d in rows} == paths, user
+            assert all(d["set"] == "t" and d["doc_id"] and d["version"] == 1 for d in rows)
+            assert all("groups" not in d for d in rows)  # who else may read a document is not shown
+    assert CANARY not in client.get("/documents/readable", params={"user": "eve"}).text
+    warnings = next(d for d in local.readable_documents("hanna") if d["path"] == "hr/warnings.txt")
+    assert warnings["title"] and warnings["pages"] >= 1 and warnings["file_type"] == "txt"
+    r = client.get("/documents/readable", params={"user": "mallory"})
+    assert r.status_code == 404 and "no user 'mallory'" in r.json()["detail"]
+    with pytest.raises(EngineError) as unknown:
+        local.readable_documents("mallory")
+    assert unknown.value.status == 404
+    # taking hr's access away removes the document from her list at once
+    svc.ingestor.set_groups(warnings["doc_id"], ["exec"])
+    assert {d["path"] for d in ec.readable_documents("hanna")} == {"public/leave.txt"}
 
 
 def test_ingest_job_runs_in_the_background_with_per_file_progress(
@@ -899,6 +927,10 @@ def test_a_session_token_acts_only_as_its_user(secured, svc) -> None:
         "public/leave.txt",
         "hr/warnings.txt",
     }
+    # the documents one may pick to ask within: one's own only
+    mine = client.get("/documents/readable", params={"user": "eve"}, headers=eve)
+    assert mine.status_code == 200 and {d["path"] for d in mine.json()} == {"public/leave.txt"}
+    assert client.get("/documents/readable", params={"user": "hanna"}, headers=eve).status_code == 403
     # logging out ends the token
     assert client.post("/logout", headers=eve).status_code == 204
     r = client.get("/escalations", params={"user": "eve"}, headers=eve)

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from eval.browser import VIEWPORT, launch_options
-from tests.app.ui.conftest import SALARY_Q, USERS, write_corpus
+from tests.app.ui.conftest import LEAVE_Q, SALARY_Q, USERS, write_corpus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # fails without /usr/bin/chromium (conftest.py)
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,3 +161,31 @@ def test_login_ask_open_source_and_thumb(ui_url: tuple[str, Path]) -> None:
         assert fb is not None and fb.thumb == "up"
     finally:
         db.close()
+
+
+def test_search_in_one_picked_document(ui_url: tuple[str, Path]) -> None:
+    """Pick a document in the sidebar's "Search in", ask, and only that document is cited (the same
+    question over all of alice's documents cites salary-bands.pdf too)."""
+    url, _ = ui_url
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch_options())
+        try:
+            page = browser.new_page(viewport={**VIEWPORT, "height": 2000})
+            page.set_default_timeout(60_000)
+            log_in(page, url, "alice")
+            picker = page.get_by_role("combobox", name="Search in")
+            expect(picker).to_have_value("All my documents")
+            picker.click()
+            page.get_by_role("option", name="public/leave.txt (t)").click()
+            see(page, "Searching only in public/leave.txt (t)")
+            chat = page.locator("textarea[data-testid='stChatInputTextArea']")
+            chat.fill(LEAVE_Q)
+            chat.press("Enter")
+            answer = page.locator("[data-testid='stChatMessage']").last
+            expect(answer).to_contain_text("30 vacation days", timeout=120_000)
+            expect(answer).to_contain_text("public/leave.txt")
+            assert "salary-bands.pdf" not in answer.inner_text()
+            expect(picker).to_have_value("public/leave.txt (t)")  # the pick stays for the next question
+            page.screenshot(path=ARTIFACTS / "07-search-in-one-document.png")
+        finally:
+            browser.close()

@@ -15,10 +15,27 @@ from app.ui import render, state
 user = state.guard(be.EMPLOYEE)
 B = state.backend()
 CONV = "conversation_id"
+SEARCH_IN = "search_in"  # the doc_id to ask within, or None: all the documents the user may read
 
 
-# -- sidebar: conversations --------------------------------------------------------------------------
+# -- sidebar: where to search, conversations -------------------------------------------------------------
+def doc_label(doc: dict[str, Any] | None) -> str:
+    return "All my documents" if doc is None else f"{doc['path']} ({doc['set']})"
+
+
 with st.sidebar:
+    readable = state.run_action(lambda: be.readable_documents(B, state.session())) or []
+    by_id = {d["doc_id"]: d for d in readable}
+    if st.session_state.get(SEARCH_IN) not in (None, *by_id):  # no longer readable, or removed
+        st.session_state.pop(SEARCH_IN)
+    search_in: str | None = st.selectbox(
+        "Search in",
+        [None, *by_id],
+        key=SEARCH_IN,
+        format_func=lambda doc_id: doc_label(by_id.get(doc_id) if doc_id else None),
+        help="Picking a document searches only that document; “All my documents” searches every "
+        "document your groups may read.",
+    )
     if st.button("New chat", icon=":material/add:", key="new_chat", use_container_width=True):
         st.session_state[CONV] = None
         st.rerun()
@@ -238,6 +255,8 @@ if not history:
         f"Ask about the documents your groups may read ({', '.join(user.groups) or 'none'}). "
         "Every claim is cited to its document and page."
     )
+if search_in:
+    st.caption(f"Searching only in {render.md_escape(doc_label(by_id[search_in]))}.")
 for turn in history:
     with st.chat_message("user"):
         st.markdown(render.md_escape(turn["question"]))
@@ -260,6 +279,7 @@ if question:
                 result["answer"] = be.ask(
                     B, session, question, history=earlier,
                     on_token=lambda t: events.put(("token", t)), on_quick=lambda q: events.put(("quick", q)),
+                    doc=search_in,
                 )  # fmt: skip
             except Exception as exc:
                 result["error"] = exc

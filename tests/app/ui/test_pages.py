@@ -211,3 +211,69 @@ def test_the_answer_streams_and_a_refusal_shows_no_sources(app_test, ui_env, mon
     turn = db.list_turns(db.list_conversations("dave")[0].id, "dave")[-1]
     assert turn.answer["refused"] and turn.answer["citations"] == []
     db.close()
+
+
+def test_search_in_one_picked_document_cites_only_that_document(app_test, ui_env) -> None:
+    """The "Search in" selector lists only what the user may read; the picked doc_id goes through
+    be.ask and Backend.ask to the engine, so the answer cites that document only."""
+    db = ui_env.db()
+    ids = {d.path: d.doc_id for d in db.list_documents()}
+    dave = login(app_test(), "dave")
+    assert not dave.exception, dave.exception
+    assert dave.selectbox(key="search_in").options == ["All my documents", "public/leave.txt (t)"]
+
+    at = login(app_test(), "rita")  # everyone and hr: both documents
+    picker = at.selectbox(key="search_in")
+    assert picker.value is None and picker.options == [
+        "All my documents",
+        "hr/salary-bands.pdf (t)",
+        "public/leave.txt (t)",
+    ]
+    assert "only that document" in picker.help
+    at.chat_input(key="question").set_value(LEAVE_Q).run()  # all documents: both are cited
+    at.selectbox(key="search_in").select(ids["public/leave.txt"]).run()
+    assert not at.exception, at.exception
+    assert "Searching only in public/leave.txt (t)" in texts(at)
+    at.chat_input(key="question").set_value(LEAVE_Q).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="search_in").value == ids["public/leave.txt"]  # the pick stays
+    whole, picked = db.list_turns(db.list_conversations("rita")[0].id, "rita")
+    assert {c["path"] for c in whole.answer["citations"]} == {"public/leave.txt", "hr/salary-bands.pdf"}
+    assert not picked.answer["refused"] and "30 vacation days" in picked.answer["answer"]
+    assert {c["path"] for c in picked.answer["citations"]} == {"public/leave.txt"}
+    db.close()
+
+
+def test_the_ui_backend_passes_the_picked_document_and_lists_only_for_employees(ui_env) -> None:
+    from app.ui import backend as be
+
+    class Engine:  # records what the UI backend asks of the engine
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, tuple, dict]] = []
+
+        def ask(self, question: str, user: str, **kwargs: object) -> dict:
+            self.calls.append(("ask", (question, user), kwargs))
+            return {"answer": "", "citations": []}
+
+        def readable_documents(self, user: str) -> list[dict]:
+            self.calls.append(("readable_documents", (user,), {}))
+            return [{"doc_id": "d1", "set": "t", "path": "public/leave.txt", "title": "leave.txt"}]
+
+    engine = Engine()
+    backend = be.Backend(engine, ui_env.db(), ui_env.settings, in_process=True)
+    dave = be.log_in(backend, "dave", USERS["dave"][0])
+    assert be.readable_documents(backend, dave)[0]["doc_id"] == "d1"
+    be.ask(backend, dave, LEAVE_Q, doc="d1")
+    be.ask(backend, dave, LEAVE_Q)
+    assert [(name, args, kw.get("doc")) for name, args, kw in engine.calls] == [
+        ("readable_documents", ("dave",), None),
+        ("ask", (LEAVE_Q, "dave"), "d1"),
+        ("ask", (LEAVE_Q, "dave"), None),
+    ]
+    with pytest.raises(be.Refused):
+        be.readable_documents(backend, None)  # no session
+    backend.db.upsert_user("nora", "!", ["everyone"], ["reviewer"])  # a reviewer only: no ask page
+    with pytest.raises(be.Refused):
+        be.readable_documents(backend, be.SessionUser("nora", ["reviewer"], ["everyone"]))
+    assert len(engine.calls) == 3
+    backend.db.close()
