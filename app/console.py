@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 
+from app.engine_api import Engine
 from app.settings import Settings
 
 out = Console()
@@ -44,7 +45,7 @@ def services(settings: Settings | None = None) -> Iterator:
 
 
 @contextmanager
-def engine(settings: Settings | None = None) -> Iterator:
+def engine(settings: Settings | None = None) -> Iterator[Engine]:
     """The running engine (`docqa serve`) as an app.client.EngineClient; when none runs, the same
     interface over stores opened in this process (app.client.InProcessEngine). Engine errors
     become plain messages: exit 3 when the engine or its stores are unavailable, else 2."""

@@ -25,6 +25,7 @@ from pydantic import Field
 
 from app.access import LoginRefused
 from app.auth import Clock, LoginThrottle
+from app.engine_api import Engine
 from app.settings import Settings
 
 EMPLOYEE, REVIEWER, ADMIN, EVALUATOR = "employee", "reviewer", "admin", "evaluator"
@@ -71,7 +72,7 @@ class SessionUser:
 class Backend:
     """The engine (EngineClient or InProcessEngine: one interface) and the database."""
 
-    engine: Any
+    engine: Engine  # in process or over HTTP (app.engine_api)
     db: Any
     settings: UiSettings
     in_process: bool
