@@ -11,6 +11,9 @@ echo; echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+echo; echo "== import contracts (import-linter; [tool.importlinter] in pyproject.toml)"
+.venv/bin/lint-imports
+
 echo; echo "== pytest"
 mkdir -p test-artifacts
 set +e
