@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app.confidence import FEATURES as SIGNAL_FEATURES
 from app.evidence import found_terms, haystack, holds_answer, is_period, specific_terms, stems
@@ -148,7 +149,7 @@ class Decision:
     features: dict[str, float] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # the question's terms no source holds
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "answer": self.answer,
             "probability": round(self.probability, 4),

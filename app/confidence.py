@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HIGH, MEDIUM = 0.70, 0.40
 
@@ -99,7 +100,7 @@ class Confidence:
             "low": "Weak support: verify with the sources or ask an expert.",
         }[self.band]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "score": round(self.score, 3),
             "band": self.band,

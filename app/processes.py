@@ -29,7 +29,7 @@ def pid_alive(pid: object, created: object = None) -> bool:
 
 def process_created() -> float:
     """This process's create time (psutil): with its pid, tells it from a later process given the pid."""
-    return psutil.Process().create_time()
+    return float(psutil.Process().create_time())
 
 
 def run_owner() -> dict[str, object]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ NAMED_WEIGHT = 1 / RRF_K  # a passage of the document the question names gains a
 class Passage:
     id: str
     score: float  # fused (RRF) score
-    payload: dict
+    payload: dict[str, Any]
     dense_score: float | None = None  # cosine similarity to the question, when the dense search found it
     sparse_score: float | None = None
     dense_rank: int | None = None
@@ -40,11 +41,11 @@ class Passage:
 
     @property
     def text(self) -> str:
-        return self.payload.get("text", "")
+        return str(self.payload.get("text", ""))
 
     @property
     def doc_id(self) -> str:
-        return self.payload.get("doc_id", "")
+        return str(self.payload.get("doc_id", ""))
 
     @property
     def pages(self) -> str:
@@ -68,7 +69,7 @@ def rrf_fuse(
 ) -> list[Passage]:
     """Reciprocal rank fusion: score = sum over lists of 1 / (k + rank), rank starting at 1."""
     scores: dict[str, float] = {}
-    info: dict[str, dict] = {}
+    info: dict[str, dict[str, Any]] = {}
     for kind, hits in (("dense", dense), ("sparse", sparse)):
         for rank, hit in enumerate(hits, start=1):
             scores[hit.id] = scores.get(hit.id, 0.0) + 1.0 / (k + rank)

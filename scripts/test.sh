@@ -14,6 +14,9 @@ echo; echo "== ruff"
 echo; echo "== import contracts (import-linter; [tool.importlinter] in pyproject.toml)"
 .venv/bin/lint-imports
 
+echo; echo "== types (mypy --strict on the modules [tool.mypy] lists)"
+.venv/bin/mypy
+
 echo; echo "== pytest"
 mkdir -p test-artifacts
 set +e
