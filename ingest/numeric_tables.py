@@ -19,7 +19,7 @@ import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 CELL_GAP_RATIO = 0.9  # a gap wider than this share of the font size separates two cells
 MIN_ROWS = 3  # lines with figures a table needs
@@ -91,14 +91,15 @@ def is_year(text: str) -> bool:
     return bool(_YEAR.match(text.strip()))
 
 
-def lines_of(words: Sequence[WordLike]) -> list[Line]:
-    """Words grouped into lines (vertical overlap), top to bottom, each split into cells at gaps
-    wider than CELL_GAP_RATIO of the font size; a lone currency sign joins the figure after it."""
-    rows: list[list[WordLike]] = []
+W = TypeVar("W", bound=WordLike)
+
+
+def group_lines(words: Sequence[W]) -> list[tuple[list[W], tuple[float, float]]]:
+    """Words grouped into lines by vertical overlap (at least half the smaller height), top to
+    bottom, each with its vertical span; words within a line in reading order of their tops."""
+    rows: list[list[W]] = []
     spans: list[tuple[float, float]] = []
     for w in sorted(words, key=lambda w: (w.top, w.x0)):
-        if not w.text.strip():
-            continue
         if rows:
             top, bottom = spans[-1]
             overlap = min(bottom, w.bottom) - max(top, w.top)
@@ -108,8 +109,14 @@ def lines_of(words: Sequence[WordLike]) -> list[Line]:
                 continue
         rows.append([w])
         spans.append((w.top, w.bottom))
+    return list(zip(rows, spans, strict=True))
+
+
+def lines_of(words: Sequence[WordLike]) -> list[Line]:
+    """Words grouped into lines (vertical overlap), top to bottom, each split into cells at gaps
+    wider than CELL_GAP_RATIO of the font size; a lone currency sign joins the figure after it."""
     out = []
-    for ws, (top, bottom) in zip(rows, spans, strict=True):
+    for ws, (top, bottom) in group_lines([w for w in words if w.text.strip()]):
         ws.sort(key=lambda w: w.x0)
         size = statistics.median(w.size for w in ws) or 10.0
         cells: list[list[WordLike]] = [[ws[0]]]

@@ -37,7 +37,7 @@ from typing import Any
 from ingest.chunk import markdown_table
 from ingest.elements import Element, ElementKind, PartitionResult, PartitionStatus
 from ingest.location import Location
-from ingest.numeric_tables import find_tables
+from ingest.numeric_tables import find_tables, group_lines
 
 # Pages whose text layer has fewer meaningful characters than this are OCRed.
 MIN_TEXT_LAYER_CHARS = 20
@@ -2118,19 +2118,7 @@ def _middle(word: _PdfWord) -> float:
 
 def _word_lines(words: list[_PdfWord]) -> list[list[_PdfWord]]:
     """Words grouped into lines (vertical overlap), each line left to right, lines top to bottom."""
-    lines: list[list[_PdfWord]] = []
-    spans: list[tuple[float, float]] = []
-    for word in sorted(words, key=lambda w: (w.top, w.x0)):
-        if lines:
-            top, bottom = spans[-1]
-            overlap = min(bottom, word.bottom) - max(top, word.top)
-            if overlap >= 0.5 * min(bottom - top, word.bottom - word.top):
-                lines[-1].append(word)
-                spans[-1] = (min(top, word.top), max(bottom, word.bottom))
-                continue
-        lines.append([word])
-        spans.append((word.top, word.bottom))
-    return [sorted(line, key=lambda w: w.x0) for line in lines]
+    return [sorted(line, key=lambda w: w.x0) for line, _ in group_lines(words)]
 
 
 def _line_text(lines: list[list[_PdfWord]]) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -537,19 +539,27 @@ FILINGS = {
 }
 
 
-@pytest.fixture(scope="module")
-def filings(tmp_path_factory: pytest.TempPathFactory, embedder):
+@contextmanager
+def indexed(root: Path, corpus: dict[str, tuple[str, str]], embedder):
+    """Services (extractive) over ``corpus`` (path -> (group, text)), every file indexed."""
     from app.services import Services
     from app.settings import Settings
 
-    root = tmp_path_factory.mktemp("filings")
-    docs = write_docs(root / "docs", {rel: text for rel, (_, text) in FILINGS.items()}, acl_per_file(FILINGS))
+    docs = write_docs(root / "docs", {rel: text for rel, (_, text) in corpus.items()}, acl_per_file(corpus))
     svc = Services(
         Settings(data_dir=root / "state", ingest_workers=0, llm_backend="extractive"), embedder=embedder
     )
-    assert all(f.status == "indexed" for f in svc.ingestor.ingest([docs], set_name="t").files)
-    yield svc
-    svc.close()
+    try:
+        assert all(f.status == "indexed" for f in svc.ingestor.ingest([docs], set_name="t").files)
+        yield svc
+    finally:
+        svc.close()
+
+
+@pytest.fixture(scope="module")
+def filings(tmp_path_factory: pytest.TempPathFactory, embedder):
+    with indexed(tmp_path_factory.mktemp("filings"), FILINGS, embedder) as svc:
+        yield svc
 
 
 @pytest.mark.integration
@@ -592,17 +602,8 @@ DUCKS = {
 
 @pytest.fixture(scope="module")
 def ducks(tmp_path_factory: pytest.TempPathFactory, embedder):
-    from app.services import Services
-    from app.settings import Settings
-
-    root = tmp_path_factory.mktemp("ducks")
-    docs = write_docs(root / "docs", {rel: text for rel, (_, text) in DUCKS.items()}, acl_per_file(DUCKS))
-    svc = Services(
-        Settings(data_dir=root / "state", ingest_workers=0, llm_backend="extractive"), embedder=embedder
-    )
-    assert all(f.status == "indexed" for f in svc.ingestor.ingest([docs], set_name="t").files)
-    yield svc
-    svc.close()
+    with indexed(tmp_path_factory.mktemp("ducks"), DUCKS, embedder) as svc:
+        yield svc
 
 
 @pytest.mark.integration
