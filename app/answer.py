@@ -1008,7 +1008,12 @@ class Answerer:
             for p in item_hits:
                 passages.setdefault(p.id, p)
         ordered = list(passages.values())
-        done = compute_answer(question, [(i, p.text) for i, p in enumerate(ordered, 1)])
+        fiscal_year = first.get("fiscal_year")
+        done = compute_answer(
+            question,
+            [(i, p.text) for i, p in enumerate(ordered, 1)],
+            int(fiscal_year) if isinstance(fiscal_year, int | str) and str(fiscal_year).isdigit() else None,
+        )
         timings["retrieve"] = time.perf_counter() - t0
         if done is None:
             return None

@@ -259,7 +259,7 @@ def _cells(line: str) -> tuple[str, list[float]]:
             label_parts.append(part)
         else:
             break
-    return " ".join(label_parts), values
+    return " ".join(label_parts).rstrip(" $"), values
 
 
 @dataclass
@@ -269,20 +269,36 @@ class Statement:
     scale: str = ""
 
 
-def line_items(text: str) -> Statement | None:
+def line_items(text: str, fiscal_year: int | None = None) -> Statement | None:
     """{row label: {year: value}} for a statement whose header names its years (the first line
-    with two or more years); rows whose count of numbers matches the years."""
+    with two or more years); rows whose count of numbers matches the years.
+
+    A PDF's header often reaches the text broken ("2020" on one line, "Year Ended December 31,
+    2019" on the next, a year lost): with the filing's ``fiscal_year``, a row whose numbers the
+    header does not match reads as a filing's statements are laid out, the fiscal year first and
+    one earlier year per column, when every year the text names above the row is among those
+    years and the row has at most two columns more than the years named (a quarterly table's
+    eight columns under two years are not read as eight years)."""
     header_years: list[int] = []
+    seen: set[int] = set()  # every year named above the current row
     out: dict[str, dict[int, float]] = {}
     for line in text.splitlines():
         found = [int(y) for y in re.findall(rf"\b({YEAR})\b", line)]
         label, values = _cells(line)
         if not header_years and len(set(found)) >= 2 and len(values) <= len(found):
             header_years = found
+            seen.update(found)
             continue
-        if header_years and label and len(values) == len(header_years):
+        if label and values and header_years and len(values) == len(header_years):
             out.setdefault(label.lower(), dict(zip(header_years, values, strict=True)))
-    return Statement(header_years, out, statement_scale(text)) if header_years and out else None
+        elif label and values and fiscal_year and seen:
+            laid_out = list(range(fiscal_year, fiscal_year - len(values), -1))
+            if seen <= set(laid_out) and len(values) <= len(seen) + 2:
+                out.setdefault(label.lower(), dict(zip(laid_out, values, strict=True)))
+        if not values:
+            seen.update(found)
+    years = header_years or sorted({y for row in out.values() for y in row}, reverse=True)
+    return Statement(years, out, statement_scale(text)) if out else None
 
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -336,17 +352,30 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z&]+", " ", text.lower()).strip()
 
 
+def _singular(text: str) -> str:
+    """A row label for matching: normalised, each word without a plural s ("total net revenues" and
+    "total net revenue" are one row name)."""
+    return " ".join(
+        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in _norm(text).split()
+    )
+
+
 def find_item(statement: Statement, metric: str) -> tuple[str, dict[int, float]] | None:
     """The statement's row for ``metric`` (a synonym of it, else the row sharing most words)."""
     want = _norm(metric)
     key = next((k for k in SYNONYMS if _norm(k) == want or _norm(k) in want.split()), None)
-    rows = {_norm(k): (k, v) for k, v in statement.rows.items()}
+    rows = {_singular(k): (k, v) for k, v in statement.rows.items()}
     for name in SYNONYMS.get(key, ()) if key else ():
         for norm, row in rows.items():
-            if norm == _norm(name) or norm.startswith(_norm(name)):
+            if norm == _singular(name) or norm.startswith(_singular(name)):
                 return row
     words = set(want.split())
-    best = max(rows.values(), key=lambda r: len(words & set(_norm(r[0]).split())), default=None)
+    # the row sharing most of the metric's words; of those, the one with the fewest other words
+    best = max(
+        rows.values(),
+        key=lambda r: (len(words & set(_norm(r[0]).split())), -len(set(_norm(r[0]).split()) - words)),
+        default=None,
+    )
     if best and words and len(words & set(_norm(best[0]).split())) / len(words) >= 0.6:
         return best
     return None
@@ -429,13 +458,16 @@ class Computed:
     sources: list[int]
 
 
-def compute_answer(question: str, texts: Sequence[tuple[int, str]]) -> Computed | None:
+def compute_answer(
+    question: str, texts: Sequence[tuple[int, str]], fiscal_year: int | None = None
+) -> Computed | None:
     """The computation ``question`` asks for, done over the statements in ``texts`` ([n], text),
-    earlier texts first; None when it asks for no arithmetic or a figure it needs is in none of them."""
+    earlier texts first, of a filing for ``fiscal_year`` (when known: see line_items); None when it
+    asks for no arithmetic or a figure it needs is in none of them."""
     formula = parse_formula(question)
     if formula is None:
         return None
-    statements = [(n, st) for n, text in texts if (st := line_items(text)) is not None]
+    statements = [(n, st) for n, text in texts if (st := line_items(text, fiscal_year)) is not None]
     figures = resolve(formula, statements)
     if not figures:
         return None

@@ -161,3 +161,32 @@ def test_the_financebench_metric_questions_are_computed_right_from_their_evidenc
         "financebench_id_03838": 101.5,
         "financebench_id_04103": -3.70,
     }
+
+
+# A segment table as a 10-K's PDF gives it: the header's "2020" lost, the columns are 2020, 2019, 2018.
+BROKEN_HEADER = """Year Ended December 31, 2019
+| Total segment revenue $ | 9,497,578 | $ | 4,567,587 | $ | 3,149,569 |
+| --- | --- | --- | --- | --- | --- |
+| Caviar revenue | — | 145,913 |  | 148,608 |  |
+| Total net revenue $ | 9,497,578 | $ | 4,713,500 | $ | 3,298,177 |"""
+QUARTERS = (
+    "Quarterly Results of Operations 2020 2019\n| Total net revenue | 3,158,970 | 3,033,874 | 1,923,625 |"
+    " 1,381,109 | 1,313,429 | 1,266,474 | 1,174,238 | 959,359 |"
+)
+
+
+@pytest.mark.unit
+def test_a_filings_columns_are_its_fiscal_year_and_earlier_when_the_header_lost_a_year() -> None:
+    assert line_items(BROKEN_HEADER) is None  # the years the columns hold are not in the text
+    st = line_items(BROKEN_HEADER, fiscal_year=2020)
+    assert st is not None and st.rows["total net revenue"] == {2020: 9497578, 2019: 4713500, 2018: 3298177}
+    # "total revenue" is the total net revenue row, not the segment total that shares its words
+    assert find_item(st, "total revenue") == ("total net revenue", st.rows["total net revenue"])
+    # eight quarters under two years are not eight years
+    assert line_items(QUARTERS, fiscal_year=2020) is None
+    done = compute_answer(
+        "What is the FY2019 - FY2020 total revenue growth rate? Answer in percents.",
+        [(1, BROKEN_HEADER)],
+        2020,
+    )
+    assert done is not None and round(done.value, 1) == 101.5
