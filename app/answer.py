@@ -34,7 +34,14 @@ from app.evidence import (
     table_view,
     term_share,
 )
-from app.figures import compute_answer, line_item_queries, names_match, parse_formula, statement_rows
+from app.figures import (
+    compute_answer,
+    is_primary_statement,
+    line_item_queries,
+    names_match,
+    parse_formula,
+    statement_rows,
+)
 from app.grounding import only_markers, ungrounded
 from app.retrieve import Passage, search, standalone_query, words
 from app.subquestions import names_document, split_question
@@ -993,8 +1000,13 @@ class Answerer:
         if not names_match(question, " ".join(str(first.get(k, "")) for k in ("title", "path", "company"))):
             return None  # the filing ranked first is not the company the question names
         passages = {p.id: p for p in found if p.doc_id == doc}
-        for metric, years in line_item_queries(formula):
-            query = f"{metric} {' '.join(str(y) for y in years)}"
+        queries = [
+            f"{metric} {' '.join(str(y) for y in years)}" for metric, years in line_item_queries(formula)
+        ]
+        for query in [
+            *queries,
+            *(f"consolidated statements {q}" for q in queries),
+        ]:  # the statement pages too
             item_hits = search(
                 self.store,
                 self.embedder,
@@ -1009,10 +1021,17 @@ class Answerer:
                 passages.setdefault(p.id, p)
         ordered = list(passages.values())
         fiscal_year = first.get("fiscal_year")
+        primary = [
+            i
+            for i, p in enumerate(ordered, 1)
+            if p.payload.get("form") == "10-K"
+            and is_primary_statement(f"{p.payload.get('section', '')}\n{p.text[:200]}")
+        ]
         done = compute_answer(
             question,
             [(i, p.text) for i, p in enumerate(ordered, 1)],
             int(fiscal_year) if isinstance(fiscal_year, int | str) and str(fiscal_year).isdigit() else None,
+            primary,
         )
         timings["retrieve"] = time.perf_counter() - t0
         if done is None:

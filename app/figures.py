@@ -19,7 +19,7 @@ small language model's mental arithmetic is not to be trusted. Here:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 YEAR = r"(?:19|20)\d\d"
@@ -269,7 +269,19 @@ class Statement:
     scale: str = ""
 
 
-def line_items(text: str, fiscal_year: int | None = None) -> Statement | None:
+_PRIMARY = re.compile(
+    r"consolidated\s+(?:statements?\s+of\s+(?:operations|income|earnings|cash\s+flows|comprehensive)|balance\s+sheets?)",
+    re.IGNORECASE,
+)
+
+
+def is_primary_statement(title: str) -> bool:
+    """Whether a chunk's heading names one of a filing's primary statements (operations, income,
+    cash flows, balance sheet): the page a reader checks a figure against."""
+    return bool(_PRIMARY.search(title))
+
+
+def line_items(text: str, fiscal_year: int | None = None, *, primary: bool = False) -> Statement | None:
     """{row label: {year: value}} for a statement whose header names its years (the first line
     with two or more years); rows whose count of numbers matches the years.
 
@@ -278,7 +290,9 @@ def line_items(text: str, fiscal_year: int | None = None) -> Statement | None:
     header does not match reads as a filing's statements are laid out, the fiscal year first and
     one earlier year per column, when every year the text names above the row is among those
     years and the row has at most two columns more than the years named (a quarterly table's
-    eight columns under two years are not read as eight years)."""
+    eight columns under two years are not read as eight years). A 10-K's ``primary`` statement
+    (operations, cash flows, balance sheet) whose text names no year at all is read so too, for
+    rows of at most three columns: such statements show the fiscal year and one or two before it."""
     header_years: list[int] = []
     seen: set[int] = set()  # every year named above the current row
     out: dict[str, dict[int, float]] = {}
@@ -291,9 +305,9 @@ def line_items(text: str, fiscal_year: int | None = None) -> Statement | None:
             continue
         if label and values and header_years and len(values) == len(header_years):
             out.setdefault(label.lower(), dict(zip(header_years, values, strict=True)))
-        elif label and values and fiscal_year and seen:
+        elif label and values and fiscal_year and (seen or primary):
             laid_out = list(range(fiscal_year, fiscal_year - len(values), -1))
-            if seen <= set(laid_out) and len(values) <= len(seen) + 2:
+            if seen <= set(laid_out) and len(values) <= (len(seen) + 2 if seen else 3):
                 out.setdefault(label.lower(), dict(zip(laid_out, values, strict=True)))
         if not values:
             seen.update(found)
@@ -360,8 +374,11 @@ def _singular(text: str) -> str:
     )
 
 
-def find_item(statement: Statement, metric: str) -> tuple[str, dict[int, float]] | None:
-    """The statement's row for ``metric`` (a synonym of it, else the row sharing most words)."""
+def find_item(
+    statement: Statement, metric: str, *, fuzzy: bool = True
+) -> tuple[str, dict[int, float]] | None:
+    """The statement's row for ``metric`` (a synonym of it, else, when ``fuzzy``, the row sharing
+    most words)."""
     want = _norm(metric)
     key = next((k for k in SYNONYMS if _norm(k) == want or _norm(k) in want.split()), None)
     rows = {_singular(k): (k, v) for k, v in statement.rows.items()}
@@ -369,6 +386,8 @@ def find_item(statement: Statement, metric: str) -> tuple[str, dict[int, float]]
         for norm, row in rows.items():
             if norm == _singular(name) or norm.startswith(_singular(name)):
                 return row
+    if not fuzzy:
+        return None
     words = set(want.split())
     # the row sharing most of the metric's words; of those, the one with the fewest other words
     best = max(
@@ -432,19 +451,27 @@ def describe(formula: Formula, figures: Mapping[Item, Figure]) -> tuple[float, s
 
 def resolve(formula: Formula, statements: Sequence[tuple[int, Statement]]) -> dict[Item, Figure] | None:
     """Each line item the formula needs, from the first statement (with its source number) that
-    has the metric's row and the year; None when one is missing."""
+    has the metric's row under one of its names and the year, else from the first whose row shares
+    most of the metric's words ("total cost of revenue" is not taken for "total revenue" while a
+    statement has the revenue row itself); None when one is missing."""
     out: dict[Item, Figure] = {}
     for item in items(formula.expr):
-        for n, st in statements:
-            row = find_item(st, item.metric)
-            if row and item.year in row[1]:
-                value = row[1][item.year]
-                if _norm(item.metric) in OUTFLOWS:  # a cash flow statement shows them as (negative)
-                    value = abs(value)
-                out[item] = Figure(item, value, row[0], n)
-                break
-        else:
+        found = next(
+            (
+                (n, row)
+                for fuzzy in (False, True)
+                for n, st in statements
+                if (row := find_item(st, item.metric, fuzzy=fuzzy)) and item.year in row[1]
+            ),
+            None,
+        )
+        if found is None:
             return None
+        n, (label, by_year) = found
+        value = by_year[item.year]
+        if _norm(item.metric) in OUTFLOWS:  # a cash flow statement shows them as (negative)
+            value = abs(value)
+        out[item] = Figure(item, value, label, n)
     return out
 
 
@@ -459,15 +486,25 @@ class Computed:
 
 
 def compute_answer(
-    question: str, texts: Sequence[tuple[int, str]], fiscal_year: int | None = None
+    question: str,
+    texts: Sequence[tuple[int, str]],
+    fiscal_year: int | None = None,
+    primary: Collection[int] = (),
 ) -> Computed | None:
-    """The computation ``question`` asks for, done over the statements in ``texts`` ([n], text),
-    earlier texts first, of a filing for ``fiscal_year`` (when known: see line_items); None when it
-    asks for no arithmetic or a figure it needs is in none of them."""
+    """The computation ``question`` asks for, done over the statements in ``texts`` ([n], text) of a
+    filing for ``fiscal_year`` (when known: see line_items): a figure is taken from the first text
+    that has it, the ``primary`` statements' ([n] of a 10-K's statements of operations, cash flows,
+    balance sheet) first, then the others in their order. None when it asks for no arithmetic or a
+    figure it needs is in none of them."""
     formula = parse_formula(question)
     if formula is None:
         return None
-    statements = [(n, st) for n, text in texts if (st := line_items(text, fiscal_year)) is not None]
+    statements = [
+        (n, st)
+        for n, text in texts
+        if (st := line_items(text, fiscal_year, primary=n in primary)) is not None
+    ]
+    statements.sort(key=lambda t: t[0] not in primary)  # stable: the given order within each kind
     figures = resolve(formula, statements)
     if not figures:
         return None

@@ -14,6 +14,7 @@ from app.figures import (
     compute_answer,
     describe,
     find_item,
+    is_primary_statement,
     items,
     line_items,
     parse_formula,
@@ -190,3 +191,37 @@ def test_a_filings_columns_are_its_fiscal_year_and_earlier_when_the_header_lost_
         2020,
     )
     assert done is not None and round(done.value, 1) == 101.5
+
+
+@pytest.mark.unit
+def test_a_primary_statement_without_years_reads_as_the_filings_latest_years() -> None:
+    text = (
+        "| Total cost of revenue | 6,764,169 |  | 2,823,815 |  | 1,994,477 |  |\n"
+        "| Gross profit | 2,733,409 | | 1,889,685 |"
+    )
+    assert line_items(text, 2020) is None  # not known to be a statement: its columns could be anything
+    st = line_items(text, 2020, primary=True)
+    assert st is not None and st.rows["total cost of revenue"] == {
+        2020: 6764169,
+        2019: 2823815,
+        2018: 1994477,
+    }
+    assert st.rows["gross profit"] == {2020: 2733409, 2019: 1889685}
+    assert is_primary_statement("SQUARE, INC. CONSOLIDATED STATEMENTS OF OPERATIONS")
+    assert is_primary_statement("Consolidated Balance Sheets") and not is_primary_statement(
+        "Selected financial data"
+    )
+
+
+@pytest.mark.unit
+def test_a_row_named_as_the_metric_in_any_statement_wins_over_a_row_that_only_shares_its_words() -> None:
+    costs = line_items("| Total cost of revenue | 6,764,169 | 2,823,815 |", 2020, primary=True)
+    income = line_items(BROKEN_HEADER, 2020)
+    assert costs is not None and income is not None
+    formula = parse_formula("What is the FY2019 - FY2020 total revenue growth rate?")
+    assert formula is not None
+    figures = resolve(formula, [(1, costs), (2, income)])
+    assert figures is not None
+    assert {f.label for f in figures.values()} == {"total net revenue"} and {
+        f.source for f in figures.values()
+    } == {2}
