@@ -64,9 +64,15 @@ def answer_from_dict(d: Mapping[str, Any]) -> Answer:
         model=d["model"],
         citations=[Citation(**c) for c in d["citations"]],
         confidence=Confidence(
-            conf["score"], conf["band"], conf["reasons"], conf["suggest_expert"], conf["high_stakes"]
+            conf["score"],
+            conf["band"],
+            conf["reasons"],
+            conf["suggest_expert"],
+            conf["high_stakes"],
+            dict(conf.get("features") or {}),
         ),
         notes=d.get("notes", []),
+        answerability=dict(d.get("answerability") or {}),
         prompt_version=d.get("prompt_version", ""),
         cache_hit=True,
     )

@@ -47,6 +47,13 @@ def test_second_ask_is_served_from_cache_until_a_cited_document_changes(svc, cor
     assert not first.cache_hit and "30 vacation days" in first.answer
     again = answerer.ask("how many vacation days do I get", ["everyone"])
     assert again.cache_hit and again.answer == first.answer
+
+    # served as it was answered: the same confidence signals and answer-or-refuse decision
+    def rounded(features: dict[str, float]) -> dict[str, float]:
+        return {k: round(v, 4) for k, v in features.items()}
+
+    assert rounded(again.confidence.features) == rounded(first.confidence.features)
+    assert again.answerability == first.answerability and again.answerability["answer"]
     assert [c.path for c in again.citations] == [c.path for c in first.citations]
     assert not answerer.ask("How many vacation days do I get?", ["everyone", "hr"]).cache_hit  # other groups
 

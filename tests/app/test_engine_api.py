@@ -48,12 +48,6 @@ def test_both_engines_take_every_operation_with_the_interfaces_parameters(implem
 
 
 @pytest.fixture
-def settings(settings):
-    """Without the answer cache: the second of two same questions would be a cache hit."""
-    return settings.model_copy(update={"answer_cache": False})
-
-
-@pytest.fixture
 def engines(svc, tmp_path: Path) -> Iterator[tuple[Engine, Engine]]:
     """The same services, reached in process and over HTTP (a real `docqa serve` on a free port)."""
     report = svc.ingestor.ingest([write_docs(tmp_path / "docs", CORPUS, ACL)], set_name="t")
@@ -69,8 +63,19 @@ def engines(svc, tmp_path: Path) -> Iterator[tuple[Engine, Engine]]:
 
 
 def comparable(value: Any) -> Any:
-    """A result without what differs between two calls by nature (ids, times, latencies)."""
-    volatile = {"query_log_id", "id", "created", "updated", "at", "timings_ms", "seconds", "latency_ms"}
+    """A result without what differs between two calls by nature (ids, times, latencies, and whether
+    the answer came from the cache: the second of two same questions does)."""
+    volatile = {
+        "query_log_id",
+        "id",
+        "created",
+        "updated",
+        "at",
+        "timings_ms",
+        "seconds",
+        "latency_ms",
+        "cache_hit",
+    }
     if isinstance(value, dict):
         return {k: comparable(v) for k, v in value.items() if k not in volatile}
     if isinstance(value, list):
