@@ -1030,7 +1030,7 @@ class Answerer:
         done = compute_answer(
             question,
             [(i, p.text) for i, p in enumerate(ordered, 1)],
-            int(fiscal_year) if isinstance(fiscal_year, int | str) and str(fiscal_year).isdigit() else None,
+            fiscal_year if isinstance(fiscal_year, int) else None,  # ingest/docmeta.py stores an int
             primary,
         )
         timings["retrieve"] = time.perf_counter() - t0
