@@ -106,7 +106,7 @@ def test_a_refusal_says_what_was_searched_and_is_not_labelled_as_written_from_so
     text = "In Germany every employee gets 30 vacation days per year."
     passage = Passage("p1", 1.0, payload | {"text": text})
     source = Source(1, passage, [text], [0.8], best_cosine=0.8)
-    monkeypatch.setattr("app.answer.search", lambda *a, **k: [passage])
+    monkeypatch.setattr("app.answer.answerer.search", lambda *a, **k: [passage])
     never = {b: Model({}, -10.0, 0.5) for b in ("local", "extractive")}  # refuses everything
     monkeypatch.setattr("app.answerability.MODELS", never)
     answerer = Answerer(store=None, embedder=FakeEmbedder())
