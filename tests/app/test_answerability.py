@@ -1,4 +1,4 @@
-"""Answer or refuse (app/answerability.py and its use in app/answer.py): more evidence never makes a
+"""Answer or refuse (app/answerability.py and its use in app/answer/): more evidence never makes a
 refusal more likely, and a refusal says what was searched without claiming to be written from sources."""
 
 from __future__ import annotations
