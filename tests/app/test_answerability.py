@@ -1,4 +1,4 @@
-"""Answer or refuse (app/answerability.py and its use in app/answer.py): more evidence never makes a
+"""Answer or refuse (app/answerability.py and its use in app/answer/): more evidence never makes a
 refusal more likely, and a refusal says what was searched without claiming to be written from sources."""
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def test_a_refusal_says_what_was_searched_and_is_not_labelled_as_written_from_so
     text = "In Germany every employee gets 30 vacation days per year."
     passage = Passage("p1", 1.0, payload | {"text": text})
     source = Source(1, passage, [text], [0.8], best_cosine=0.8)
-    monkeypatch.setattr("app.answer.search", lambda *a, **k: [passage])
+    monkeypatch.setattr("app.answer.answerer.search", lambda *a, **k: [passage])
     never = {b: Model({}, -10.0, 0.5) for b in ("local", "extractive")}  # refuses everything
     monkeypatch.setattr("app.answerability.MODELS", never)
     answerer = Answerer(store=None, embedder=FakeEmbedder())

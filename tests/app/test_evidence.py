@@ -1,4 +1,4 @@
-"""Evidence a reader can check (app/evidence.py and its use in app/answer.py): the quoted table row
+"""Evidence a reader can check (app/evidence.py and its use in app/answer/): the quoted table row
 carries its headers and row label, an e-mail is answered from its body, the unit picked holds what the
 question asks for."""
 

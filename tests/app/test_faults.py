@@ -65,7 +65,7 @@ def test_an_answer_citing_no_source_is_replaced_by_quotes_and_labelled(
     payload = {"doc_id": "d1", "version": 1, "title": "leave.md", "path": "leave.md", "page_start": 1}
     passage = Passage("p1", 1.0, payload | {"text": "Staff get 28 days of annual leave per year."})
     source = Source(1, passage, ["Staff get 28 days of annual leave per year."], [0.8], best_cosine=0.8)
-    monkeypatch.setattr("app.answer.search", lambda *a, **k: [passage])
+    monkeypatch.setattr("app.answer.answerer.search", lambda *a, **k: [passage])
     answerer = Answerer(store=None, embedder=FakeEmbedder(), generator=FakeGenerator(text))
     monkeypatch.setattr(answerer, "select_evidence", lambda *a, **k: [source])
     ans = answerer.ask(QUESTION, ["hr"])
