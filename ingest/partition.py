@@ -1,9 +1,9 @@
 """Turn one file into typed elements (text, titles, table rows, OCR text) with page and section.
 
-This is the only module that imports ``unstructured`` (and it owns pdfplumber, pypdf and tesseract
-use too). ``partition_file`` never raises for bad input: every problem becomes a
-``PartitionResult`` status with a short reason. It runs inside worker processes, so heavy imports
-happen lazily on first use.
+This is the only module that imports ``unstructured`` (and it owns pdfplumber's table finder,
+pypdf and tesseract use too; a PDF's words come from PDFium in ``ingest.pdf_words``).
+``partition_file`` never raises for bad input: every problem becomes a ``PartitionResult`` status
+with a short reason. It runs inside worker processes, so heavy imports happen lazily on first use.
 
 Routing is by content, not by file extension: a ``.doc`` that is really a ``.docx`` is partitioned
 as a ``.docx`` and a MIME message saved as ``.txt`` is partitioned as an email. The extension only
@@ -38,6 +38,8 @@ from ingest.chunk import markdown_table
 from ingest.elements import Element, ElementKind, PartitionResult, PartitionStatus
 from ingest.location import Location
 from ingest.numeric_tables import find_tables, group_lines
+from ingest.pdf_layout import blocks
+from ingest.pdf_words import WORD_GAP_RATIO, PdfOpenError, PdfWord, read_pages
 
 # Pages whose text layer has fewer meaningful characters than this are OCRed.
 MIN_TEXT_LAYER_CHARS = 20
@@ -1707,17 +1709,6 @@ def _tesseract(image_path: Path, lang: str, dpi: int, psm: int) -> tuple[list[st
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _PdfWord:
-    text: str
-    x0: float
-    top: float
-    x1: float
-    bottom: float
-    size: float
-    bold: bool
-
-
 @dataclass
 class _PdfTable:
     page: int
@@ -1736,7 +1727,7 @@ class _PdfPage:
     text_chars: int
     garbage_text: bool  # text layer is mostly unmapped glyphs "(cid:NN)"
     tables: list[_PdfTable] = field(default_factory=list)
-    words: list[_PdfWord] = field(default_factory=list)  # text-layer words with font size and weight
+    words: list[PdfWord] = field(default_factory=list)  # text-layer words with font size and weight
 
     @property
     def needs_ocr(self) -> bool:
@@ -1754,7 +1745,7 @@ def _partition_pdf(path: Path, kind: _Kind, ctx: _Ctx) -> tuple[list[Element], i
                 source = fixed
                 pages, _ = _scan_pdf(source)
         _add_figure_tables(pages)
-        text_by_page = _pdf_reading_elements(pages, _pdf_text_elements(source, pages, ctx))
+        text_by_page = _pdf_reading_elements(pages, _pdf_text_blocks(pages))
         _carry_pdf_headers(pages)
         builder = _Builder(unit="page")
         builder.page_labels = labels
@@ -1835,54 +1826,36 @@ def pdf_page_labels(reader: Any) -> dict[int, str]:
 
 
 def _scan_pdf(path: Path) -> tuple[list[_PdfPage], list[tuple[int, int]]]:
-    """pdfplumber pass: text-layer size, tables and sideways text per page."""
-    import pdfplumber
-
-    pages: list[_PdfPage] = []
-    sideways: list[tuple[int, int]] = []
+    """PDFium pass: every page's words, text-layer size, sideways text and ruled tables."""
     try:
-        pdf = pdfplumber.open(str(path))
-    except Exception as exc:
-        if "password" in f"{exc!r} {exc.__cause__!r}".lower():  # an encryption pypdf could not check
+        read = read_pages(path)
+    except PdfOpenError as exc:
+        if exc.password:  # an encryption pypdf could not check
             raise _Outcome("failed", "password-protected") from exc
         raise _Outcome("failed", f"corrupt PDF: {_short_error(exc)}") from exc
-    with pdf:
-        try:
-            plumber_pages = list(pdf.pages)
-        except Exception as exc:
-            raise _Outcome("failed", f"corrupt PDF: {_short_error(exc)}") from exc
-        for page in plumber_pages:
-            chars = page.chars
-            real = [c for c in chars if not c["text"].isspace() and not c["text"].startswith("(cid:")]
-            unmapped = sum(1 for c in chars if c["text"].startswith("(cid:"))
-            info = _PdfPage(
-                number=page.page_number,
-                width=float(page.width),
-                height=float(page.height),
-                text_chars=len(real),
-                garbage_text=unmapped >= MIN_TEXT_LAYER_CHARS and unmapped > len(real),
-            )
-            if len(real) >= MIN_TEXT_LAYER_CHARS:
-                upright = sum(1 for c in real if c.get("upright", True)) / len(real)
-                if upright < 0.5:
-                    sideways.append((page.page_number - 1, _sideways_turn(real)))
-                else:
-                    info.tables = _pdf_tables(page)
-                    info.words = _page_words(page)
-            pages.append(info)
-            page.close()
+    pages: list[_PdfPage] = []
+    sideways: list[tuple[int, int]] = []
+    for raw in read:
+        real = raw.chars - raw.unmapped
+        info = _PdfPage(
+            number=raw.number,
+            width=raw.width,
+            height=raw.height,
+            text_chars=real,
+            garbage_text=raw.unmapped >= MIN_TEXT_LAYER_CHARS and raw.unmapped > real,
+        )
+        if real >= MIN_TEXT_LAYER_CHARS and raw.upright < 0.5 * raw.chars:
+            sideways.append((raw.number - 1, raw.sideways_turn))
+        else:
+            info.words = sorted(raw.words, key=_middle)
+            if real >= MIN_TEXT_LAYER_CHARS and raw.vertical_rules >= 2:
+                info.tables = _ruled_tables(info, raw.edges)
+        pages.append(info)
     return pages, sideways
 
 
 def _short_error(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:160] or type(exc).__name__
-
-
-def _sideways_turn(chars: list[dict[str, Any]]) -> int:
-    """Degrees to add to the page's /Rotate so that its (vertical) text reads horizontally."""
-    b_values = [c["matrix"][1] for c in chars if c.get("matrix")]
-    median_b = statistics.median(b_values) if b_values else -1.0
-    return 270 if median_b < 0 else 90
 
 
 def _turn_pages_upright(
@@ -1906,21 +1879,54 @@ def _turn_pages_upright(
     return target
 
 
-def _pdf_tables(page: Any) -> list[_PdfTable]:
-    tables: list[_PdfTable] = []
+@dataclass
+class _RulesPage:
+    """What pdfplumber's table finder reads from a page with its "lines" strategy."""
+
+    bbox: tuple[float, float, float, float]
+    edges: list[dict[str, Any]]
+
+
+def _ruled_tables(page: _PdfPage, edges: list[dict[str, Any]]) -> list[_PdfTable]:
+    """Tables whose cells are ruled by the page's strokes: pdfplumber's table finder on PDFium's
+    edges, each cell's text read from the page's words (its lines joined by newlines)."""
+    from pdfplumber.table import TableFinder
+
     try:
-        found = page.find_tables()
+        found = TableFinder(_RulesPage((0.0, 0.0, page.width, page.height), edges)).tables  # type: ignore[arg-type]
     except Exception:
-        return tables
+        return []
+    tables: list[_PdfTable] = []
     for table in found:
-        try:
-            cleaned = clean_pdf_table(table.extract())
-        except Exception:
-            continue
+        raw = [
+            [None if cell is None else _cell_text(page.words, cell) for cell in row.cells]
+            for row in table.rows
+        ]
+        cleaned = clean_pdf_table(raw)
         if cleaned:
             captions, rows, notes = cleaned
-            tables.append(_PdfTable(page.page_number, tuple(table.bbox), rows, captions, notes))
+            tables.append(_PdfTable(page.number, tuple(table.bbox), rows, captions, notes))
     return tables
+
+
+# Within a ruled cell, words with no space between them in the PDF and closer than this (points)
+# are one: pdfplumber's x_tolerance, which joins figures a generator spaced out ("98 452" is 98452
+# in the NICS tables).
+CELL_X_TOLERANCE = 3.0
+
+
+def _cell_text(words: list[PdfWord], cell: tuple[float, float, float, float]) -> str:
+    """The words whose centre lies in the cell (as pdfplumber assigns characters), line by line."""
+    x0, top, x1, bottom = cell
+    inside = [w for w in words if x0 <= (w.x0 + w.x1) / 2 < x1 and top <= _middle(w) < bottom]
+    lines = []
+    for line in _word_lines(inside):
+        text = line[0].text
+        for prev, word in zip(line, line[1:], strict=False):
+            joined = word.soft and word.x0 - prev.x1 <= CELL_X_TOLERANCE
+            text += ("" if joined else " ") + word.text
+        lines.append(text)
+    return "\n".join(lines)
 
 
 def clean_pdf_table(
@@ -2025,50 +2031,41 @@ def _add_figure_tables(pages: list[_PdfPage]) -> None:
             page.tables += [_PdfTable(page.number, t.bbox, t.rows, [], [], from_words=True) for t in found]
 
 
-def _pdf_text_elements(path: Path, pages: list[_PdfPage], ctx: _Ctx) -> dict[int, list[Any]]:
-    """unstructured's fast (text layer) partition, grouped by page; pdfplumber text as fallback."""
-    if all(p.text_chars == 0 for p in pages):
-        return {}
-    _unstructured_ready()
-    from unstructured.partition.pdf import partition_pdf
+# Blocks of more words than this are paragraphs: unstructured is asked to name shorter ones only
+# (its own title limit, UNSTRUCTURED_TITLE_MAX_WORD_LENGTH, defaults to 12).
+TITLE_MAX_WORDS = 12
 
-    try:
-        elements = partition_pdf(filename=str(path), strategy="fast", languages=ctx.languages)
-    except Exception as exc:
-        ctx.notes.append(_exc_reason("text layer read with pdfplumber", exc))
-        return _plumber_text(path)
-    by_page: dict[int, list[Any]] = {}
-    for el in elements:
-        by_page.setdefault(getattr(el.metadata, "page_number", None) or 1, []).append(el)
-    return by_page
+
+def _pdf_text_blocks(pages: list[_PdfPage]) -> dict[int, list[Any]]:
+    """Each page's text blocks (ingest.pdf_layout) from its words outside tables; unstructured
+    names the short ones (a title, a list item) as its fast PDF strategy did."""
+    from unstructured.partition.text import element_from_text
+
+    if any(p.words for p in pages):
+        _unstructured_ready()
+    out: dict[int, list[Any]] = {}
+    for page in pages:
+        boxes = [t.bbox for t in page.tables]
+        words = [
+            w for w in page.words if not any(_box_inside((w.x0, w.top, w.x1, w.bottom), b) for b in boxes)
+        ]
+        for block in blocks(words):
+            text = _line_text(block.lines)
+            short = len(text.split()) <= TITLE_MAX_WORDS
+            category = element_from_text(text).category if short else "NarrativeText"
+            out.setdefault(page.number, []).append(_plain(text, page.number, block.box, category))
+    return out
 
 
 @dataclass
 class _PlainElement:
-    """Stand-in for an unstructured element when we fall back to pdfplumber text."""
+    """A text element in the shape of an unstructured one (text, category, page and box)."""
 
     text: str
     metadata: Any
     category: str = "NarrativeText"
 
 
-def _plumber_text(path: Path) -> dict[int, list[Any]]:
-    import types
-
-    import pdfplumber
-
-    out: dict[int, list[Any]] = {}
-    with pdfplumber.open(str(path)) as pdf:
-        for page in pdf.pages:
-            meta = types.SimpleNamespace(page_number=page.page_number, coordinates=None, text_as_html=None)
-            for block in re.split(r"\n\s*\n", page.extract_text() or ""):
-                out.setdefault(page.page_number, []).append(_PlainElement(block, meta))
-    return out
-
-
-_BOLD_FONT = re.compile(r"bold|black|heavy|demi|medi(?:um)?\b", re.I)
-# A gap wider than this share of the font size separates words (tight text has no space glyphs).
-WORD_GAP_RATIO = 0.15
 # Running headers/footers live in the top/bottom tenth of a page.
 FURNITURE_BAND = 0.1
 _PAGE_NUMBER = re.compile(
@@ -2080,48 +2077,26 @@ _PAGE_NUMBER = re.compile(
 _CAPTION = re.compile(r"^(?:table|figure|fig\.|exhibit|chart|example)\s+[\dA-Z]+(?:[.-]\d+)*\b", re.I)
 
 
-def _page_words(page: Any) -> list[_PdfWord]:
-    """pdfplumber words with their font size and weight (a font change starts a new word)."""
-    try:
-        raw = page.extract_words(extra_attrs=["size", "fontname"], x_tolerance_ratio=WORD_GAP_RATIO)
-    except Exception:
-        return []
-    words = [
-        _PdfWord(
-            text=w["text"],
-            x0=float(w["x0"]),
-            top=float(w["top"]),
-            x1=float(w["x1"]),
-            bottom=float(w["bottom"]),
-            size=round(float(w.get("size") or 0.0), 1),
-            bold=bool(_BOLD_FONT.search(str(w.get("fontname") or ""))),
-        )
-        for w in raw
-        if w.get("upright", True) and w["text"].strip()
-    ]
-    return sorted(words, key=_middle)
-
-
 def _words_in(
-    words: list[_PdfWord], box: tuple[float, float, float, float], pad: float = 1.5
-) -> list[_PdfWord]:
-    """Words whose centre lies in the box; ``words`` are sorted by vertical centre (_page_words)."""
+    words: list[PdfWord], box: tuple[float, float, float, float], pad: float = 1.5
+) -> list[PdfWord]:
+    """Words whose centre lies in the box; ``words`` are sorted by vertical centre (_scan_pdf)."""
     x0, y0, x1, y1 = box
     start = bisect.bisect_left(words, y0 - pad, key=_middle)
     end = bisect.bisect_right(words, y1 + pad, key=_middle)
     return [w for w in words[start:end] if x0 - pad <= (w.x0 + w.x1) / 2 <= x1 + pad]
 
 
-def _middle(word: _PdfWord) -> float:
+def _middle(word: PdfWord) -> float:
     return (word.top + word.bottom) / 2
 
 
-def _word_lines(words: list[_PdfWord]) -> list[list[_PdfWord]]:
+def _word_lines(words: list[PdfWord]) -> list[list[PdfWord]]:
     """Words grouped into lines (vertical overlap), each line left to right, lines top to bottom."""
     return [sorted(line, key=lambda w: w.x0) for line, _ in group_lines(words)]
 
 
-def _line_text(lines: list[list[_PdfWord]]) -> str:
+def _line_text(lines: list[list[PdfWord]]) -> str:
     """Lines joined by spaces; words of one line touching each other (a subscript, a font change
     inside a word) are joined without one."""
     out: list[str] = []
@@ -2134,7 +2109,7 @@ def _line_text(lines: list[list[_PdfWord]]) -> str:
     return " ".join(out)
 
 
-def _font_style(words: list[_PdfWord]) -> tuple[float, float]:
+def _font_style(words: list[PdfWord]) -> tuple[float, float]:
     """(median font size weighted by characters, share of characters in a bold face)."""
     total = sum(len(w.text) for w in words)
     if not total:
@@ -2158,7 +2133,7 @@ def _body_font_size(pages: list[_PdfPage]) -> float:
     return max(sizes, key=lambda k: sizes[k]) if sizes else 0.0
 
 
-def _heading_font(words: list[_PdfWord], body: float) -> bool:
+def _heading_font(words: list[PdfWord], body: float) -> bool:
     """Set larger than the body text, or bold at about body size (not a small bold table header)."""
     size, bold = _font_style(words)
     return body > 0 and (size >= body + 0.8 or (bold >= 0.8 and size >= body - 1.2))
@@ -2203,7 +2178,7 @@ def _pdf_reading_elements(pages: list[_PdfPage], by_page: dict[int, list[Any]]) 
     merged = {n: _merge_fragments(els, by_number.get(n)) for n, els in by_page.items()}
     furniture = _running_furniture(by_number, merged)
     body = _body_font_size(pages)
-    planned: list[tuple[int, Any, list[list[_PdfWord]]]] = []
+    planned: list[tuple[int, Any, list[list[PdfWord]]]] = []
     for n, els in merged.items():
         page = by_number.get(n)
         for el in els:
@@ -2224,7 +2199,7 @@ def _pdf_reading_elements(pages: list[_PdfPage], by_page: dict[int, list[Any]]) 
 
 
 def _decide_pdf_element(
-    page: int, el: Any, lines: list[list[_PdfWord]], body: float, styled: bool
+    page: int, el: Any, lines: list[list[PdfWord]], body: float, styled: bool
 ) -> list[Any]:
     category = getattr(el, "category", "")
     text = clean_pdf_text(getattr(el, "text", "") or "")
