@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.golden import GoldenItem, select_half
+from eval.memory import PeakMemory
 from eval.retrieval import same_document
 
 KS = (1, 5, 10)
@@ -87,6 +88,7 @@ class PipelineResult:
     ingest_s: float | None  # None: ours was already ingested (unchanged files skipped)
     search_p50_ms: float | None
     per_query: dict[str, dict[str, bool]] = field(default_factory=dict)
+    peak_mb: float | None = None  # peak resident memory of the process tree while it ingested
     by_half: dict[str, dict[str, float]] = field(default_factory=dict)  # with --half all: test, tune
 
 
@@ -191,21 +193,22 @@ def compare_page_retrieval(
     k = max(k, max(KS))
     notes: list[str] = []
     t0 = time.perf_counter()
-    if set_name == "financebench":
-        pdfs = corpus or datasets.FINANCEBENCH_DIR / "pdfs"
-        say(f"ingesting the filings of {pdfs} into {svc.settings.data_dir} (unchanged files skipped) …")
-        items = datasets.prepare_financebench(svc, pdfs)
-        files = sorted(p for p in pdfs.iterdir() if p.is_file() and p.suffix.lower() == ".pdf")
-        groups = [datasets.FINANCEBENCH_GROUP]
-    elif set_name == "clapnq":
-        say(f"ingesting the ClapNQ passages into {svc.settings.data_dir} (unchanged files skipped) …")
-        items = datasets.prepare_clapnq(svc)
-        where = svc.settings.data_dir / "clapnq-corpus"
-        files = sorted(p for p in where.iterdir() if p.is_file())
-        groups = [datasets.CLAPNQ_GROUP]
-    else:
-        raise ValueError(f"page retrieval runs over financebench or clapnq, not {set_name!r}")
-    ingest_s = time.perf_counter() - t0
+    with PeakMemory() as peak:
+        if set_name == "financebench":
+            pdfs = corpus or datasets.FINANCEBENCH_DIR / "pdfs"
+            say(f"ingesting the filings of {pdfs} into {svc.settings.data_dir} (unchanged files skipped) …")
+            items = datasets.prepare_financebench(svc, pdfs)
+            files = sorted(p for p in pdfs.iterdir() if p.is_file() and p.suffix.lower() == ".pdf")
+            groups = [datasets.FINANCEBENCH_GROUP]
+        elif set_name == "clapnq":
+            say(f"ingesting the ClapNQ passages into {svc.settings.data_dir} (unchanged files skipped) …")
+            items = datasets.prepare_clapnq(svc)
+            where = svc.settings.data_dir / "clapnq-corpus"
+            files = sorted(p for p in where.iterdir() if p.is_file())
+            groups = [datasets.CLAPNQ_GROUP]
+        else:
+            raise ValueError(f"page retrieval runs over financebench or clapnq, not {set_name!r}")
+        ingest_s = time.perf_counter() - t0
     items = [i for i in select_half(items, half) if i.answerable][: limit or None]
     refs = {i.id: i.reference_sources for i in items}
     indexed = sorted(
@@ -219,7 +222,7 @@ def compare_page_retrieval(
     rows = [
         PipelineResult(
             "ours", score_ranked(runs, refs), len(indexed), chunks, round(ingest_s, 1), _p50(times),
-            {q: _per_query(runs[q], refs[q]) for q in refs},
+            {q: _per_query(runs[q], refs[q]) for q in refs}, peak.mb,
         )
     ]  # fmt: skip
     if per_document:
@@ -243,7 +246,8 @@ def compare_page_retrieval(
     if baseline:
         notes += llamaindex_notes()
         say(f"{BASELINE}: loading the model and ingesting {len(files)} files in memory …")
-        base = LlamaIndexBaseline([(p, p.name, groups) for p in files], llamaindex_embedding())
+        with PeakMemory() as base_peak:
+            base = LlamaIndexBaseline([(p, p.name, groups) for p in files], llamaindex_embedding())
         try:
             groups_of = {i.user: groups for i in items}
             say(f"{BASELINE}: searching {len(items)} questions")
@@ -254,7 +258,7 @@ def compare_page_retrieval(
                 PipelineResult(
                     BASELINE, score_ranked(base_runs, refs), len(loaded), len(base.records),
                     round(base.ingest_s, 1), _p50(base_times),
-                    {q: _per_query(base_runs[q], refs[q]) for q in refs},
+                    {q: _per_query(base_runs[q], refs[q]) for q in refs}, base_peak.mb,
                 )
             )  # fmt: skip
             if per_document:

@@ -156,14 +156,15 @@ def _page_retrieval(
         print(json.dumps(result.to_dict(per_query=per_query), indent=2))
         return
     names = list(result.rows[0].metrics) if result.rows else []
-    t = Table("pipeline", *names, "files", "chunks", "ingest s", "search p50 ms",
+    t = Table("pipeline", *names, "files", "chunks", "ingest s", "peak MB", "search p50 ms",
               title=f"retrieval: {set_name}, {half} half, {result.queries} answerable questions")  # fmt: skip
     for r in result.rows:
         t.add_row(r.pipeline, *(f"{r.metrics[n]:.3f}" for n in names), str(r.files), str(r.chunks),
                   "-" if r.ingest_s is None else f"{r.ingest_s:.1f}",
+                  "-" if r.peak_mb is None else f"{r.peak_mb:.0f}",
                   "-" if r.search_p50_ms is None else f"{r.search_p50_ms:.1f}")  # fmt: skip
         for h, m in r.by_half.items():
-            t.add_row(f"  {h} half ({m['queries']})", *(f"{m[n]:.3f}" for n in names), "", "", "", "")
+            t.add_row(f"  {h} half ({m['queries']})", *(f"{m[n]:.3f}" for n in names), "", "", "", "", "")
     out.print(t)
     for pipeline, docs in result.missing.items():
         if docs:
