@@ -34,7 +34,8 @@ def calibrate_cmd(
         False,
         "--write",
         help="Store the backend's refit answerability model (app/answerability_weights.json) and "
-        "confidence model (app/confidence_weights.json), with the data hash and prompt version.",
+        "confidence model (app/confidence_weights.json; only when it ranks answers better out of fold than "
+        "the current weights), with the data hash and prompt version.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -145,14 +146,20 @@ def calibrate_cmd(
             if "calibrate" in sys.argv
             else "docqa eval calibrate",
         }
-        for path, model, keep in (
-            (ANSWERABILITY_FILE, models["answerability"], ("weights", "bias", "threshold")),
-            (WEIGHTS_FILE, models["confidence"], ("weights", "bias", "high")),
-        ):
+        writes = [(ANSWERABILITY_FILE, models["answerability"], ("weights", "bias", "threshold"))]
+        current_auroc = report["current"]["auroc"]
+        refit_auroc = models["confidence"]["fitted"].get("cv_auroc")
+        if current_auroc is None or (refit_auroc is not None and refit_auroc > current_auroc):
+            writes.append((WEIGHTS_FILE, models["confidence"], ("weights", "bias", "high")))
+        else:  # a refit that ranks answers worse out of fold than today's weights is not kept
+            report["confidence_kept"] = (
+                f"confidence model not written: out-of-fold AUROC {refit_auroc} <= current {current_auroc}"
+            )
+        for path, model, keep in writes:
             data = json.loads(path.read_text())
             data["backends"][asked] = {k: model[k] for k in keep} | {"fitted": meta | model["fitted"]}
             path.write_text(json.dumps(data, indent=2) + "\n")
-        report["written"] = f"{ANSWERABILITY_FILE}, {WEIGHTS_FILE}"
+        report["written"] = ", ".join(str(path) for path, _, _ in writes)
     if as_json:
         print(json.dumps(report, indent=2))
         return
@@ -212,3 +219,5 @@ def _print_calibration(report: dict) -> None:
         out.print(f"no refit: {report['refit_error']}")
     if report.get("written"):
         out.print(f"wrote {report['written']}")
+    if report.get("confidence_kept"):
+        out.print(report["confidence_kept"])
