@@ -102,36 +102,11 @@ class Model:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-@dataclass(frozen=True)
-class HandRule:
-    """The decision before the fitted models, kept for a backend not fitted yet (``"rule": "hand"`` in
-    the weights file): refuse when the best passage's or sentence's cosine is below 0.30, or below 0.45
-    while the best source holds under 60% of the question's content words, or when a name, code or
-    number of the question is in none of the sources (their titles and file names now count too).
-    Its probability is 1 (answer) or 0 (refuse)."""
-
-    weights: dict[str, float] = field(default_factory=dict)  # none: not a fitted model
-    threshold: float = 0.5
-    min_evidence: float = MIN_EVIDENCE  # the cosines, as the "evidence" feature scales them
-    clear_evidence: float = _scale(0.45, 0.2, 0.7)
-    min_coverage: float = 0.6
-
-    def probability(self, feats: Mapping[str, float]) -> float:
-        evidence, coverage = feats.get("evidence", 0.0), feats.get("coverage", 0.0)
-        weak = evidence < self.min_evidence or (
-            evidence < self.clear_evidence and coverage < self.min_coverage
-        )
-        return 0.0 if weak or feats.get("all_terms", 1.0) < 1.0 else 1.0
-
-
-def load_models(path: Path = WEIGHTS_FILE) -> dict[str, Model | HandRule]:
-    """One model per answer backend ("local", "extractive"): fitted weights, or the hand rule for a
-    backend not fitted yet; other backends use the "local" one."""
+def load_models(path: Path = WEIGHTS_FILE) -> dict[str, Model]:
+    """One fitted model per answer backend ("local", "extractive"); other backends use the "local" one."""
     data = json.loads(path.read_text())
     return {
-        backend: HandRule()
-        if m.get("rule") == "hand"
-        else Model(
+        backend: Model(
             {k: float(m["weights"].get(k, 0.0)) for k in FEATURES}, float(m["bias"]), float(m["threshold"])
         )
         for backend, m in data["backends"].items()
@@ -164,7 +139,7 @@ def decide(
     backend: str = DEFAULT_BACKEND,
     *,
     missing: Sequence[str] = (),
-    models: Mapping[str, Model | HandRule] | None = None,
+    models: Mapping[str, Model] | None = None,
 ) -> Decision:
     """Answer when the backend's model puts the probability that the documents answer the question
     at or above its threshold, and the best passage or sentence is on the question's topic at all

@@ -14,7 +14,6 @@ from app.answerability import (
     FEATURES,
     MODELS,
     EvidenceView,
-    HandRule,
     Model,
     decide,
     features,
@@ -40,21 +39,9 @@ def feats(sources: list[EvidenceView], top: float = 0.55) -> dict[str, float]:
 def test_the_shipped_models_have_one_non_negative_model_per_backend() -> None:
     assert {"local", "extractive"} <= set(MODELS)
     for model in MODELS.values():
-        assert isinstance(model, HandRule) or set(model.weights) == set(FEATURES)
+        assert set(model.weights) == set(FEATURES)
         assert all(w >= 0 for w in model.weights.values())
         assert 0.0 <= model.threshold <= 1.0
-
-
-def test_a_backend_not_fitted_keeps_the_hand_rule() -> None:
-    rule = HandRule()
-    strong = {"evidence": 0.6, "coverage": 0.2, "all_terms": 1.0}
-    assert decide(strong, models={"local": rule}).answer
-    assert not decide(strong | {"all_terms": 0.0}, models={"local": rule}).answer  # a name no source holds
-    assert not decide(
-        strong | {"evidence": 0.4}, models={"local": rule}
-    ).answer  # cosine < 0.45, coverage low
-    assert decide(strong | {"evidence": 0.4, "coverage": 0.8}, models={"local": rule}).answer
-    assert not decide(strong | {"evidence": 0.1, "coverage": 1.0}, models={"local": rule}).answer  # < 0.30
 
 
 @given(
