@@ -13,9 +13,9 @@ from app.models import Group, IndexState
 
 
 class Repository:
-    """Base of the per-aggregate repositories, which are mixins of :class:`app.db.Database`: it opens
-    the engine and sets ``engine`` and ``_sessions``; every method here and in the repositories
-    opens its own transaction with ``session()`` and returns detached rows."""
+    """Base of the per-aggregate repositories, the mixins :class:`app.db.Database` is made of.
+    Database opens the engine and sets ``engine`` and ``_sessions``; every method here and in the
+    repositories opens its own transaction with ``session()`` and returns detached rows."""
 
     engine: Engine
     _sessions: sessionmaker[Session]
