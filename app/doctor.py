@@ -5,7 +5,7 @@ Three parts:
 - :func:`diagnose` - pure: from :class:`Facts` (documents and their versions, ingest runs and
   verified answers from the database; per point its doc_id, version, chunk and groups from the store;
   the kept original files on disk) it returns :class:`Finding` s. Tested on hand-made facts.
-- :func:`gather` - reads those facts through app/db.py and app/store.py.
+- :func:`gather` - reads those facts through app/db/ and app/store/.
 - :func:`repair` - fixes what it can through the same modules: deletes orphan and duplicate points,
   abandons half-written versions, marks dead runs interrupted, re-syncs point groups from the
   database (the source of truth for access), deletes unreferenced kept originals, and re-indexes a

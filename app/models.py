@@ -368,7 +368,7 @@ class VerifiedAnswer(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
-# -- audit log of admin actions (app/db.py add_audit / list_audit) --------------------------------
+# -- audit log of admin actions (app/db/audit.py add_audit / list_audit) --------------------------
 class AuditLog(Base):
     """One administrative or security-relevant action: who (``actor``: a user name, "cli:<os user>"
     or "anonymous"), what (``action``, e.g. "user.create", "document.delete", "login.failed") on what

