@@ -2031,18 +2031,15 @@ def _add_figure_tables(pages: list[_PdfPage]) -> None:
             page.tables += [_PdfTable(page.number, t.bbox, t.rows, [], [], from_words=True) for t in found]
 
 
-# Blocks of more words than this are paragraphs: unstructured is asked to name shorter ones only
-# (its own title limit, UNSTRUCTURED_TITLE_MAX_WORD_LENGTH, defaults to 12).
+# Blocks of more words than this are paragraphs; only shorter ones may be titles (unstructured's own
+# title limit, UNSTRUCTURED_TITLE_MAX_WORD_LENGTH, defaults to 12).
 TITLE_MAX_WORDS = 12
 
 
 def _pdf_text_blocks(pages: list[_PdfPage]) -> dict[int, list[Any]]:
-    """Each page's text blocks (ingest.pdf_layout) from its words outside tables; unstructured
-    names the short ones (a title, a list item) as its fast PDF strategy did."""
-    from unstructured.partition.text import element_from_text
-
-    if any(p.words for p in pages):
-        _unstructured_ready()
+    """Each page's text blocks (ingest.pdf_layout) from its words outside tables. Long blocks are
+    paragraphs; short ones are named later (_name_short_blocks), once the fonts have told whether
+    the document sets its headings apart."""
     out: dict[int, list[Any]] = {}
     for page in pages:
         boxes = [t.bbox for t in page.tables]
@@ -2051,10 +2048,31 @@ def _pdf_text_blocks(pages: list[_PdfPage]) -> dict[int, list[Any]]:
         ]
         for block in blocks(words):
             text = _line_text(block.lines)
-            short = len(text.split()) <= TITLE_MAX_WORDS
-            category = element_from_text(text).category if short else "NarrativeText"
+            category = _UNNAMED if len(text.split()) <= TITLE_MAX_WORDS else "NarrativeText"
             out.setdefault(page.number, []).append(_plain(text, page.number, block.box, category))
     return out
+
+
+_UNNAMED = "Unnamed"  # a short block whose category _name_short_blocks decides
+
+
+def _name_short_blocks(elements: Iterable[Any], styled: bool) -> None:
+    """In a document whose headings are set apart by their fonts, a short block is a title only as a
+    caption ("Table 3 …"): typography finds the others (_decide_pdf_element). Otherwise unstructured
+    names it (a title, a list item, text) as its fast PDF strategy did; its spaCy model is loaded
+    only then, which is most of the time a long filing would otherwise spend on it."""
+    unnamed = [el for el in elements if getattr(el, "category", "") == _UNNAMED]
+    if not unnamed:
+        return
+    if styled:
+        for el in unnamed:
+            el.category = "Title" if _CAPTION.match(el.text) else "NarrativeText"
+        return
+    _unstructured_ready()
+    from unstructured.partition.text import element_from_text
+
+    for el in unnamed:
+        el.category = element_from_text(el.text).category
 
 
 @dataclass
@@ -2192,6 +2210,7 @@ def _pdf_reading_elements(pages: list[_PdfPage], by_page: dict[int, list[Any]]) 
         for _, el, lines in planned
         if getattr(el, "category", "") != "Table"
     )
+    _name_short_blocks((el for _, el, _ in planned), styled)
     out: dict[int, list[Any]] = {n: [] for n in by_page}
     for n, el, lines in planned:
         out[n].extend(_decide_pdf_element(n, el, lines, body, styled))
