@@ -39,7 +39,7 @@ from ingest.elements import Element, ElementKind, PartitionResult, PartitionStat
 from ingest.location import Location
 from ingest.numeric_tables import find_tables, group_lines
 from ingest.pdf_layout import blocks
-from ingest.pdf_words import WORD_GAP_RATIO, PdfOpenError, PdfWord, read_pages
+from ingest.pdf_words import PdfOpenError, PdfWord, read_pages
 
 # Pages whose text layer has fewer meaningful characters than this are OCRed.
 MIN_TEXT_LAYER_CHARS = 20
@@ -1727,7 +1727,8 @@ class _PdfPage:
     text_chars: int
     garbage_text: bool  # text layer is mostly unmapped glyphs "(cid:NN)"
     tables: list[_PdfTable] = field(default_factory=list)
-    words: list[PdfWord] = field(default_factory=list)  # text-layer words with font size and weight
+    words: list[PdfWord] = field(default_factory=list)  # text-layer words, by vertical centre
+    reading: list[PdfWord] = field(default_factory=list)  # the same words in the order the PDF draws them
 
     @property
     def needs_ocr(self) -> bool:
@@ -1847,6 +1848,7 @@ def _scan_pdf(path: Path) -> tuple[list[_PdfPage], list[tuple[int, int]]]:
         if real >= MIN_TEXT_LAYER_CHARS and raw.upright < 0.5 * raw.chars:
             sideways.append((raw.number - 1, raw.sideways_turn))
         else:
+            info.reading = raw.words
             info.words = sorted(raw.words, key=_middle)
             if real >= MIN_TEXT_LAYER_CHARS and raw.vertical_rules >= 2:
                 info.tables = _ruled_tables(info, raw.edges)
@@ -2042,11 +2044,12 @@ def _pdf_text_blocks(pages: list[_PdfPage]) -> dict[int, list[Any]]:
     the document sets its headings apart."""
     out: dict[int, list[Any]] = {}
     for page in pages:
+        order = {id(w): i for i, w in enumerate(page.reading)}
         boxes = [t.bbox for t in page.tables]
         words = [
             w for w in page.words if not any(_box_inside((w.x0, w.top, w.x1, w.bottom), b) for b in boxes)
         ]
-        for block in blocks(words):
+        for block in blocks(sorted(words, key=lambda w: order[id(w)])):
             text = _line_text(block.lines)
             category = _UNNAMED if len(text.split()) <= TITLE_MAX_WORDS else "NarrativeText"
             out.setdefault(page.number, []).append(_plain(text, page.number, block.box, category))
@@ -2115,16 +2118,8 @@ def _word_lines(words: list[PdfWord]) -> list[list[PdfWord]]:
 
 
 def _line_text(lines: list[list[PdfWord]]) -> str:
-    """Lines joined by spaces; words of one line touching each other (a subscript, a font change
-    inside a word) are joined without one."""
-    out: list[str] = []
-    for line in lines:
-        text = line[0].text
-        for prev, word in zip(line, line[1:], strict=False):
-            touching = word.x0 - prev.x1 < WORD_GAP_RATIO * max(prev.size, word.size, 1.0)
-            text += ("" if touching else " ") + word.text
-        out.append(text)
-    return " ".join(out)
+    """Lines joined by spaces, their words too (a PDFium word ends at a space, given or generated)."""
+    return " ".join(" ".join(w.text for w in line) for line in lines)
 
 
 def _font_style(words: list[PdfWord]) -> tuple[float, float]:
@@ -2391,8 +2386,11 @@ def _add_pdf_page(builder: _Builder, page: _PdfPage, elements: list[Any]) -> Non
     insert_at: dict[int, list[_PdfTable]] = {}
     for table in page.tables:
         index = next((i for i, el in enumerate(elements) if _inside(el, table.bbox)), None)
-        if index is None:
-            index = next((i for i, el in enumerate(elements) if _top(el) > table.bbox[1]), len(elements))
+        if index is None:  # before the first element below its top (a page number drawn first aside)
+            index = next(
+                (i for i, el in enumerate(elements) if _top(el) > table.bbox[1] and not _in_footer(el, page)),
+                len(elements),
+            )
         before = sum(1 for el in elements[:index] if id(el) not in covered)
         insert_at.setdefault(before, []).append(table)
     for i in range(len(kept) + 1):
@@ -2404,6 +2402,10 @@ def _add_pdf_page(builder: _Builder, page: _PdfPage, elements: list[Any]) -> Non
                 builder.add(clean_pdf_text(note), "text", page.number)
         if i < len(kept):  # titles were decided by _pdf_reading_elements
             _add_unstructured(builder, [kept[i]], default_page=page.number, titles="loose")
+
+
+def _in_footer(el: Any, page: _PdfPage) -> bool:
+    return page.height > 0 and _top(el) >= page.height * (1 - FURNITURE_BAND)
 
 
 def _bbox(el: Any) -> tuple[float, float, float, float] | None:

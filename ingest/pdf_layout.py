@@ -3,8 +3,9 @@
 What pdfminer's layout analysis did for us before (LAParams: char_margin 2, line_margin 0.5), on
 the words PDFium already gave us, without reading the page a second time:
 
-1. Words are grouped into lines by vertical overlap; a line is cut where two words are further
-   apart than :data:`SEGMENT_GAP` of the font size (columns, table cells without rules).
+1. Words, in the order the PDF draws them, make line segments: a segment ends at a change of
+   line, a step back to the left, or a gap wider than :data:`SEGMENT_GAP` of the font size
+   (columns, table cells without rules).
 2. A line segment joins the block right above it when the vertical gap is at most
    :data:`LINE_MARGIN` of the line height, the two overlap horizontally and their font sizes are
    within :data:`SIZE_STEP`; otherwise it starts a block.
@@ -17,8 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
-
-from ingest.numeric_tables import group_lines
 
 # Words further apart than this share of the font size are in different segments (columns, cells).
 SEGMENT_GAP = 1.5
@@ -55,27 +54,34 @@ class Block:
 
 
 def segments(words: Sequence[Word]) -> list[list[Word]]:
-    """Lines cut at wide gaps, top to bottom, each left to right."""
+    """Lines cut at wide gaps, from words in the order the PDF draws them: a segment ends where the
+    next word is on another line, lies to the left of the last one, or further right than
+    SEGMENT_GAP of the font size. A page drawn column by column thus never mixes its columns, even
+    where the gutter is narrow; a page drawn in some other order is still cut at its gutters."""
     out: list[list[Word]] = []
-    for line, _ in group_lines(words):
-        line = sorted(line, key=lambda w: w.x0)
-        current = [line[0]]
-        for prev, word in zip(line, line[1:], strict=False):
-            size = max(prev.size, word.size, 1.0)
-            if word.x0 - prev.x1 > SEGMENT_GAP * size:
-                out.append(current)
-                current = [word]
-            else:
+    current: list[Word] = []
+    for word in words:
+        if current:
+            last = current[-1]
+            size = max(last.size, word.size, 1.0)
+            overlap = min(last.bottom, word.bottom) - max(last.top, word.top)
+            same_line = overlap >= 0.5 * min(last.bottom - last.top, word.bottom - word.top)
+            gap = word.x0 - last.x1
+            if same_line and -0.5 * size <= gap <= SEGMENT_GAP * size:
                 current.append(word)
+                continue
+            out.append(current)
+        current = [word]
+    if current:
         out.append(current)
-    return out
+    return [sorted(s, key=lambda w: w.x0) for s in out]
 
 
 def blocks(words: Sequence[Word]) -> list[Block]:
-    """The page's words as blocks in reading order (see the module docstring)."""
+    """The page's words (in drawing order) as blocks in reading order (see the module docstring)."""
     order = {id(w): i for i, w in enumerate(words)}
     found: list[Block] = []
-    for segment in segments(words):
+    for segment in sorted(segments(words), key=lambda s: min(w.top for w in s)):
         x0, x1 = segment[0].x0, segment[-1].x1
         size = _size(segment)
         top = min(w.top for w in segment)

@@ -28,6 +28,7 @@ import pypdfium2.raw as pdfium_c
 WORD_GAP_RATIO = 0.15
 _BOLD_FONT = re.compile(r"bold|black|heavy|demi|medi(?:um)?\b", re.I)
 _FONT_BOLD_WEIGHT = 600
+_LINE_END_HYPHEN = "\ufffe"  # how PDFium gives a hyphen that ends a line
 
 
 @dataclass(slots=True)
@@ -183,6 +184,7 @@ def _read_words(
     text = textpage.get_text_range(0, count) if count > 0 else ""
     if len(text) != count:  # characters outside the BMP: one call per character
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i) or 32) for i in range(count))
+    text = text.replace(_LINE_END_HYPHEN, "-")
     styles: dict[int | None, tuple[float, bool, bool, bool]] = {}  # text object -> style
     start = -1
     soft = False  # the words are parted by spaces PDFium generated for a gap, nothing else
@@ -211,8 +213,8 @@ def _add_word(
     out: PdfTextPage,
     soft: bool = False,
 ) -> None:
-    """Append the word text[start:end]; after a space PDFium generated (``soft``) for a gap
-    narrower than WORD_GAP_RATIO of the font size, it continues the previous word instead."""
+    """Append the word text[start:end] (``soft``: after a space PDFium generated, not one of the
+    PDF's own). A run PDFium gave no space in but that jumps is cut at its gaps."""
     raw = textpage.raw
     n = end - start
     out.chars += n
@@ -238,13 +240,7 @@ def _add_word(
     else:
         pieces = [(word, box)]
     for k, (piece, (x0, top, x1, bottom)) in enumerate(pieces):
-        new = PdfWord(piece, x0, top, x1, bottom, size, bold, soft or k > 0)
-        last = out.words[-1] if out.words else None
-        if new.soft and last is not None and _continues(last, new):
-            last.text += new.text
-            last.x1, last.top, last.bottom = new.x1, min(last.top, new.top), max(last.bottom, new.bottom)
-        else:
-            out.words.append(new)
+        out.words.append(PdfWord(piece, x0, top, x1, bottom, size, bold, soft or k > 0))
 
 
 Box = tuple[float, float, float, float]
@@ -283,14 +279,6 @@ def _cut_at_gaps(
         text, box = (text + char, _union(box, this)) if text else (char, this)
     pieces.append((text, box))
     return pieces
-
-
-def _continues(word: PdfWord, after: PdfWord) -> bool:
-    """``after`` sits on ``word``'s line closer than WORD_GAP_RATIO of the font size to its right."""
-    overlap = min(word.bottom, after.bottom) - max(word.top, after.top)
-    same_line = overlap >= 0.5 * min(word.bottom - word.top, after.bottom - after.top)
-    gap = after.x0 - word.x1
-    return same_line and -0.5 < gap < WORD_GAP_RATIO * max(word.size, after.size, 1.0)
 
 
 def _style(raw: Any, index: int, rotation: int) -> tuple[float, bool, bool, bool]:

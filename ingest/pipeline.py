@@ -41,7 +41,7 @@ from ingest.docmeta import embedding_text
 from ingest.manifest import MANIFEST_NAME, AclManifest
 from ingest.worker import Prepared, StageSink, WorkerOptions, init_worker, prepare_file
 
-PIPELINE_VERSION = "6"  # bump when partitioning/chunking changes so unchanged files are re-indexed
+PIPELINE_VERSION = "7"  # bump when partitioning/chunking changes so unchanged files are re-indexed
 # 3: hidden HTML text is not indexed; file type mismatches are read by their content
 # 4: every chunk carries its location (payload "location" and its parts, ingest/location.py); PDFs
 #    encrypted with an owner password only are read; a chunk never spans two sheets or attachments
