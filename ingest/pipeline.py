@@ -6,28 +6,24 @@ in batches (every file that is ready, up to EMBED_BATCH_CHUNKS chunks: one encod
 per file), then written and reported one by one while the next batch is embedded. A changed file's new
 version is written before the switch and the old one is deleted after it, so a crash at any step
 leaves the old version answerable, and the next run cleans up what a crash left behind.
+
+Finding files and reporting them (``discover``, ``Source``, ``FileReport``, ``RunReport``, the ids) is
+``ingest.sources``; the worker pool that partitions them is ``ingest.pool``. Both are importable from
+here as before.
 """
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-import queue
 import shutil
 import socket
 import stat
 import threading
 import time
-import uuid
-from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -38,8 +34,9 @@ from app.settings import Settings
 from app.store import Point, SparseVec, VectorStore
 from ingest.chunk import Chunk
 from ingest.docmeta import embedding_text
-from ingest.manifest import MANIFEST_NAME, AclManifest
-from ingest.worker import Prepared, StageSink, WorkerOptions, init_worker, prepare_file
+from ingest.pool import _batched, _in_background, _pool_map
+from ingest.sources import FileReport, RunReport, Source, Todo, discover, doc_id_for, file_sha256, point_id
+from ingest.worker import Prepared, StageSink, WorkerOptions, prepare_file
 
 PIPELINE_VERSION = "7"  # bump when partitioning/chunking changes so unchanged files are re-indexed
 # 3: hidden HTML text is not indexed; file type mismatches are read by their content
@@ -48,79 +45,12 @@ PIPELINE_VERSION = "7"  # bump when partitioning/chunking changes so unchanged f
 # 5: borderless tables of figures in PDFs become tables (rows with their labels and column headers,
 #    ingest/numeric_tables.py); a filing's registrant, form and period (ingest/docmeta.py) go in every
 #    chunk's payload and in front of every chunk's embedded text
-_ID_NAMESPACE = uuid.UUID("5b0c6a4e-3f1e-4b7e-9a57-6c1f0f3d9a11")
-STATUSES = ("indexed", "unchanged", "failed", "empty", "unsupported", "too-large", "removed")
 EMBED_BATCH_CHUNKS = 256  # chunks of several files per encoder call, sorted by length there (less padding)
 EMBED_WAIT_S = 2.0  # without a worker pool: the longest a partitioned file waits for others to batch with
-READY_AHEAD = 256  # partitioned files the worker pool may have waiting for the encoder
-STARVED_S = 1.0  # the encoder waited this long for a partitioned file: start every worker
 
-T = TypeVar("T")
-Todo = tuple["Source", str, float]  # a file to index, its content hash and the seconds hashing took
 Vectors = tuple[np.ndarray, list[SparseVec]]  # a file's dense and sparse vectors, one per chunk
 Batch = list[tuple[Todo, Prepared]]  # partitioned files to embed together
 Embedded = list[tuple[Vectors | None, float]]  # per file of a batch: its vectors, its embedding seconds
-
-
-@dataclass
-class FileReport:
-    path: str
-    status: str
-    reason: str = ""
-    pages: int = 0
-    chunks: int = 0
-    seconds: float = 0.0
-    file_type: str = ""
-    ocr_pages: int = 0
-    doc_id: str | None = None
-    version: int | None = None
-    groups: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["seconds"] = round(self.seconds, 3)
-        return d
-
-
-@dataclass
-class RunReport:
-    run_id: int
-    set_name: str
-    files: list[FileReport]
-    seconds: float
-    stages: dict[str, float]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {s: n for s in STATUSES if (n := sum(f.status == s for f in self.files))}
-
-    @property
-    def failed(self) -> bool:
-        return any(f.status == "failed" for f in self.files)
-
-
-@dataclass
-class Source:
-    path: Path  # where the file is now
-    key: str  # its path within the set: the document's identity
-    groups: list[str]
-    acl_note: str = ""
-
-
-def doc_id_for(set_name: str, key: str) -> str:
-    return str(uuid.uuid5(_ID_NAMESPACE, f"{set_name}\x00{key}"))
-
-
-def point_id(doc_id: str, version: int, index: int) -> str:
-    return str(uuid.uuid5(_ID_NAMESPACE, f"{doc_id}:{version}:{index}"))
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def pipeline_signature(settings: Settings, encoder: str = MODEL_NAME) -> str:
@@ -140,62 +70,6 @@ def chunk_payload(chunk: Chunk) -> dict:
     if chunk.columns:
         payload["columns"] = list(chunk.columns)
     return payload
-
-
-def discover(
-    paths: Sequence[Path], cli_groups: Sequence[str] | None, default_groups: Sequence[str]
-) -> tuple[list[Source], list[FileReport]]:
-    """Expand paths into sources with their groups; paths that can't be read become reports."""
-    sources: list[Source] = []
-    problems: list[FileReport] = []
-    seen: set[str] = set()
-
-    def add(path: Path, key: str, manifest: AclManifest | None) -> None:
-        if key in seen:
-            key = str(path)
-        seen.add(key)
-        note = ""
-        if cli_groups:
-            groups = list(cli_groups)
-        elif manifest and (rule := manifest.match(key)):
-            groups = rule[1]
-        elif manifest and manifest.default is not None:
-            groups, note = manifest.default, f"no {MANIFEST_NAME} rule matched: default groups"
-        else:
-            groups = list(default_groups)
-            note = (
-                "no ACL given: default groups"
-                if groups
-                else ("no ACL given and no default groups: readable by nobody until `docqa docs set-groups`")
-            )
-        sources.append(Source(path, key, sorted(set(groups)), note))
-
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            reason = "broken symbolic link" if path.is_symlink() else "path not found"
-            problems.append(FileReport(str(raw), "failed", reason))
-        elif path.is_dir():
-            manifest = AclManifest.load(path / MANIFEST_NAME) if (path / MANIFEST_NAME).is_file() else None
-            files, unreadable = _walk(path)
-            for file in files:
-                key = file.relative_to(path).as_posix()
-                if key != MANIFEST_NAME and not (manifest and manifest.ignores(key)):
-                    add(file, key, manifest)
-            problems += [FileReport(p, "failed", "permission denied (folder)") for p in unreadable]
-        else:
-            add(path, path.name, None)
-    return sources, problems
-
-
-def _walk(root: Path) -> tuple[list[Path], list[str]]:
-    """Files under root in a stable order, hidden ones skipped; plus folders that could not be read."""
-    unreadable: list[str] = []
-    files: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: unreadable.append(str(e.filename))):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        files += [Path(dirpath) / n for n in sorted(filenames) if not n.startswith(".")]
-    return files, unreadable
 
 
 class Ingestor:
@@ -597,170 +471,3 @@ def interrupt_dead_runs(db: Database) -> list[int]:
     for run in dead:
         db.finish_run(run.id, run.counts or {}, "interrupted")
     return [r.id for r in dead]
-
-
-def _batched(
-    items: Iterator[T | None], size: Callable[[T], int], max_size: int, max_wait_s: float
-) -> Iterator[list[T]]:
-    """Group ``items`` into lists of up to ``max_size`` (summing ``size``; one big item stays whole).
-    A None from ``items`` means "nothing more ready now" and ends the current list, as does an item
-    arriving ``max_wait_s`` after the list's first one."""
-    batch: list[T] = []
-    total, first = 0, 0.0
-    for item in items:
-        if item is not None:
-            if batch and total + size(item) > max_size:
-                yield batch
-                batch, total = [], 0
-            if not batch:
-                first = time.monotonic()
-            batch.append(item)
-            total += size(item)
-        if batch and (item is None or total >= max_size or time.monotonic() - first >= max_wait_s):
-            yield batch
-            batch, total = [], 0
-    if batch:
-        yield batch
-
-
-def _in_background(
-    items: Generator[T, None, None], starved: threading.Event, ahead: int = READY_AHEAD
-) -> Iterator[T | None]:
-    """Run ``items`` in a thread, up to ``ahead`` items ahead of the consumer; yields them in order,
-    and a None whenever the next one is not ready yet (then waits for it, setting ``starved`` when
-    that takes over STARVED_S after the first item). The thread keeps a worker pool fed and watched
-    (timeouts) while this one embeds. Its exceptions are raised here; when the consumer stops early,
-    the thread closes ``items`` (a pool is stopped) before this returns."""
-    ready: queue.Queue[tuple[str, object]] = queue.Queue(ahead)
-    stop = threading.Event()
-
-    def put(kind: str, value: object) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put((kind, value), timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run() -> None:
-        try:
-            for item in items:
-                if not put("item", item):
-                    return
-            put("end", None)
-        except BaseException as exc:
-            put("error", exc)
-        finally:
-            items.close()
-
-    thread = threading.Thread(target=run, name="docqa-partition-feed", daemon=True)
-    thread.start()
-    started = False
-    try:
-        while True:
-            try:
-                kind, value = ready.get_nowait()
-            except queue.Empty:
-                yield None
-                try:
-                    kind, value = ready.get(timeout=STARVED_S if started else None)
-                except queue.Empty:
-                    starved.set()
-                    kind, value = ready.get()
-            started = True
-            if kind == "end":
-                return
-            if kind == "error":
-                raise cast(BaseException, value)
-            yield cast(T, value)
-    finally:
-        stop.set()
-        thread.join()
-
-
-def _pool_map(
-    todo: list[Todo],
-    opts: WorkerOptions,
-    workers: int,
-    timeout_s: float,
-    starved: threading.Event,
-    on_stage: StageSink | None = None,
-    work: Callable[[str, WorkerOptions], Prepared] = prepare_file,
-) -> Generator[tuple[Todo, Prepared], None, None]:
-    """Partition files in a process pool. A file that hangs past ``timeout_s`` or kills its worker
-    fails alone: the pool is replaced and the other files carry on. One worker runs until the
-    encoder is ``starved`` (a worker costs seconds of CPU to start, and on text files one keeps up
-    with the encoder, whose cores the others would take); then all ``workers`` do, each with a
-    second file queued. ``work`` (module level: it runs in the workers) does one file. A file's
-    clock starts when a worker starts it (its "parse" event), not when it is queued behind another;
-    ``on_stage`` hears every (file key, stage) the workers report."""
-    ctx = multiprocessing.get_context("spawn")
-    # put is synchronous: a file's events are in before its result. A new pool gets a new queue (a
-    # killed worker may have held its lock).
-    events: Any = None  # a multiprocessing SimpleQueue, made with each pool
-    pending = deque(todo)
-    retried: set[str] = set()
-    running: dict[Future[Prepared], tuple[Todo, float | None]] = {}  # started: None while queued
-
-    def new_pool() -> ProcessPoolExecutor:
-        nonlocal events
-        if events is not None:
-            events.close()
-        events = ctx.SimpleQueue()
-        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker, initargs=(events,))
-
-    def drain() -> None:
-        by_path = {str(item[0].path): fut for fut, (item, _) in running.items()}
-        while not events.empty():
-            path, stage = events.get()
-            fut = by_path.get(path)
-            if fut is None or fut not in running:  # a file the pool has given up on
-                continue
-            item = running[fut][0]
-            if stage == "parse":
-                running[fut] = (item, time.monotonic())
-            if on_stage is not None:
-                on_stage(item[0].key, stage)
-
-    def kill(pool: ProcessPoolExecutor) -> None:
-        for proc in list((pool._processes or {}).values()):  # no public API to stop a hung task
-            proc.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
-
-    pool = new_pool()
-    try:
-        while pending or running:
-            while pending and len(running) < (2 * workers if starved.is_set() else 1):
-                item = pending.popleft()
-                running[pool.submit(work, str(item[0].path), opts)] = (item, None)
-            done, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)
-            drain()
-            restart = False
-            for fut in done:
-                item, _started = running.pop(fut)
-                try:
-                    yield item, fut.result()
-                except BrokenProcessPool:
-                    restart = True
-                    if item[0].key in retried:
-                        yield item, Prepared("failed", "the partitioner crashed on this file")
-                    else:
-                        retried.add(item[0].key)
-                        pending.appendleft(item)
-                except Exception as exc:
-                    yield item, Prepared("failed", f"partitioning failed: {type(exc).__name__}: {exc}")
-            now = time.monotonic()
-            for fut, (item, started) in list(running.items()):
-                if not fut.done() and started is not None and now - started > timeout_s:
-                    running.pop(fut)
-                    restart = True
-                    yield item, Prepared("failed", f"timed out after {timeout_s:g} s (DOCQA_FILE_TIMEOUT_S)")
-            if restart:
-                pending.extendleft(item for item, _ in reversed(list(running.values())))
-                running.clear()
-                kill(pool)
-                pool = new_pool()
-    finally:
-        kill(pool) if running else pool.shutdown(wait=True, cancel_futures=True)
-        events.close()
