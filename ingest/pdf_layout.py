@@ -6,8 +6,9 @@ the words PDFium already gave us, without reading the page a second time:
 1. Words, in the order the PDF draws them, make line segments: a segment ends at a change of
    line, a step back to the left, or a gap wider than :data:`SEGMENT_GAP` of the font size
    (columns, table cells without rules).
-2. A line segment joins the block right above it when the vertical gap is at most
-   :data:`LINE_MARGIN` of the line height, the two overlap horizontally and their font sizes are
+2. A line segment joins the block right above it when the vertical gap (between line boxes one
+   font size high, as pdfminer measures) is less than :data:`LINE_MARGIN` of the font size, the two
+   overlap horizontally and their font sizes are
    within :data:`SIZE_STEP`; otherwise it starts a block.
 3. Blocks come in the order the PDF draws their first word (its content order), which is the
    reading order the producer wrote: a two-column page reads column by column.
@@ -21,7 +22,7 @@ from typing import Protocol
 
 # Words further apart than this share of the font size are in different segments (columns, cells).
 SEGMENT_GAP = 1.5
-# A line joins the block above it when the gap is at most this share of the line height
+# A line joins the block above it when the gap is less than this share of the font size
 LINE_MARGIN = 0.5
 # and its font size is within this many points of that block's last line (a heading set in a
 # larger size right above a subheading stays two blocks).
@@ -85,18 +86,16 @@ def blocks(words: Sequence[Word]) -> list[Block]:
         x0, x1 = segment[0].x0, segment[-1].x1
         size = _size(segment)
         top = min(w.top for w in segment)
-        height = max(w.bottom for w in segment) - top
         best: Block | None = None
         best_gap = 0.0
         for block in found:
             last = block.lines[-1]
-            last_bottom = max(w.bottom for w in last)
-            last_height = last_bottom - min(w.top for w in last)
-            gap = top - last_bottom
+            last_size = _size(last)
+            # the gap between the lines as pdfminer measures it: line boxes one font size high
+            gap = top - min(w.top for w in last) - max(size, last_size)
             overlap = min(x1, last[-1].x1) - max(x0, last[0].x0)
-            limit = LINE_MARGIN * max(height, last_height)
-            near = -0.5 * min(height, last_height) <= gap <= limit and overlap > 0
-            if near and abs(size - _size(last)) <= SIZE_STEP and (best is None or gap < best_gap):
+            near = -0.5 * max(size, last_size) <= gap < LINE_MARGIN * max(size, last_size) and overlap > 0
+            if near and abs(size - last_size) <= SIZE_STEP and (best is None or gap < best_gap):
                 best, best_gap = block, gap
         if best is None:
             found.append(Block([segment], min(order[id(w)] for w in segment)))

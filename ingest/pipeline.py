@@ -38,7 +38,7 @@ from ingest.pool import _batched, _in_background, _pool_map
 from ingest.sources import FileReport, RunReport, Source, Todo, discover, doc_id_for, file_sha256, point_id
 from ingest.worker import Prepared, StageSink, WorkerOptions, prepare_file
 
-PIPELINE_VERSION = "7"  # bump when partitioning/chunking changes so unchanged files are re-indexed
+PIPELINE_VERSION = "8"  # bump when partitioning/chunking changes so unchanged files are re-indexed
 # 3: hidden HTML text is not indexed; file type mismatches are read by their content
 # 4: every chunk carries its location (payload "location" and its parts, ingest/location.py); PDFs
 #    encrypted with an owner password only are read; a chunk never spans two sheets or attachments

@@ -24,7 +24,6 @@ from ingest.formats.unstructured_bridge import (
     _add_unstructured,
     _PlainElement,
     _plausible_title,
-    _unstructured_ready,
 )
 from ingest.pdf_layout import blocks
 from ingest.pdf_words import PdfWord
@@ -66,23 +65,16 @@ def _pdf_text_blocks(pages: list[_PdfPage]) -> dict[int, list[Any]]:
 _UNNAMED = "Unnamed"  # a short block whose category _name_short_blocks decides
 
 
-def _name_short_blocks(elements: Iterable[Any], styled: bool) -> None:
-    """In a document whose headings are set apart by their fonts, a short block is a title only as a
-    caption ("Table 3 …"): typography finds the others (_decide_pdf_element). Otherwise unstructured
-    names it (a title, a list item, text) as its fast PDF strategy did; its spaCy model is loaded
-    only then, which is most of the time a long filing would otherwise spend on it."""
+def _name_short_blocks(elements: Iterable[Any]) -> None:
+    """A short block is a title only as a caption ("Table 3 …"); typography finds the others
+    (_decide_pdf_element). unstructured's guess from the words alone (its spaCy model) made page
+    furniture and one-line paragraphs of documents set in one font titles, and was most of the time
+    a long filing spent on naming blocks."""
     unnamed = [el for el in elements if getattr(el, "category", "") == _UNNAMED]
     if not unnamed:
         return
-    if styled:
-        for el in unnamed:
-            el.category = "Title" if _CAPTION.match(el.text) else "NarrativeText"
-        return
-    _unstructured_ready()
-    from unstructured.partition.text import element_from_text
-
     for el in unnamed:
-        el.category = element_from_text(el.text).category
+        el.category = "Title" if _CAPTION.match(el.text) else "NarrativeText"
 
 
 # Running headers/footers live in the top/bottom tenth of a page.
@@ -179,7 +171,7 @@ def _pdf_reading_elements(pages: list[_PdfPage], by_page: dict[int, list[Any]]) 
         for _, el, lines in planned
         if getattr(el, "category", "") != "Table"
     )
-    _name_short_blocks((el for _, el, _ in planned), styled)
+    _name_short_blocks(el for _, el, _ in planned)
     out: dict[int, list[Any]] = {n: [] for n in by_page}
     for n, el, lines in planned:
         out[n].extend(_decide_pdf_element(n, el, lines, body, styled))
