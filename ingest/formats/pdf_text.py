@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Iterable
 from typing import Any
 
 from ingest.formats.common import _Builder, is_title_text
@@ -45,9 +44,11 @@ TITLE_MAX_WORDS = 12
 
 
 def _pdf_text_blocks(pages: list[_PdfPage]) -> dict[int, list[Any]]:
-    """Each page's text blocks (ingest.pdf_layout) from its words outside tables. Long blocks are
-    paragraphs; short ones are named later (_name_short_blocks), once the fonts have told whether
-    the document sets its headings apart."""
+    """Each page's text blocks (ingest.pdf_layout) from its words outside tables. A short block is a
+    title here only as a caption ("Table 3 …"); typography finds the other headings
+    (_decide_pdf_element). unstructured's guess from the words alone (spaCy) is not asked: it made
+    page furniture and one-line paragraphs of one-font documents titles, and was most of the time a
+    long filing spent on naming blocks."""
     out: dict[int, list[Any]] = {}
     for page in pages:
         order = {id(w): i for i, w in enumerate(page.reading)}
@@ -57,24 +58,10 @@ def _pdf_text_blocks(pages: list[_PdfPage]) -> dict[int, list[Any]]:
         ]
         for block in blocks(sorted(words, key=lambda w: order[id(w)])):
             text = _line_text(block.lines)
-            category = _UNNAMED if len(text.split()) <= TITLE_MAX_WORDS else "NarrativeText"
+            caption = len(text.split()) <= TITLE_MAX_WORDS and _CAPTION.match(text)
+            category = "Title" if caption else "NarrativeText"
             out.setdefault(page.number, []).append(_plain(text, page.number, block.box, category))
     return out
-
-
-_UNNAMED = "Unnamed"  # a short block whose category _name_short_blocks decides
-
-
-def _name_short_blocks(elements: Iterable[Any]) -> None:
-    """A short block is a title only as a caption ("Table 3 …"); typography finds the others
-    (_decide_pdf_element). unstructured's guess from the words alone (its spaCy model) made page
-    furniture and one-line paragraphs of documents set in one font titles, and was most of the time
-    a long filing spent on naming blocks."""
-    unnamed = [el for el in elements if getattr(el, "category", "") == _UNNAMED]
-    if not unnamed:
-        return
-    for el in unnamed:
-        el.category = "Title" if _CAPTION.match(el.text) else "NarrativeText"
 
 
 # Running headers/footers live in the top/bottom tenth of a page.
@@ -171,7 +158,6 @@ def _pdf_reading_elements(pages: list[_PdfPage], by_page: dict[int, list[Any]]) 
         for _, el, lines in planned
         if getattr(el, "category", "") != "Table"
     )
-    _name_short_blocks(el for _, el, _ in planned)
     out: dict[int, list[Any]] = {n: [] for n in by_page}
     for n, el, lines in planned:
         out[n].extend(_decide_pdf_element(n, el, lines, body, styled))

@@ -57,3 +57,11 @@ def test_a_larger_heading_right_above_a_subheading_stays_apart() -> None:
 def test_a_line_is_cut_at_a_gap_wider_than_one_and_a_half_ems() -> None:
     words = line("Net sales", 50, 100) + line("118,573", 300, 100)
     assert [[w.text for w in s] for s in segments(words)] == [["Net", "sales"], ["118,573"]]
+
+
+@pytest.mark.unit
+def test_lines_set_one_and_a_half_apart_stay_apart_and_single_spaced_lines_join() -> None:
+    spaced = line("Engineering", 60, 100, size=12) + line("The band is 80,000 EUR.", 60, 118, size=12)
+    assert texts(blocks(spaced)) == ["Engineering", "The band is 80,000 EUR."]
+    tight = line("Engineering", 60, 100, size=12) + line("The band is 80,000 EUR.", 60, 114, size=12)
+    assert texts(blocks(tight)) == ["Engineering The band is 80,000 EUR."]
